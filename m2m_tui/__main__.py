@@ -1,0 +1,3 @@
+from m2m_tui.cli import main
+
+raise SystemExit(main())

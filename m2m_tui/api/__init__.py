@@ -1,0 +1,1 @@
+"""ThingSpace API layer: wire models and the async HTTP client. No UI, no tracking."""

@@ -1,0 +1,572 @@
+"""The async ThingSpace client: both logins, renewal, retries, typed errors.
+
+One client per session (it owns an ``httpx.AsyncClient``). Rules, from ``thingspace-api.md``:
+- every M2M call sends the bearer and the VZ-M2M session token;
+- the bearer is renewed before it expires and once on a 401 gateway fault;
+- the session is renewed once on any ``SessionToken.*`` error, and the call retried once;
+- concurrent calls that hit an expiry share one renewal;
+- a rejected password is never retried, and after ``login_guard`` rejections no login is
+  attempted until :meth:`ThingSpaceClient.allow_login_attempt` is called;
+- reads retry on 408/429/5xx with backoff and honour ``Retry-After``; provisioning POSTs never
+  retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from m2m_tui.api.credentials import ClientSettings, Credentials
+from m2m_tui.api.errors import (
+    ApiError,
+    AppCredentialsRejected,
+    AuthError,
+    LoginGuardTripped,
+    LoginRejected,
+    NotFoundError,
+    RateLimited,
+    ResponseFormatError,
+    SessionRenewalFailed,
+    ThingSpaceError,
+    error_from_body,
+)
+from m2m_tui.api.identifiers import DeviceKind
+from m2m_tui.api.models import (
+    ActivateRequest,
+    CallbackRegistrationResult,
+    DeactivateRequest,
+    Device,
+    DeviceId,
+    DeviceListRequest,
+    DeviceListResponse,
+    ErrorBody,
+    GatewayFaultBody,
+    LoginRequest,
+    M2MErrorBody,
+    OAuthToken,
+    OutboundModel,
+    RegisterCallbackRequest,
+    RegisteredCallback,
+    RequestIdResponse,
+    RequestStatusResponse,
+    RestoreRequest,
+    SessionTokenResponse,
+    SuspendRequest,
+    SuspensionStatusRequest,
+    decode_error_body,
+)
+from m2m_tui.api.retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from m2m_tui.api.tokens import AuthSnapshot, TokenState, same_secret
+from m2m_tui.api.transport import json_body, transport_error
+
+log = logging.getLogger("m2m_tui.api")
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+NoticeHandler = Callable[[str], None]
+
+
+class ThingSpaceClient:
+    """Talks to ThingSpace (or the simulator) on behalf of one logged-in user."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        settings: ClientSettings | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        on_notice: NoticeHandler | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings or ClientSettings()
+        self._credentials = credentials
+        self._retry = retry or RetryPolicy()
+        self._on_notice = on_notice
+        self._clock = clock
+        self._rng = random.Random()
+        self._tokens = TokenState()
+        self._bearer_lock = asyncio.Lock()
+        self._session_lock = asyncio.Lock()
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=self.settings.max_connections,
+                max_keepalive_connections=self.settings.max_connections,
+            ),
+            verify=self.settings.verify_tls,
+            headers={"User-Agent": self.settings.user_agent, "Accept": "application/json"},
+            transport=transport,
+        )
+        #: Counters a status bar or a test can read: token fetches, logins, calls.
+        self.stats: dict[str, int] = {"tokens": 0, "logins": 0, "calls": 0, "retries": 0}
+
+    def __repr__(self) -> str:
+        return f"ThingSpaceClient(base_url={self.settings.base_url!r}, user={self.username!r})"
+
+    @property
+    def username(self) -> str:
+        return self._credentials.username
+
+    async def __aenter__(self) -> ThingSpaceClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ----------------------------------------------------------------- auth state
+
+    def auth_snapshot(self) -> AuthSnapshot:
+        """Countdowns and guard state for the status bar."""
+        return self._tokens.snapshot(self.settings.session_idle_renew, self.settings.login_guard)
+
+    def set_credentials(self, credentials: Credentials) -> None:
+        """New credentials typed by the user; the failed-login count stays (ThingSpace keeps it)."""
+        self._credentials = credentials
+        self._tokens.drop_session()
+        self._tokens.drop_bearer()
+
+    def allow_login_attempt(self) -> None:
+        """The user asked to try again after the guard tripped."""
+        self._tokens.guard_overridden = True
+
+    def _notice(self, text: str) -> None:
+        log.info(text)
+        if self._on_notice is not None:
+            self._on_notice(text)
+
+    # ----------------------------------------------------------------- OAuth bearer
+
+    async def fetch_token(self) -> OAuthToken:
+        """``POST /oauth2/token`` with Basic auth and a form body; remembers the token."""
+        path = "/oauth2/token"
+        creds = self._credentials
+        response = await self._send_with_retry(
+            "POST",
+            self.settings.oauth_url("token"),
+            path,
+            retriable=True,
+            auth=(creds.app_key, creds.app_secret.get_secret_value()),
+            data={"grant_type": "client_credentials"},
+        )
+        if response.status_code != 200:
+            raise self._error(response, "POST", path)
+        token = self._parse(OAuthToken, response, "POST", path)
+        self.stats["tokens"] += 1
+        self._tokens.set_bearer(token.access_token, token.expires_in, self._clock())
+        return token
+
+    async def revoke_token(self, token: SecretStr) -> None:
+        """Best effort: ThingSpace hands out the same bearer for an hour unless it is revoked."""
+        creds = self._credentials
+        try:
+            await self._http.post(
+                self.settings.oauth_url("revoke"),
+                auth=(creds.app_key, creds.app_secret.get_secret_value()),
+                data={"grant_type": "client_credentials", "token": token.get_secret_value()},
+            )
+        except httpx.HTTPError as exc:
+            log.debug("token revoke failed: %s", exc.__class__.__name__)
+
+    async def _ensure_bearer(self) -> SecretStr:
+        margin = self.settings.bearer_margin
+        if self._tokens.bearer_fresh(margin, self._clock()) and self._tokens.bearer:
+            return self._tokens.bearer
+        async with self._bearer_lock:
+            if self._tokens.bearer_fresh(margin, self._clock()) and self._tokens.bearer:
+                return self._tokens.bearer
+            old = self._tokens.bearer
+            self._tokens.renewing += 1
+            try:
+                token = await self.fetch_token()
+                if old is not None and same_secret(old, token.access_token):
+                    # Same token, still near its end: force a new one.
+                    await self.revoke_token(old)
+                    await self.fetch_token()
+            finally:
+                self._tokens.renewing -= 1
+            assert self._tokens.bearer is not None
+            return self._tokens.bearer
+
+    async def _renew_bearer(self, refused: SecretStr) -> None:
+        """After a 401: revoke the refused token and get a new one, once for all callers."""
+        async with self._bearer_lock:
+            if not same_secret(self._tokens.bearer, refused) and self._tokens.bearer is not None:
+                return
+            self._tokens.renewing += 1
+            try:
+                self._tokens.drop_bearer()
+                await self.revoke_token(refused)
+                await self.fetch_token()
+                self._notice("bearer token refused; fetched a new one")
+            finally:
+                self._tokens.renewing -= 1
+
+    # ----------------------------------------------------------------- VZ-M2M session
+
+    async def login(self) -> None:
+        """Log in as the user asked (the UI's login button). Respects the failed-login guard."""
+        async with self._session_lock:
+            await self._login(automatic=False)
+
+    async def _login(self, *, automatic: bool) -> None:
+        tokens = self._tokens
+        guard = self.settings.login_guard
+        if tokens.login_failures and automatic:
+            raise SessionRenewalFailed(
+                "not logging in again with a password ThingSpace rejected",
+                hint="log in again with the right UWS password",
+            )
+        if tokens.login_failures >= guard and not tokens.guard_overridden:
+            raise LoginGuardTripped(tokens.login_failures)
+        path = "/session/login"
+        body = LoginRequest(
+            username=self._credentials.username, password=self._credentials.password
+        ).wire(reveal_secrets=True)
+        tokens.renewing += 1
+        try:
+            for refused_once in (False, True):
+                bearer = await self._ensure_bearer()
+                response = await self._send(
+                    "POST",
+                    self.settings.m2m_url(path),
+                    path,
+                    retriable=False,
+                    headers=self._json_headers(bearer),
+                    json=body,
+                )
+                if response.status_code == 200:
+                    session = self._parse(SessionTokenResponse, response, "POST", path)
+                    tokens.set_session(session.sessionToken, self._clock())
+                    self.stats["logins"] += 1
+                    return
+                error_body = decode_error_body(response.content)
+                if self._bearer_refused(response, error_body) and not refused_once:
+                    await self._renew_bearer(bearer)
+                    continue
+                if isinstance(error_body, M2MErrorBody) and response.status_code in (400, 401):
+                    tokens.login_failures += 1
+                    tokens.guard_overridden = False
+                    rejected = LoginRejected(
+                        error_body.errorMessage or "login rejected",
+                        attempt=tokens.login_failures,
+                        status=response.status_code,
+                        code=error_body.errorCode,
+                        method="POST",
+                        path=path,
+                    )
+                    if "lock" in error_body.errorCode.lower():
+                        rejected.hint = "this UWS user is locked: ask Verizon support to unlock it"
+                    raise rejected
+                raise self._error(response, "POST", path)
+        finally:
+            tokens.renewing -= 1
+
+    async def _ensure_session(self) -> SecretStr:
+        idle = self.settings.session_idle_renew
+        if self._tokens.session_fresh(idle, self._clock()) and self._tokens.session:
+            return self._tokens.session
+        async with self._session_lock:
+            if self._tokens.session_fresh(idle, self._clock()) and self._tokens.session:
+                return self._tokens.session
+            await self._login(automatic=True)
+            assert self._tokens.session is not None
+            return self._tokens.session
+
+    async def _renew_session(self, refused: SecretStr) -> None:
+        async with self._session_lock:
+            if not same_secret(self._tokens.session, refused) and self._tokens.session is not None:
+                return
+            self._tokens.drop_session()
+            await self._login(automatic=True)
+            self._notice("session expired; logged in again")
+
+    async def logout(self) -> None:
+        """End the session; a session that already expired counts as logged out."""
+        session = self._tokens.session
+        if session is None:
+            return
+        path = "/session/logout"
+        bearer = await self._ensure_bearer()
+        try:
+            response = await self._send(
+                "POST",
+                self.settings.m2m_url(path),
+                path,
+                retriable=False,
+                headers=self._json_headers(bearer, session),
+            )
+        finally:
+            self._tokens.drop_session()
+        if response.status_code != 200:
+            error = decode_error_body(response.content)
+            if isinstance(error, M2MErrorBody) and error.code_suffix.startswith("SessionToken."):
+                return
+            raise self._error(response, "POST", path)
+
+    # ----------------------------------------------------------------- M2M calls
+
+    async def list_devices(self, request: DeviceListRequest) -> DeviceListResponse:
+        """One page of the device list (HTTP 202 means more pages follow)."""
+        response = await self._m2m("POST", "/devices/actions/list", request, read_only=True)
+        return self._parse(DeviceListResponse, response, "POST", "/devices/actions/list")
+
+    async def get_device(self, account: str, device_id: DeviceId) -> Device:
+        """Look up one device; NotFoundError when ThingSpace returns none."""
+        page = await self.list_devices(DeviceListRequest(accountName=account, deviceId=device_id))
+        if not page.devices:
+            raise NotFoundError(
+                f"no device {device_id} in account {account}",
+                status=200,
+                hint="no such device on this account: check the identifier and its kind",
+            )
+        return page.devices[0]
+
+    async def iter_device_pages(self, request: DeviceListRequest) -> AsyncIterator[list[Device]]:
+        """Every page of a filtered list, following ``largestDeviceIdSeen``."""
+        current = request
+        while True:
+            page = await self.list_devices(current)
+            yield page.devices
+            if not page.hasMoreData or not page.devices:
+                return
+            ids = [d.numeric_device_id for d in page.devices if d.numeric_device_id is not None]
+            if not ids:
+                raise ResponseFormatError(
+                    "more devices announced but no DeviceId attribute to page with",
+                    status=202,
+                    path="/devices/actions/list",
+                )
+            current = current.model_copy(update={"largestDeviceIdSeen": max(ids)})
+
+    async def suspension_status(self, request: SuspensionStatusRequest) -> RequestIdResponse:
+        return await self._action("/devices/suspension/status", request)
+
+    async def activate(self, request: ActivateRequest) -> RequestIdResponse:
+        return await self._action("/devices/actions/activate", request)
+
+    async def deactivate(self, request: DeactivateRequest) -> RequestIdResponse:
+        return await self._action("/devices/actions/deactivate", request)
+
+    async def suspend(self, request: SuspendRequest) -> RequestIdResponse:
+        return await self._action("/devices/actions/suspend", request)
+
+    async def restore(self, request: RestoreRequest) -> RequestIdResponse:
+        return await self._action("/devices/actions/restore", request)
+
+    async def request_status(self, account: str, request_id: str) -> RequestStatusResponse:
+        """Status of a single-device provisioning request (the only kind ThingSpace tracks)."""
+        path = f"/accounts/{_seg(account)}/requests/{_seg(request_id)}/status"
+        response = await self._m2m("GET", path, None, read_only=True)
+        return self._parse(RequestStatusResponse, response, "GET", path)
+
+    async def list_callbacks(self, account: str) -> list[RegisteredCallback]:
+        path = f"/callbacks/{_seg(account)}"
+        response = await self._m2m("GET", path, None, read_only=True)
+        data = json_body(response, method="GET", path=path)
+        if not isinstance(data, list):
+            raise ResponseFormatError("expected a list of callbacks", status=200, path=path)
+        try:
+            return [RegisteredCallback.model_validate(item) for item in data]
+        except ValidationError as exc:
+            raise ResponseFormatError(
+                f"unexpected callback list: {exc.error_count()} problem(s)", status=200, path=path
+            ) from None
+
+    async def register_callback(
+        self, account: str, request: RegisterCallbackRequest
+    ) -> CallbackRegistrationResult:
+        """Replaces whatever URL the account had for that service: confirm before calling."""
+        path = f"/callbacks/{_seg(account)}"
+        response = await self._m2m("POST", path, request, read_only=False, reveal=True)
+        return self._parse(CallbackRegistrationResult, response, "POST", path)
+
+    async def deregister_callback(
+        self, account: str, service_name: str
+    ) -> CallbackRegistrationResult:
+        path = f"/callbacks/{_seg(account)}/name/{_seg(service_name)}"
+        response = await self._m2m("DELETE", path, None, read_only=False)
+        return self._parse(CallbackRegistrationResult, response, "DELETE", path)
+
+    async def _action(self, path: str, request: OutboundModel) -> RequestIdResponse:
+        response = await self._m2m("POST", path, request, read_only=False)
+        return self._parse(RequestIdResponse, response, "POST", path)
+
+    # ----------------------------------------------------------------- plumbing
+
+    async def _m2m(
+        self,
+        method: str,
+        path: str,
+        body: OutboundModel | None,
+        *,
+        read_only: bool,
+        reveal: bool = False,
+    ) -> httpx.Response:
+        """One M2M call with both tokens, renewing each at most once."""
+        payload = body.wire(reveal_secrets=reveal) if body is not None else None
+        bearer_renewed = session_renewed = False
+        while True:
+            bearer = await self._ensure_bearer()
+            session = await self._ensure_session()
+            response = await self._send_with_retry(
+                method,
+                self.settings.m2m_url(path),
+                path,
+                retriable=read_only,
+                headers=self._json_headers(bearer, session),
+                json=payload,
+            )
+            self.stats["calls"] += 1
+            if response.status_code in (200, 201, 202, 204):
+                self._tokens.touch_session(self._clock())
+                return response
+            error_body = decode_error_body(response.content)
+            if self._bearer_refused(response, error_body):
+                if bearer_renewed:
+                    raise self._error(response, method, path)
+                bearer_renewed = True
+                await self._renew_bearer(bearer)
+                continue
+            if isinstance(error_body, M2MErrorBody) and error_body.code_suffix.startswith(
+                "SessionToken."
+            ):
+                if session_renewed:
+                    raise SessionRenewalFailed(
+                        error_body.errorMessage or "session refused after logging in again",
+                        status=response.status_code,
+                        code=error_body.errorCode,
+                        method=method,
+                        path=path,
+                    )
+                session_renewed = True
+                await self._renew_session(session)
+                continue
+            raise self._error(response, method, path, error_body)
+
+    async def _send_with_retry(
+        self, method: str, url: str, path: str, *, retriable: bool, **kwargs: Any
+    ) -> httpx.Response:
+        """Send; for read-only calls, retry 408/429/5xx and timeouts with backoff."""
+        attempt = 0
+        while True:
+            try:
+                response = await self._send(method, url, path, retriable=retriable, **kwargs)
+            except ThingSpaceError as exc:
+                if not retriable or isinstance(exc, AuthError):
+                    raise
+                attempt += 1
+                delay = self._retry.delay(attempt, None, self._rng)
+                if delay is None:
+                    raise
+                self.stats["retries"] += 1
+                log.info(
+                    "%s %s failed (%s); retry %d in %.2fs",
+                    method,
+                    path,
+                    exc.message,
+                    attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            if not retriable or response.status_code not in RETRY_STATUSES:
+                return response
+            attempt += 1
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            delay = self._retry.delay(attempt, retry_after, self._rng)
+            if delay is None:
+                if response.status_code == 429:
+                    raise RateLimited(
+                        "ThingSpace is throttling requests",
+                        retry_after=retry_after,
+                        status=429,
+                        method=method,
+                        path=path,
+                    )
+                return response
+            self.stats["retries"] += 1
+            log.info(
+                "%s %s got HTTP %d; retry %d in %.2fs",
+                method,
+                path,
+                response.status_code,
+                attempt,
+                delay,
+            )
+            await asyncio.sleep(delay)
+
+    async def _send(
+        self, method: str, url: str, path: str, *, retriable: bool, **kwargs: Any
+    ) -> httpx.Response:
+        try:
+            return await self._http.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            raise transport_error(exc, method=method, path=path, retriable=retriable) from None
+
+    @staticmethod
+    def _json_headers(bearer: SecretStr, session: SecretStr | None = None) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {bearer.get_secret_value()}",
+            "Content-Type": "application/json",
+        }
+        if session is not None:
+            headers["VZ-M2M-Token"] = session.get_secret_value()
+        return headers
+
+    @staticmethod
+    def _bearer_refused(response: httpx.Response, body: object) -> bool:
+        return response.status_code == 401 and (body is None or isinstance(body, GatewayFaultBody))
+
+    def _error(
+        self, response: httpx.Response, method: str, path: str, body: ErrorBody | None = None
+    ) -> ThingSpaceError:
+        decoded = body if body is not None else decode_error_body(response.content)
+        error = error_from_body(
+            decoded,
+            status=response.status_code,
+            method=method,
+            path=path,
+        )
+        if response.status_code == 429 and isinstance(error, RateLimited):
+            error.retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return error
+
+    @staticmethod
+    def _parse(model: type[ModelT], response: httpx.Response, method: str, path: str) -> ModelT:
+        data = json_body(response, method=method, path=path)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors())
+            raise ResponseFormatError(
+                f"unexpected {model.__name__} body (fields: {fields})",
+                status=response.status_code,
+                method=method,
+                path=path,
+            ) from None
+
+
+def _seg(value: str) -> str:
+    """A path segment, URL-encoded (account names keep their leading zeros: never int())."""
+    return quote(value, safe="")
+
+
+__all__ = [
+    "ApiError",
+    "AppCredentialsRejected",
+    "ClientSettings",
+    "Credentials",
+    "DeviceKind",
+    "ThingSpaceClient",
+]

@@ -1,0 +1,48 @@
+"""What the client needs to log in, kept as secrets so they never print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import SecretStr
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The app's OAuth key pair and the UWS API user (not the portal login)."""
+
+    app_key: str
+    app_secret: SecretStr = field(repr=False)
+    username: str
+    password: SecretStr = field(repr=False)
+
+    @classmethod
+    def of(cls, app_key: str, app_secret: str, username: str, password: str) -> Credentials:
+        return cls(app_key, SecretStr(app_secret), username, SecretStr(password))
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Where ThingSpace is and how patient to be with it."""
+
+    #: Scheme and host, e.g. ``https://thingspace.verizon.com``; paths are appended.
+    base_url: str = "https://thingspace.verizon.com"
+    oauth_path: str = "/api/ts/v1/oauth2"
+    m2m_path: str = "/api/m2m/v1"
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    #: Renew the bearer this many seconds before ThingSpace says it expires.
+    bearer_margin: float = 120.0
+    #: Log in again before a call when the session has been idle this long (ThingSpace: 20 min).
+    session_idle_renew: float = 18 * 60.0
+    #: Consecutive rejected logins after which the client refuses to try until told to.
+    login_guard: int = 2
+    verify_tls: bool = True
+    max_connections: int = 20
+    user_agent: str = "m2m-tui"
+
+    def oauth_url(self, name: str) -> str:
+        return self.base_url.rstrip("/") + self.oauth_path + "/" + name
+
+    def m2m_url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + self.m2m_path + path

@@ -1,0 +1,109 @@
+"""Settings of the simulator: credentials, accounts, clocks and fault knobs.
+
+Every clock is a setting so the test suite can run the real flows (token expiry, idle sessions,
+callback retries) in fractions of a second, and one seed drives all randomness so a run can be
+repeated exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+PRIMARY_ACCOUNT = "0000123456-00001"
+SECONDARY_ACCOUNT = "0000654321-00001"
+
+
+@dataclass
+class AccountSpec:
+    """One billing account the simulated UWS user can work with.
+
+    ``suspension_status`` says whether the DeviceSuspensionStatus feature is enabled; production
+    needs Verizon to switch it on per organization, so a disabled account answers that API
+    with a 400 error.
+    """
+
+    name: str
+    suspension_status: bool = True
+    organization: str = "Demo Organization"
+
+
+def _default_accounts() -> list[AccountSpec]:
+    return [
+        AccountSpec(PRIMARY_ACCOUNT, suspension_status=True, organization="Acme Telemetry"),
+        AccountSpec(SECONDARY_ACCOUNT, suspension_status=False, organization="Acme Field Ops"),
+    ]
+
+
+@dataclass
+class FaultConfig:
+    """Misbehaviour to inject, all off by default.
+
+    Rates are fractions in [0, 1] drawn from the simulator's seeded random generator.
+    """
+
+    latency: float = 0.0
+    """Seconds added to every HTTP response."""
+    error_rate: float = 0.0
+    """Fraction of calls answered 500 before they are processed."""
+    rate_429: float = 0.0
+    """Fraction of calls answered 429 (WSO2 throttle fault 900800) before they are processed."""
+    retry_after: int = 1
+    """Seconds put in the Retry-After header of a 429."""
+    drop_rate: float = 0.0
+    """Fraction of callback messages never sent at all."""
+    duplicate_rate: float = 0.0
+    """Fraction of callback messages sent twice in a row (identical bodies)."""
+    reorder: bool = False
+    """Shuffle the per-device callbacks of a request (the completion message stays last)."""
+    early_callbacks: bool = False
+    """Process at once and deliver callbacks before the synchronous requestId response."""
+
+
+@dataclass
+class SimConfig:
+    """Everything the simulator can be told; the defaults make a ready-to-use demo."""
+
+    app_key: str = "demo-app-key"
+    app_secret: str = "demo-app-secret"
+    username: str = "demo_uws_user"
+    password: str = "Demo#Pass1"
+    accounts: list[AccountSpec] = field(default_factory=_default_accounts)
+    inventory_size: int = 300
+    """Devices in total (well-known demo devices included), split 2:1 over the first two accounts."""
+    seed: int = 1
+    now: datetime | None = None
+    """Wall-clock reference for generated dates; None means the current time at start-up."""
+    token_ttl: float = 3600.0
+    session_idle: float = 1200.0
+    processing_delay: float = 0.5
+    """Seconds between a request being accepted and its devices changing state / callbacks."""
+    callback_retry_interval: float = 300.0
+    max_callback_sends: int = 4
+    callback_timeout: float = 10.0
+    """Seconds ThingSpace waits for a listener to answer one callback POST."""
+    daily_action_limit: int = 5
+    """Provisioning actions per line per day (activate/suspend/restore/deactivate)."""
+    lockout_after: int = 5
+    """Consecutive failed logins that lock the UWS user."""
+    page_size: int = 2000
+    """Most devices in one device-list response (production: 2000)."""
+    max_devices_per_request: int = 10000
+    enforce_callback_ports: bool = False
+    """Reject callback URLs on ports production refuses (off: tests listen on random ports)."""
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+    @property
+    def primary_account(self) -> str:
+        return self.accounts[0].name
+
+    @property
+    def secondary_account(self) -> str | None:
+        return self.accounts[1].name if len(self.accounts) > 1 else None
+
+    def account(self, name: str) -> AccountSpec | None:
+        """The account spec called exactly ``name`` (leading zeros matter)."""
+        for spec in self.accounts:
+            if spec.name == name:
+                return spec
+        return None
