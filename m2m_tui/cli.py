@@ -19,6 +19,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "m2m_tui.sim.standalone",
         "run the ThingSpace simulator on its own (for curl or tests)",
     ),
+    "listen": (
+        "m2m_tui.tracking.listen_command",
+        "run the callback listener and journal without the UI",
+    ),
+    "export": ("m2m_tui.tracking.export_command", "export tracked requests and callbacks"),
 }
 
 

@@ -1,0 +1,46 @@
+"""``m2m-tui export --journal PATH --format json|csv|md [--request ID] [--output FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--journal", required=True, type=Path, help="journal file to read")
+    parser.add_argument(
+        "--format", choices=("json", "csv", "md"), default="md", help="output format (default md)"
+    )
+    parser.add_argument("--request", metavar="ID", help="only this requestId")
+    parser.add_argument(
+        "--output", "-o", type=Path, help="write to this file instead of standard output"
+    )
+
+
+def run_export_command(args: argparse.Namespace) -> int:
+    from m2m_tui.tracking.export import export
+    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.records import JournalError
+
+    if not args.journal.exists():
+        print(f"m2m-tui export: no journal at {args.journal}", file=sys.stderr)
+        return 2
+    try:
+        with Journal.open(args.journal, readonly=True) as journal:
+            if args.request is not None and not (
+                journal.get_request(args.request) or journal.callbacks_for(args.request)
+            ):
+                print(
+                    f"m2m-tui export: no request {args.request} in {args.journal}", file=sys.stderr
+                )
+                return 1
+            text = export(journal, args.format, args.request)
+    except JournalError as exc:
+        print(f"m2m-tui export: {exc}", file=sys.stderr)
+        return 2
+    if args.output is not None:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,251 @@
+"""The journal's tables, its migrations, and the checks made before a file is touched.
+
+A journal is an sqlite file in WAL mode marked as ours twice: ``PRAGMA application_id`` in the
+file header and a ``meta`` row. Anything else (another program's database, a damaged or
+non-sqlite file) is refused with a :class:`JournalError` naming the path, and the file is left
+byte-for-byte as it was: it is inspected through a read-only connection before any writing
+connection is opened.
+
+``PRAGMA user_version`` is the schema version. ``MIGRATIONS[n]`` brings version ``n`` to
+``n + 1``; a new file is simply migrated from version 0, so creating and upgrading are one
+code path, run in one ``BEGIN IMMEDIATE`` transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Literal
+
+from m2m_tui.tracking.records import JournalError
+
+APPLICATION_ID = 0x4D324D54  # "M2MT"
+MAGIC = "m2m-tui journal"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+Synchronous = Literal["NORMAL", "FULL"]
+
+# Version 1: the first layout (requests, callbacks, rejections, polls).
+_V1 = (
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE requests (
+        request_id TEXT PRIMARY KEY,
+        action TEXT NOT NULL,
+        account TEXT NOT NULL,
+        target TEXT NOT NULL,
+        expected_results INTEGER,
+        pollable INTEGER NOT NULL DEFAULT 0,
+        submitted_at REAL NOT NULL,
+        state TEXT NOT NULL,
+        completed_by TEXT,
+        deadline REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        last_error_code TEXT,
+        last_error_message TEXT
+    )""",
+    "CREATE INDEX requests_by_time ON requests (submitted_at DESC)",
+    "CREATE INDEX requests_by_state ON requests (state, submitted_at DESC)",
+    """CREATE TABLE callbacks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at REAL NOT NULL,
+        request_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        device_key TEXT,
+        body TEXT NOT NULL,
+        body_hash TEXT NOT NULL,
+        callback_count INTEGER,
+        duplicate INTEGER NOT NULL DEFAULT 0,
+        verdict TEXT NOT NULL,
+        source TEXT
+    )""",
+    "CREATE INDEX callbacks_by_request ON callbacks (request_id, id)",
+    "CREATE INDEX callbacks_dedup ON callbacks (request_id, body_hash)",
+    """CREATE TABLE rejections (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at REAL NOT NULL,
+        reason TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        source TEXT,
+        excerpt TEXT NOT NULL DEFAULT ''
+    )""",
+    """CREATE TABLE polls (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id TEXT NOT NULL,
+        polled_at REAL NOT NULL,
+        status TEXT NOT NULL,
+        changed INTEGER NOT NULL DEFAULT 1
+    )""",
+    "CREATE INDEX polls_by_request ON polls (request_id, id)",
+)
+
+# Version 2: the profile a request was made under, devices looked up, callbacks by time.
+_V2 = (
+    "ALTER TABLE requests ADD COLUMN profile TEXT",
+    """CREATE TABLE devices (
+        account TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        label TEXT,
+        summary TEXT,
+        looked_up_at REAL NOT NULL,
+        lookups INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (account, kind, device_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX devices_by_time ON devices (looked_up_at DESC)",
+    "CREATE INDEX callbacks_by_time ON callbacks (received_at)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _uri(path: Path, mode: str) -> str:
+    return f"{path.resolve().as_uri()}?mode={mode}"
+
+
+def _refuse(path: Path, problem: str) -> JournalError:
+    return JournalError(f"{path}: {problem}; the file was left untouched")
+
+
+def inspect_journal(path: Path) -> int | None:
+    """The schema version of the journal at ``path``; ``None`` when it is new or empty.
+
+    Raises JournalError, without writing anything, when the file is not an m2m-tui journal,
+    is damaged, or was written by a newer version of the program.
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+    if not header:
+        return None
+    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
+        raise _refuse(path, "not an SQLite database (no SQLite header), so not an m2m-tui journal")
+    try:
+        conn = sqlite3.connect(_uri(path, "ro"), uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _refuse(path, f"cannot be opened as an SQLite database ({exc})") from exc
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        objects = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        magic = None
+        if app_id == APPLICATION_ID and "meta" in objects:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'application'").fetchone()
+            magic = row[0] if row else None
+    except sqlite3.Error as exc:
+        raise _refuse(path, f"damaged or not a database ({exc})") from exc
+    finally:
+        conn.close()
+    if app_id == 0 and version == 0 and not objects:
+        return None  # a valid but empty database, e.g. left by a crash while creating it
+    if app_id != APPLICATION_ID:
+        raise _refuse(
+            path,
+            f"an SQLite database of another program (application_id {app_id:#010x}), "
+            "not an m2m-tui journal",
+        )
+    if magic != MAGIC:
+        raise _refuse(path, "marked as an m2m-tui journal but its meta table is missing or wrong")
+    if version > SCHEMA_VERSION:
+        raise _refuse(
+            path,
+            f"written by a newer m2m-tui (schema version {version}; this one knows up to "
+            f"{SCHEMA_VERSION})",
+        )
+    return int(version)
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the open database to SCHEMA_VERSION in one transaction (no-op when current)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Read again under the write lock: another process may have migrated meanwhile.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if version == SCHEMA_VERSION and app_id == APPLICATION_ID:
+            conn.execute("ROLLBACK")
+            return
+        if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise _refuse(path, "not empty, but carries no m2m-tui schema version")
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('application', ?), ('created_at', ?)",
+            (MAGIC, repr(time.time())),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('migrated_at', ?)",
+            (repr(time.time()),),
+        )
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def connect(
+    path: str | Path,
+    *,
+    readonly: bool = False,
+    synchronous: Synchronous = "NORMAL",
+    busy_timeout: float = 5.0,
+    check_same_thread: bool = True,
+) -> sqlite3.Connection:
+    """Open (creating or migrating as needed) the journal at ``path`` and return a connection.
+
+    The connection is in autocommit mode (``isolation_level=None``): callers open their own
+    transactions with ``BEGIN``, so a batch is exactly one commit.
+    """
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
+    path = Path(path)
+    version = inspect_journal(path)
+    if readonly:
+        if version is None:
+            raise JournalError(f"{path}: no journal here yet (nothing to read)")
+        if version != SCHEMA_VERSION:
+            raise JournalError(
+                f"{path}: schema version {version} is older than {SCHEMA_VERSION}; "
+                "open it once read-write (e.g. `m2m-tui listen`) to migrate it"
+            )
+    mode = "ro" if readonly else ("rwc" if version is None else "rw")
+    try:
+        conn = sqlite3.connect(
+            _uri(path, mode),
+            uri=True,
+            isolation_level=None,
+            timeout=busy_timeout,
+            check_same_thread=check_same_thread,
+        )
+    except sqlite3.Error as exc:
+        raise JournalError(f"{path}: cannot open the journal ({exc})") from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        if readonly:
+            conn.execute("PRAGMA query_only = ON")
+            return conn
+        mode_now = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode_now).lower() != "wal":
+            raise JournalError(f"{path}: cannot switch the journal to WAL mode (got {mode_now})")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        if version != SCHEMA_VERSION:
+            _migrate(conn, path)
+        return conn
+    except sqlite3.Error as exc:
+        conn.close()
+        raise JournalError(f"{path}: cannot prepare the journal ({exc})") from exc
+    except BaseException:
+        conn.close()
+        raise

@@ -1,0 +1,185 @@
+"""``m2m-tui listen``: the callback listener as its own process, writing a journal.
+
+Run it when the UI should not carry the listener (a burst of callbacks then costs the UI
+nothing: it follows the journal), or on a host that ThingSpace can reach. It prints one line
+per callback, never a password, and stops cleanly on SIGTERM or SIGINT: pending journal writes
+are committed before it exits 0.
+
+Also runnable before the CLI wires it: ``python -m m2m_tui.tracking.listen_command --journal F``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import SecretStr
+
+from m2m_tui.tracking.events import CallbackAccepted
+from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.listener import CallbackListener, ListenerError, ListenerEvent
+from m2m_tui.tracking.listener_config import THINGSPACE_SOURCE_ADDRESSES, ListenerConfig
+from m2m_tui.tracking.records import JournalError
+
+PASSWORD_ENV = "M2M_TUI_CALLBACK_PASSWORD"
+_FLUSH_EVERY = 0.2
+_CONTROL = {c: "?" for c in (*range(32), *range(127, 160))}
+
+
+def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``listen`` flags to ``parser`` (the CLI's subcommand, or this module's own)."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=9001, help="port to bind; 0 picks a free one (default 9001)"
+    )
+    parser.add_argument("--journal", type=Path, required=True, help="journal file (sqlite)")
+    parser.add_argument(
+        "--callback-username", default=None, help="username registered with ThingSpace"
+    )
+    parser.add_argument(
+        "--callback-password",
+        default=None,
+        help=f"password registered with ThingSpace (prefer ${PASSWORD_ENV}: "
+        "command lines are visible to other users)",
+    )
+    parser.add_argument("--tls-cert", type=Path, default=None, help="TLS certificate (PEM)")
+    parser.add_argument("--tls-key", type=Path, default=None, help="TLS private key (PEM)")
+    parser.add_argument(
+        "--allow-thingspace-only",
+        action="store_true",
+        help="refuse sources other than ThingSpace's published addresses (and loopback)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the start and stop lines")
+
+
+def config_from_args(args: argparse.Namespace) -> ListenerConfig:
+    """The ListenerConfig the flags describe; raises ValueError on a bad combination."""
+    password = args.callback_password
+    if password is None:
+        password = os.environ.get(PASSWORD_ENV)
+    return ListenerConfig(
+        host=args.host,
+        port=args.port,
+        username=args.callback_username or None,
+        password=SecretStr(password) if password else None,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        allow_sources=THINGSPACE_SOURCE_ADDRESSES if args.allow_thingspace_only else None,
+    )
+
+
+def _printable(text: str | None) -> str:
+    """Remote text with control characters neutralised (no terminal escapes from a POST)."""
+    return "-" if not text else text.translate(_CONTROL)
+
+
+def _clock(timestamp: float) -> str:
+    local = time.localtime(timestamp)
+    return time.strftime("%H:%M:%S", local) + f".{int(timestamp % 1 * 1000):03d}"
+
+
+def format_event(event: ListenerEvent) -> str:
+    """One line per callback or refusal, for a terminal or a log file."""
+    when = _clock(event.received_at)
+    if isinstance(event, CallbackAccepted):
+        dup = "  dup" if event.duplicate else ""
+        return (
+            f"{when}  {_printable(event.request_id)}  {event.kind}  "
+            f"{_printable(event.device_key)}{dup}"
+        )
+    return (
+        f"{when}  REJECTED {event.reason}  {_printable(event.detail)}  "
+        f"from {_printable(event.source)}"
+    )
+
+
+class _Printer:
+    """Writes event lines, flushing at most every 0.2 s so a burst is not a syscall per line."""
+
+    def __init__(self, stream: TextIO, loop: asyncio.AbstractEventLoop) -> None:
+        self._stream = stream
+        self._loop = loop
+        self._flush_pending = False
+
+    def __call__(self, event: ListenerEvent) -> None:
+        self._stream.write(format_event(event) + "\n")
+        if not self._flush_pending:
+            self._flush_pending = True
+            self._loop.call_later(_FLUSH_EVERY, self.flush)
+
+    def flush(self) -> None:
+        self._flush_pending = False
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()
+
+
+async def serve(config: ListenerConfig, journal: Path, *, quiet: bool = False) -> int:
+    """Run until SIGTERM/SIGINT; returns the exit status."""
+    loop = asyncio.get_running_loop()
+    writer = JournalWriter(journal)
+    try:
+        await asyncio.to_thread(writer.start)
+    except JournalError as exc:
+        print(f"m2m-tui listen: {exc}", file=sys.stderr)
+        return 2
+    printer = None if quiet else _Printer(sys.stdout, loop)
+    listener = CallbackListener(config, writer, on_event=printer)
+    try:
+        await listener.start()
+    except ListenerError as exc:
+        await writer.aclose()
+        print(f"m2m-tui listen: {exc}", file=sys.stderr)
+        return 2
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    checks = "credentials checked" if config.credentials_expected else "no credentials expected"
+    sources = "ThingSpace sources only" if config.allow_sources is not None else "any source"
+    print(f"listening on {listener.url}  journal {journal}  ({checks}, {sources})", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await listener.stop()
+        await writer.aclose()
+        if printer is not None:
+            printer.flush()
+    status = listener.status()
+    stats = writer.stats()
+    print(
+        f"stopped: {status.accepted} accepted, {status.duplicates} duplicates, "
+        f"{status.rejected} rejected; journal: {stats.items} rows in {stats.batches} commits "
+        f"(largest {stats.largest_batch})",
+        flush=True,
+    )
+    return 0
+
+
+def run_listen_command(args: argparse.Namespace) -> int:
+    """Entry point for ``m2m-tui listen`` once argparse has run."""
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        print(f"m2m-tui listen: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(serve(config, args.journal, quiet=args.quiet))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="m2m-tui listen", description="Receive ThingSpace callbacks into a journal."
+    )
+    add_listen_arguments(parser)
+    return run_listen_command(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

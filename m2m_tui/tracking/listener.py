@@ -1,0 +1,278 @@
+"""The callback listener: an aiohttp server run inside the caller's event loop.
+
+For every POST, in order: source allow-list (403), body size (413), JSON (400), object (400),
+envelope (422), credentials (401), then the journal write is awaited until COMMITTED and only
+then is 200 sent: ThingSpace does not resend after a 2xx, so a 200 must mean "durable".
+
+No input produces a 5xx: unexpected errors are answered 400 and counted. The one exception is
+503 when the journal itself cannot be written (disk full, file gone): ThingSpace then resends
+the message 3 more times at 5-minute intervals, which is exactly what we want.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+from aiohttp import web
+
+from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected, ListenerStatus
+from m2m_tui.tracking.intake import Credentials, Refusal, examine
+from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.listener_config import ListenerConfig, source_allowed
+from m2m_tui.tracking.records import (
+    JournalError,
+    JournalRecordError,
+    RejectionReason,
+    RejectionRecord,
+)
+
+log = logging.getLogger(__name__)
+
+#: The reason counted (not journaled: the journal is what failed) when we answer 503.
+JOURNAL_UNAVAILABLE = "journal_unavailable"
+ListenerEvent = CallbackAccepted | CallbackRejected
+EventSink = Callable[[ListenerEvent], None]
+
+_JSON = "application/json"
+_OK = b'{"status":"ok"}'
+_OK_DUPLICATE = b'{"status":"ok","duplicate":true}'
+_UNAVAILABLE = b'{"status":"error","reason":"journal_unavailable"}'
+
+
+class ListenerError(Exception):
+    """The listener cannot start (address in use, bad TLS files)."""
+
+
+class CallbackListener:
+    """Receives ThingSpace callbacks and journals them through a running JournalWriter.
+
+    The writer is the caller's: start it before :meth:`start` and close it after :meth:`stop`.
+    ``on_event`` is called on the event loop with a CallbackAccepted or CallbackRejected for
+    every POST; keep it cheap (append to a list for a timer to drain, not a repaint).
+    """
+
+    def __init__(
+        self,
+        config: ListenerConfig,
+        journal_writer: JournalWriter,
+        on_event: EventSink | None = None,
+    ) -> None:
+        self._config = config
+        self._writer = journal_writer
+        self._on_event = on_event
+        self._networks = config.networks()
+        self._credentials = (
+            Credentials.of(config.expected_username, config.expected_password)
+            if config.credentials_expected
+            else None
+        )
+        self._secrets = (config.expected_password,) if config.expected_password else ()
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._started_at: float | None = None
+        self._accepted = 0
+        self._duplicates = 0
+        self._rejected: Counter[str] = Counter()
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and serve; raises ListenerError when the address or TLS files are unusable."""
+        if self._runner is not None:
+            raise RuntimeError("listener already started")
+        try:
+            ssl_context = self._config.ssl_context()
+        except ValueError as exc:
+            raise ListenerError(str(exc)) from exc
+        app = web.Application(client_max_size=self._config.max_body)
+        app.router.add_get("/healthz", self._healthz)
+        prefix = self._config.path_prefix.rstrip("/")
+        if prefix:
+            app.router.add_post(prefix, self._callback)
+        app.router.add_post(prefix + "/{tail:.*}", self._callback)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self._config.host, self._config.port, ssl_context=ssl_context)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            reason = exc.strerror or str(exc)
+            raise ListenerError(
+                f"cannot listen on {self._config.host}:{self._config.port}: {reason}"
+            ) from exc
+        self._runner = runner
+        self._port = int(runner.addresses[0][1])
+        self._started_at = time.time()
+
+    async def stop(self) -> None:
+        """Stop accepting; requests in flight finish first (their journal writes included)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    @property
+    def port(self) -> int:
+        """The bound port (the real one when the config asked for port 0)."""
+        return self._port if self._port is not None else self._config.port
+
+    @property
+    def url(self) -> str:
+        host = self._config.host
+        if ":" in host:
+            host = f"[{host}]"
+        scheme = "https" if self._config.tls else "http"
+        return f"{scheme}://{host}:{self.port}{self._config.path_prefix}"
+
+    def status(self) -> ListenerStatus:
+        return ListenerStatus(
+            url=self.url,
+            running=self.running,
+            accepted=self._accepted,
+            rejected=sum(self._rejected.values()),
+            duplicates=self._duplicates,
+            rejected_by_reason=dict(self._rejected),
+        )
+
+    # --- handlers ------------------------------------------------------------------------
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        started = self._started_at or time.time()
+        payload = {
+            "status": "ok",
+            "accepted": self._accepted,
+            "duplicates": self._duplicates,
+            "rejected": dict(self._rejected),
+            "rejected_total": sum(self._rejected.values()),
+            "started_at": datetime.fromtimestamp(started, UTC).isoformat(),
+            "journal": str(self._writer.path),
+            "journal_writer_running": self._writer.running,
+        }
+        return web.json_response(payload)
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        received_at = time.time()
+        source = request.remote
+        try:
+            return await self._handle(request, received_at, source)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never a 5xx, never a dead server
+            log.exception("callback from %s could not be processed", source)
+            detail = f"could not process the callback ({type(exc).__name__})"
+            return await self._refuse(
+                400, RejectionReason.INVALID_ENVELOPE, detail, source, received_at
+            )
+
+    async def _handle(
+        self, request: web.Request, received_at: float, source: str | None
+    ) -> web.Response:
+        if self._networks is not None and not source_allowed(source, self._networks):
+            return await self._refuse(
+                403,
+                RejectionReason.FORBIDDEN_SOURCE,
+                f"source {source} is not in the allow-list",
+                source,
+                received_at,
+            )
+        limit = self._config.max_body
+        length = request.content_length
+        if length is not None and length > limit:
+            detail = f"Content-Length {length} exceeds {limit} bytes"
+            return await self._refuse(413, RejectionReason.TOO_LARGE, detail, source, received_at)
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            detail = f"body exceeds {limit} bytes"
+            return await self._refuse(413, RejectionReason.TOO_LARGE, detail, source, received_at)
+        outcome = examine(
+            raw,
+            received_at=received_at,
+            source=source,
+            credentials=self._credentials,
+            secrets=self._secrets,
+        )
+        if isinstance(outcome, Refusal):
+            return await self._refuse(
+                outcome.status, outcome.reason, outcome.detail, source, received_at, outcome.excerpt
+            )
+        try:
+            stored = await self._writer.append_callback(outcome)
+        except JournalRecordError as exc:
+            return await self._refuse(
+                422, RejectionReason.INVALID_ENVELOPE, str(exc), source, received_at
+            )
+        except JournalError as exc:
+            log.error("callback %s not journaled: %s", outcome.request_id, exc)
+            self._rejected[JOURNAL_UNAVAILABLE] += 1
+            self._emit(CallbackRejected(JOURNAL_UNAVAILABLE, str(exc), source, received_at))
+            return web.Response(status=503, body=_UNAVAILABLE, content_type=_JSON)
+        if stored.duplicate:
+            self._duplicates += 1
+        else:
+            self._accepted += 1
+        if self._on_event is not None:
+            self._emit(
+                CallbackAccepted(
+                    stored.id,
+                    outcome.request_id,
+                    outcome.kind,
+                    outcome.device_key,
+                    stored.duplicate,
+                    received_at,
+                )
+            )
+        body = _OK_DUPLICATE if stored.duplicate else _OK
+        return web.Response(body=body, content_type=_JSON)
+
+    async def _refuse(
+        self,
+        status: int,
+        reason: RejectionReason,
+        detail: str,
+        source: str | None,
+        received_at: float,
+        excerpt: str = "",
+    ) -> web.Response:
+        """Count, journal (committed, password redacted) and announce a refusal; never raises."""
+        self._rejected[reason.value] += 1
+        record = RejectionRecord(reason.value, detail, excerpt, source, received_at)
+        try:
+            await self._writer.append_rejection(record)
+        except JournalError as exc:
+            log.error("rejection not journaled: %s", exc)
+        self._emit(CallbackRejected(reason.value, detail, source, received_at))
+        payload = {"status": "rejected", "reason": reason.value, "detail": detail}
+        return web.Response(status=status, body=json.dumps(payload).encode(), content_type=_JSON)
+
+    def _emit(self, event: ListenerEvent) -> None:
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("on_event handler failed for %s", type(event).__name__)

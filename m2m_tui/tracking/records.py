@@ -1,0 +1,210 @@
+"""The values the journal takes and returns: small frozen dataclasses and string enums.
+
+Rows are plain slotted dataclasses, not pydantic models, because the UI may hold thousands of
+them (design.md, speed rules): bodies stay JSON text until someone asks to read one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class JournalError(Exception):
+    """The journal cannot be opened, read or written; the message names the file and why."""
+
+
+class UnknownRequest(JournalError, LookupError):
+    """No request with that id is in the journal."""
+
+
+class JournalRecordError(JournalError, ValueError):
+    """One record could not be stored (e.g. an integer too large for sqlite); others were."""
+
+
+class RequestAction(StrEnum):
+    SUSPENSION_STATUS = "suspension_status"
+    ACTIVATE = "activate"
+    DEACTIVATE = "deactivate"
+    SUSPEND = "suspend"
+    RESTORE = "restore"
+
+
+class RequestState(StrEnum):
+    SUBMITTED = "submitted"
+    PENDING = "pending"
+    PARTIAL = "partial"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+
+
+#: States a request can still leave: the tracker reloads these on restart.
+UNFINISHED_STATES: frozenset[RequestState] = frozenset(
+    {RequestState.SUBMITTED, RequestState.PENDING, RequestState.PARTIAL}
+)
+
+
+class CompletedBy(StrEnum):
+    POLL = "poll"
+    CALLBACK = "callback"
+
+
+class Verdict(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+
+
+class RejectionReason(StrEnum):
+    TOO_LARGE = "too_large"
+    NOT_JSON = "not_json"
+    NOT_OBJECT = "not_object"
+    INVALID_ENVELOPE = "invalid_envelope"
+    BAD_CREDENTIALS = "bad_credentials"
+    FORBIDDEN_SOURCE = "forbidden_source"
+
+
+# --- what callers hand to the journal -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRecord:
+    """One accepted callback POST, as the listener hands it over.
+
+    ``body`` is the parsed JSON object as received: the journal redacts the password itself,
+    so no caller can forget to.
+    """
+
+    request_id: str
+    kind: str
+    body: Mapping[str, Any]
+    device_key: str | None = None
+    callback_count: int | None = None
+    source: str | None = None
+    received_at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionRecord:
+    """One refused POST; ``excerpt`` is raw text and is redacted and cut to 500 chars on write."""
+
+    reason: str
+    detail: str
+    excerpt: str = ""
+    source: str | None = None
+    received_at: float = field(default_factory=time.time)
+
+
+# --- what the journal returns ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRecordId:
+    """Where a callback was stored, and whether an identical one was stored before."""
+
+    id: int
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRow:
+    """A stored callback. ``body`` is compact JSON with the password redacted; its members are
+    reordered (password and callbackCount first, the rest by key) so resends compare equal."""
+
+    id: int
+    received_at: float
+    request_id: str
+    kind: str
+    device_key: str | None
+    body: str
+    body_hash: str
+    callback_count: int | None
+    duplicate: bool
+    verdict: str
+    source: str | None
+
+    def body_dict(self) -> dict[str, Any]:
+        """The stored (redacted) body, decoded on demand."""
+        value: dict[str, Any] = json.loads(self.body)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionRow:
+    id: int
+    received_at: float
+    reason: str
+    detail: str
+    source: str | None
+    excerpt: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    request_id: str
+    action: str
+    account: str
+    target_json: str
+    expected_results: int | None
+    pollable: bool
+    submitted_at: float
+    state: str
+    completed_by: str | None
+    deadline: float
+    updated_at: float
+    last_error_code: str | None
+    last_error_message: str | None
+    profile: str | None
+
+    @property
+    def target(self) -> Any:
+        """Devices (a list of ``{id, kind}``) or a filter dict, decoded on demand."""
+        return json.loads(self.target_json)
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in UNFINISHED_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class PollRow:
+    id: int
+    request_id: str
+    polled_at: float
+    status: str
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    """A device someone looked up; one row per (account, kind, id), refreshed on each lookup."""
+
+    account: str
+    kind: str
+    device_id: str
+    label: str | None
+    summary_json: str | None
+    looked_up_at: float
+    lookups: int
+
+    @property
+    def summary(self) -> Any:
+        return None if self.summary_json is None else json.loads(self.summary_json)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalCounts:
+    """Totals: ``callbacks_accepted`` are first arrivals, ``callbacks_duplicate`` resends."""
+
+    callbacks_accepted: int
+    callbacks_duplicate: int
+    rejections: Mapping[str, int]
+    requests: Mapping[str, int]
+
+    @property
+    def rejections_total(self) -> int:
+        return sum(self.rejections.values())

@@ -1,0 +1,161 @@
+"""Tracking as one unit: journal, writer thread, listener, tracker and poller, started and
+stopped together inside the caller's event loop.
+
+Two modes, one set of events:
+- **embedded** (``listener`` set): this process listens for callbacks and journals them;
+- **follow** (``listener`` None): another process (``m2m-tui listen``) owns the listener and
+  writes the journal; this one reads new callbacks and rejections from it a few times a second.
+Both feed the same :class:`Tracker`, so a front end does not care which it is in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected
+from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.listener import CallbackListener
+from m2m_tui.tracking.listener_config import ListenerConfig
+from m2m_tui.tracking.poller import Poller, PollSchedule, StatusCall
+from m2m_tui.tracking.tracker import DEFAULT_DEADLINE, Tracker
+from m2m_tui.tracking.tracker_events import TrackerEvent
+
+log = logging.getLogger("m2m_tui.tracking")
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    journal_path: Path
+    #: None: follow a journal another process writes instead of listening here.
+    listener: ListenerConfig | None = field(default_factory=lambda: ListenerConfig(port=0))
+    deadline: float = DEFAULT_DEADLINE
+    schedule: PollSchedule = field(default_factory=PollSchedule)
+    profile: str | None = None
+    #: Follow mode: how often to look for new rows.
+    follow_interval: float = 0.2
+
+
+class TrackingService:
+    """Start with :meth:`start`, stop with :meth:`stop`; subscribe to :attr:`tracker`."""
+
+    def __init__(self, settings: TrackingSettings, status_call: StatusCall | None) -> None:
+        self.settings = settings
+        self._status_call = status_call
+        self._writer: JournalWriter | None = None
+        self._journal: Journal | None = None
+        self._tracker: Tracker | None = None
+        self._listener: CallbackListener | None = None
+        self._poller: Poller | None = None
+        self._follow_task: asyncio.Task[None] | None = None
+
+    @property
+    def tracker(self) -> Tracker:
+        if self._tracker is None:
+            raise RuntimeError("tracking is not started")
+        return self._tracker
+
+    @property
+    def journal(self) -> Journal:
+        if self._journal is None:
+            raise RuntimeError("tracking is not started")
+        return self._journal
+
+    @property
+    def listener(self) -> CallbackListener | None:
+        return self._listener
+
+    @property
+    def poller(self) -> Poller | None:
+        return self._poller
+
+    def subscribe(self, subscriber: Callable[[TrackerEvent], None]) -> Callable[[], None]:
+        return self.tracker.subscribe(subscriber)
+
+    async def start(self) -> None:
+        """Open the journal, reload unfinished requests, then listen (or follow) and poll."""
+        settings = self.settings
+        settings.journal_path.parent.mkdir(parents=True, exist_ok=True)
+        if settings.listener is not None:
+            writer = JournalWriter(settings.journal_path)
+            await asyncio.to_thread(writer.start)  # creates or migrates the file
+            self._writer = writer
+        # Read-write even when following: this process records its own requests (rare,
+        # serialised by sqlite's busy timeout); the callbacks are the other process's to write.
+        self._journal = Journal.open(settings.journal_path)
+        self._tracker = Tracker(self._journal, deadline=settings.deadline, profile=settings.profile)
+        if self._status_call is not None:
+            self._poller = Poller(
+                self._tracker,
+                self._status_call,
+                schedule=settings.schedule,
+                on_status=self._tracker.publish,
+            )
+        self._tracker.resume()
+        if settings.listener is not None and self._writer is not None:
+            self._listener = CallbackListener(settings.listener, self._writer, self._on_listener)
+            await self._listener.start()
+            self._tracker.publish(self._listener.status())
+        else:
+            self._follow_task = asyncio.create_task(self._follow(), name="m2m-tui follow journal")
+        if self._poller is not None:
+            self._poller.start()
+
+    async def stop(self) -> None:
+        """Stop polling and listening, write what is queued, close the journal."""
+        if self._poller is not None:
+            await self._poller.stop()
+        if self._follow_task is not None:
+            self._follow_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follow_task
+        if self._listener is not None:
+            await self._listener.stop()
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.close)
+        if self._journal is not None:
+            self._journal.close()
+
+    async def __aenter__(self) -> TrackingService:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _on_listener(self, event: CallbackAccepted | CallbackRejected) -> None:
+        tracker = self.tracker
+        if isinstance(event, CallbackAccepted):
+            tracker.callback(event)
+        else:
+            tracker.publish(event)
+        if self._listener is not None:
+            tracker.publish(self._listener.status())
+
+    async def _follow(self) -> None:
+        """Follow mode: feed rows another process journaled, in id order, as they appear."""
+        journal, tracker = self.journal, self.tracker
+        last_callback = journal.last_callback_id()
+        rejections = journal.rejections(limit=1)
+        last_rejection = rejections[-1].id if rejections else 0
+        while True:
+            try:
+                for row in journal.recent_callbacks(limit=1000, after_id=last_callback):
+                    tracker.callback(row)
+                    last_callback = row.id
+                for rejected in journal.rejections(limit=1000, after_id=last_rejection):
+                    tracker.publish(
+                        CallbackRejected(
+                            rejected.reason, rejected.detail, rejected.source, rejected.received_at
+                        )
+                    )
+                    last_rejection = rejected.id
+                tracker.check_deadlines()
+            except Exception:  # a locked or busy journal: try again next round
+                log.exception("following the journal failed; retrying")
+            await asyncio.sleep(self.settings.follow_interval)

@@ -1,0 +1,1 @@
+"""Tests of the journal, the callback listener and the listen command."""

@@ -1,0 +1,196 @@
+"""What the journal stores and returns: requests, callbacks, rejections, polls, devices."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.records import (
+    CallbackRecord,
+    JournalError,
+    RejectionRecord,
+    RequestState,
+    UnknownRequest,
+)
+from tests.tracking.tracking_helpers import FAILURE_BODY, PASSWORD, completion_body, suspension_body
+
+
+def _record(body: dict, *, device: str | None = "mdn:5551234567", kind: str = "suspension_status"):
+    return CallbackRecord(
+        request_id=body["requestId"],
+        kind=kind,
+        body=body,
+        device_key=device,
+        callback_count=body.get("callbackCount"),
+        source="127.0.0.1",
+    )
+
+
+@pytest.fixture
+def journal(journal_path: Path):
+    with Journal.open(journal_path) as opened:
+        yield opened
+
+
+def _add(journal: Journal, request_id: str, submitted_at: float, **extra) -> None:
+    journal.add_request(
+        request_id,
+        action=extra.pop("action", "suspend"),
+        account=extra.pop("account", "0000123456-00001"),
+        target=extra.pop("target", [{"id": "5551234567", "kind": "mdn"}]),
+        pollable=True,
+        deadline=submitted_at + 1200,
+        submitted_at=submitted_at,
+        **extra,
+    )
+
+
+def test_request_round_trip_and_update(journal: Journal) -> None:
+    _add(journal, "r1", 100.0, profile="acme", expected_results=1)
+    row = journal.get_request("r1")
+    assert row is not None
+    assert (row.state, row.pollable, row.profile, row.expected_results) == (
+        "submitted",
+        True,
+        "acme",
+        1,
+    )
+    assert row.target == [{"id": "5551234567", "kind": "mdn"}]
+    updated = journal.update_request("r1", state="completed", completed_by="callback")
+    assert (updated.state, updated.completed_by, updated.finished) == (
+        "completed",
+        "callback",
+        True,
+    )
+    assert updated.updated_at >= row.updated_at
+    with pytest.raises(ValueError, match="account"):
+        journal.update_request("r1", account="other")
+    with pytest.raises(ValueError):
+        journal.update_request("r1", state="bogus")
+    with pytest.raises(UnknownRequest):
+        journal.update_request("nope", state="failed")
+    with pytest.raises(JournalError, match="already"):
+        _add(journal, "r1", 1.0)
+    with pytest.raises(ValueError):
+        _add(journal, "r2", 1.0, action="explode")
+
+
+def test_list_requests_pages_newest_first_with_filters(journal: Journal) -> None:
+    for i in range(25):
+        _add(journal, f"req-{i:02d}", 1000.0 + i, account="A" if i % 2 else "B")
+    journal.update_request("req-03", state="failed")
+    page1 = journal.list_requests(limit=10)
+    page2 = journal.list_requests(limit=10, offset=10)
+    assert [r.request_id for r in page1][:3] == ["req-24", "req-23", "req-22"]
+    assert page2[0].request_id == "req-14"
+    assert len(journal.list_requests(limit=10, offset=20)) == 5
+    assert [r.request_id for r in journal.list_requests(states=["failed"])] == ["req-03"]
+    assert journal.list_requests(states=[]) == []
+    assert [r.request_id for r in journal.list_requests(text="req-1", limit=3)] == [
+        "req-19",
+        "req-18",
+        "req-17",
+    ]
+    assert journal.count_requests(text="req-1") == 10
+    assert journal.count_requests(states=["submitted"]) == 24
+    assert journal.list_requests(text="100%_") == []  # LIKE wildcards are literal
+    plan = journal.connection.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM requests ORDER BY submitted_at DESC LIMIT 10"
+    ).fetchall()
+    assert any("requests_by_time" in str(step) for step in plan)
+
+
+def test_unfinished_requests_oldest_first(journal: Journal) -> None:
+    for i, state in enumerate(["submitted", "pending", "partial", "completed", "failed"]):
+        _add(journal, f"r{i}", 10.0 - i)
+        journal.update_request(f"r{i}", state=state)
+    _add(journal, "r9", 50.0)
+    journal.update_request("r9", state=RequestState.TIMED_OUT)
+    assert [r.request_id for r in journal.unfinished_requests()] == ["r2", "r1", "r0"]
+
+
+def test_callbacks_duplicates_and_order(journal: Journal) -> None:
+    first = suspension_body("rq", count=1)
+    resend = suspension_body("rq", count=3)  # same message, later delivery attempt
+    other_device = suspension_body("rq", count=1, mdn="5559999999")
+    ids = journal.append_callbacks(
+        [_record(first), _record(resend), _record(other_device, device="mdn:5559999999")]
+    )
+    assert [i.duplicate for i in ids] == [False, True, False]
+    completion = journal.append_callbacks([_record(completion_body("rq"), device=None)])
+    assert completion[0].duplicate is False
+    rows = journal.callbacks_for("rq")
+    assert [r.id for r in rows] == sorted(r.id for r in rows)
+    assert [(r.verdict, r.duplicate, r.callback_count) for r in rows[:2]] == [
+        ("accepted", False, 1),
+        ("duplicate", True, 3),
+    ]
+    assert rows[0].body_hash == rows[1].body_hash
+    assert rows[0].body_dict()["password"] == "[redacted]"
+    # The same body under another request id is not a duplicate.
+    assert journal.append_callbacks([_record(suspension_body("rq2"))])[0].duplicate is False
+    counts = journal.counts()
+    assert (counts.callbacks_accepted, counts.callbacks_duplicate) == (4, 1)
+
+
+def test_recent_callbacks_follow_and_rejections(journal: Journal) -> None:
+    journal.append_callbacks([_record(suspension_body(f"r{i}")) for i in range(5)])
+    last_two = journal.recent_callbacks(limit=2)
+    assert [r.request_id for r in last_two] == ["r3", "r4"]
+    assert [r.request_id for r in journal.recent_callbacks(limit=10, after_id=last_two[0].id)] == [
+        "r4"
+    ]
+    assert journal.last_callback_id() == last_two[-1].id
+    journal.append_rejections(
+        [
+            RejectionRecord("not_json", "bad", f'{{"password": "{PASSWORD}", oops'),
+            RejectionRecord("bad_credentials", "no", "x" * 2000),
+        ]
+    )
+    rejections = journal.rejections(limit=10)
+    assert [r.reason for r in rejections] == ["not_json", "bad_credentials"]
+    assert PASSWORD not in rejections[0].excerpt and "[redacted]" in rejections[0].excerpt
+    assert len(rejections[1].excerpt) == 500
+    assert journal.rejections(after_id=rejections[0].id)[0].reason == "bad_credentials"
+    assert dict(journal.counts().rejections) == {"not_json": 1, "bad_credentials": 1}
+
+
+def test_password_never_reaches_the_file(journal_path: Path) -> None:
+    with Journal.open(journal_path) as journal:
+        journal.append_callbacks([_record(suspension_body("r1")), _record(dict(FAILURE_BODY))])
+        nested = suspension_body("r2")
+        nested["deviceResponse"]["extra"] = {"password": PASSWORD}
+        journal.append_callbacks([_record(nested)])
+        journal.append_rejections([RejectionRecord("not_json", "x", f"password={PASSWORD}")])
+        files = [p for p in journal_path.parent.iterdir() if p.name.startswith(journal_path.name)]
+        assert any(p.name.endswith("-wal") for p in files)
+        for path in files:
+            assert PASSWORD.encode() not in path.read_bytes(), path.name
+    assert PASSWORD.encode() not in journal_path.read_bytes()
+
+
+def test_polls_and_devices(journal: Journal) -> None:
+    journal.add_poll("r1", "Pending", polled_at=1.0)
+    journal.add_poll("r1", "Success", polled_at=2.0)
+    assert [p.status for p in journal.polls_for("r1")] == ["Pending", "Success"]
+    journal.add_device_lookup("A", "MDN", "5551234567", label="pump", looked_up_at=1.0)
+    journal.add_device_lookup("A", "imei", "359876543210987", summary={"state": "active"})
+    journal.add_device_lookup("A", "mdn", "5551234567", looked_up_at=time.time() + 10)
+    devices = journal.recent_devices()
+    assert [(d.kind, d.device_id, d.lookups) for d in devices] == [
+        ("mdn", "5551234567", 2),
+        ("imei", "359876543210987", 1),
+    ]
+    assert devices[0].label == "pump" and devices[1].summary == {"state": "active"}
+
+
+def test_readonly_reader_sees_commits(journal_path: Path) -> None:
+    with Journal.open(journal_path) as writer, Journal.open(journal_path, readonly=True) as reader:
+        assert reader.recent_callbacks() == []
+        writer.append_callbacks([_record(suspension_body("seen"))])
+        assert [r.request_id for r in reader.recent_callbacks()] == ["seen"]
+        _add(writer, "req", 1.0)
+        assert reader.get_request("req") is not None

@@ -1,0 +1,147 @@
+"""The poller against the simulator over loopback: adaptive schedule, stop rules, back-off."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from m2m_tui.api.client import ThingSpaceClient
+from m2m_tui.api.models import DeviceId, SuspendRequest, SuspensionStatusRequest
+from m2m_tui.sim import RunningSimulator
+from m2m_tui.sim.wellknown import DEMO_MDN
+from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.poller import Poller, PollSchedule
+from m2m_tui.tracking.records import RequestState
+from m2m_tui.tracking.tracker import Tracker
+from m2m_tui.tracking.tracker_events import PollerStatus
+
+from ..waiting import eventually
+
+ACCOUNT = "0000123456-00001"
+FAST = PollSchedule(first=0.1, growth=1.5, longest=0.4, jitter=0.1, pause=0.3, tick=0.05)
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with Journal.open(tmp_path / "journal.sqlite") as opened:
+        yield opened
+
+
+async def test_single_device_suspend_completed_by_poll(
+    client: ThingSpaceClient, journal: Journal
+) -> None:
+    tracker = Tracker(journal)
+    poller = Poller(tracker, client.request_status, schedule=FAST, rng=random.Random(1))
+    poller.start()
+    try:
+        device = DeviceId(id=DEMO_MDN, kind="mdn")
+        answer = await client.suspend(SuspendRequest.for_devices(ACCOUNT, device))
+        request = tracker.submitted("suspend", ACCOUNT, answer.requestId, devices=[device.wire()])
+        await eventually(lambda: request.finished)
+        assert request.state is RequestState.COMPLETED
+        assert request.completed_by is not None and request.completed_by.value == "poll"
+        statuses = [p.status for p in journal.polls_for(answer.requestId)]
+        assert statuses[-1] == "Success" and statuses.count("Success") == 1
+        polls_at_finish = poller.polls
+        await asyncio.sleep(0.3)
+        assert poller.polls == polls_at_finish  # stopped polling a finished request
+    finally:
+        await poller.stop()
+
+
+async def test_callback_only_requests_are_never_polled(
+    client: ThingSpaceClient, journal: Journal, sim: RunningSimulator
+) -> None:
+    tracker = Tracker(journal)
+    poller = Poller(tracker, client.request_status, schedule=FAST)
+    poller.start()
+    try:
+        device = DeviceId(id=DEMO_MDN, kind="mdn")
+        answer = await client.suspension_status(
+            SuspensionStatusRequest(accountName=ACCOUNT, deviceIds=[device])
+        )
+        tracker.submitted("suspension_status", ACCOUNT, answer.requestId, devices=[device.wire()])
+        await asyncio.sleep(0.4)
+        assert poller.polls == 0
+        assert not any("/requests/" in key for key in sim.state.calls)
+    finally:
+        await poller.stop()
+
+
+def test_interval_grows_to_the_ceiling_with_jitter() -> None:
+    schedule = PollSchedule(first=2, growth=1.5, longest=30, jitter=0.2)
+    rng = random.Random(3)
+    interval = None
+    seen = []
+    for _ in range(15):
+        interval = schedule.next_interval(interval, rng)
+        seen.append(interval)
+    assert 1.6 <= seen[0] <= 2.4
+    assert max(seen) <= 30 * 1.2 and seen[-1] >= 30 * 0.8
+    assert len({round(v, 6) for v in seen}) == len(seen)  # jittered, never in lock-step
+
+
+async def test_backs_off_on_429_then_carries_on(
+    client: ThingSpaceClient, journal: Journal, sim: RunningSimulator
+) -> None:
+    tracker = Tracker(journal)
+    statuses: list[PollerStatus] = []
+    poller = Poller(tracker, client.request_status, schedule=FAST, on_status=statuses.append)
+    client._retry = type(client._retry)(attempts=0)
+    device = DeviceId(id=DEMO_MDN, kind="mdn")
+    answer = await client.suspend(SuspendRequest.for_devices(ACCOUNT, device))
+    request = tracker.submitted("suspend", ACCOUNT, answer.requestId, devices=[device.wire()])
+    sim.config.faults.rate_429 = 1.0
+    sim.config.faults.retry_after = 0
+    poller.start()
+    try:
+        await eventually(lambda: any(s.paused_until for s in statuses))
+        assert statuses[-1].last_error is not None and "throttl" in statuses[-1].last_error
+        sim.config.faults.rate_429 = 0.0
+        await eventually(lambda: request.finished)
+        assert request.state is RequestState.COMPLETED
+    finally:
+        await poller.stop()
+
+
+async def test_gives_up_on_a_request_thingspace_does_not_track(
+    client: ThingSpaceClient, journal: Journal
+) -> None:
+    tracker = Tracker(journal)
+    poller = Poller(tracker, client.request_status, schedule=FAST)
+    request = tracker.submitted(
+        "suspend",
+        ACCOUNT,
+        "00000000-0000-0000-0000-000000000000",
+        devices=[{"id": DEMO_MDN, "kind": "mdn"}],
+    )
+    poller.start()
+    try:
+        await eventually(lambda: not request.pollable)
+        assert request.last_error_message is not None
+        assert "awaiting callbacks" in request.last_error_message
+        assert not request.finished
+    finally:
+        await poller.stop()
+
+
+async def test_survives_session_expiry_through_the_client(
+    client: ThingSpaceClient, journal: Journal, sim: RunningSimulator
+) -> None:
+    tracker = Tracker(journal)
+    poller = Poller(tracker, client.request_status, schedule=FAST)
+    device = DeviceId(id=DEMO_MDN, kind="mdn")
+    answer = await client.suspend(SuspendRequest.for_devices(ACCOUNT, device))
+    request = tracker.submitted("suspend", ACCOUNT, answer.requestId, devices=[device.wire()])
+    sim.state.expire_sessions()
+    poller.start()
+    try:
+        await eventually(lambda: request.finished)
+        assert request.state is RequestState.COMPLETED
+        assert sim.state.logins == 2
+    finally:
+        await poller.stop()
