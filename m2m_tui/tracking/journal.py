@@ -1,11 +1,11 @@
 """The journal: one durable timeline of requests, polls, callbacks, rejections and lookups.
 
-A :class:`Journal` wraps one sqlite connection and is used from one thread (the tracker's
-worker thread, an export, a reader following another process). Several processes may open the
+A :class:`Journal` wraps one sqlite connection and is used from one thread (the tracker on the
+event loop, where each indexed query or request update takes well under a millisecond; an
+export; a reader following another process). Several processes may open the
 same file: one writer (the listener, through :class:`~m2m_tui.tracking.journal_writer.JournalWriter`,
 plus the tracker's request rows) and any number of ``readonly=True`` readers, which never block
-the writer in WAL mode. For the event loop, use
-:class:`~m2m_tui.tracking.journal_async.AsyncJournal`.
+the writer in WAL mode.
 """
 
 from __future__ import annotations

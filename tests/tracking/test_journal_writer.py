@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_async import AsyncJournal
 from m2m_tui.tracking.journal_writer import JournalWriter
 from m2m_tui.tracking.records import (
     CallbackRecord,
@@ -97,19 +96,3 @@ def test_start_reports_an_unusable_journal(tmp_path: Path) -> None:
     with pytest.raises(JournalError, match="not an SQLite database"):
         writer.start()
     assert not writer.running
-
-
-async def test_async_facade(journal_path: Path) -> None:
-    async with await AsyncJournal.open(journal_path) as journal:
-        await journal.add_request(
-            "a1", action="restore", account="A", target={"groupName": "g"}, pollable=False,
-            deadline=10.0,
-        )  # fmt: skip
-        await journal.update_request("a1", state="pending")
-        assert [r.request_id for r in await journal.unfinished_requests()] == ["a1"]
-        assert (await journal.get_request("a1")).target == {"groupName": "g"}  # type: ignore[union-attr]
-        assert await journal.count_requests(states=["pending"]) == 1
-        await journal.add_poll("a1", "Pending")
-        await journal.add_device_lookup("A", "mdn", "5551234567")
-        assert len(await journal.recent_devices()) == 1
-        assert (await journal.counts()).requests == {"pending": 1}

@@ -18,49 +18,23 @@ from m2m_tui.tracking.journal_writer import JournalWriter
 from m2m_tui.tracking.listener import CallbackListener
 from m2m_tui.tracking.listener_config import ListenerConfig
 
+from ..api import thingspace_examples as examples
+
 PASSWORD = "s3cr3t-shared-Pa55"
 USERNAME = "tui"
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
+# The reference's own examples (thingspace-api.md §10), with a password of ours.
 SUSPENSION_BODY: dict[str, Any] = {
+    **copy.deepcopy(examples.SUSPENSION_STATUS_CALLBACK),
     "username": USERNAME,
     "password": PASSWORD,
-    "requestId": "904dcdc6-a590-45e4-ac76-403306f6d883",
-    "deviceResponse": {
-        "deviceSuspensionStatusResponse": [
-            {
-                "deviceIds": [{"id": "5551234567", "kind": "mdn"}],
-                "state": "suspend",
-                "suspendDate": "2024-05-01 00:00:00",
-                "expectedResumeDate": "2024-07-30",
-                "daysRemainingAutoResume": "61",
-                "maxSuspendDaysAllowed": "90",
-                "numDaysSuspendedLast12Months": "29",
-                "numDaysSuspendAllowedCurrent12Months": "61",
-                "timesSuspendedLast12Months": "1",
-            }
-        ]
-    },
-    "callbackCount": 1,
-    "maxCallbackThreshold": 4,
 }
-
 FAILURE_BODY: dict[str, Any] = {
+    **copy.deepcopy(examples.CARRIER_FAILURE_CALLBACK),
     "username": USERNAME,
     "password": PASSWORD,
-    "requestId": "595f5c44-c31c-4552-8670-020a1545a84d",
-    "deviceIds": [
-        {"id": "89148000001234567890", "kind": "Iccid"},
-        {"id": "359876543210987", "kind": "Imei"},
-    ],
-    "faultResponse": {
-        "faultcode": "UnifiedWebService.REQUEST_FAILED.DeviceAlreadyActive",
-        "faultstring": "REQUEST_FAILED. Device is already active",
-    },
-    "status": "Failed",
-    "callbackCount": 2,
-    "maxCallbackThreshold": 4,
 }
 
 
