@@ -88,18 +88,6 @@ def identifier_error(kind: DeviceKind, value: str) -> str | None:
     return f"{kind.value.upper()} {value!r} is invalid; expected {expected_format(kind)}"
 
 
-# Order matters for display: the most likely reading of a pasted value comes first.
-_GUESS_ORDER: tuple[DeviceKind, ...] = (
-    DeviceKind.MDN,
-    DeviceKind.IMEI,
-    DeviceKind.ICCID,
-    DeviceKind.MEID,
-    DeviceKind.ESN,
-    DeviceKind.MSISDN,
-    DeviceKind.EID,
-)
-
-
 @dataclass(frozen=True)
 class KindGuess:
     """What a pasted identifier could be.
@@ -126,9 +114,11 @@ def guess_kinds(raw: str) -> KindGuess:
     """Guess the kind of a pasted identifier, returning every plausible candidate.
 
     Typical lengths decide between kinds whose formats overlap: 15 digits is an IMEI,
-    19-20 digits an ICCID, 10 an MDN, 11 an ESN or an MSISDN (ambiguous on purpose), 32 an EID,
+    17-20 digits an ICCID, 10 an MDN, 11 an ESN or an MSISDN (ambiguous on purpose), 32 an EID,
     14 hex characters with a letter a MEID. A 14-digit all-decimal value is an IMEI without its
-    check digit or a MEID written in decimal, so both are offered.
+    check digit or a MEID written in decimal, so both are offered. Other lengths are valid by
+    the letter of the formats (an IMEI is "up to 16 digits") but are no real identifier, so
+    they get a problem naming the usual lengths rather than a guess.
     """
     value = normalise_identifier(raw)
     if not value:
@@ -157,9 +147,8 @@ def guess_kinds(raw: str) -> KindGuess:
     }
     if n in by_length:
         return KindGuess(value, by_length[n])
-    fits = tuple(k for k in _GUESS_ORDER if identifier_error(k, value) is None)
-    if fits:
-        return KindGuess(value, fits)
+    if n in (17, 18):  # short ICCIDs exist; no other kind is this long
+        return KindGuess(value, (DeviceKind.ICCID,))
     return KindGuess(
         value,
         (),

@@ -123,6 +123,14 @@ def test_guess_explains_what_does_not_fit(raw: str, words: str) -> None:
     assert guess.problem is not None and words in guess.problem
 
 
-def test_guess_other_lengths_list_every_fit() -> None:
-    guess = guess_kinds("123456789012")  # 12 digits: an IMEI or an ICCID by format
-    assert set(guess.candidates) == {DeviceKind.IMEI, DeviceKind.ICCID}
+@pytest.mark.parametrize("digits", [7, 9, 12, 13, 21, 25])
+def test_guess_unusual_lengths_name_the_usual_ones(digits: int) -> None:
+    guess = guess_kinds("1" * digits)
+    assert guess.candidates == ()
+    assert guess.problem is not None and f"{digits} digits" in guess.problem
+    assert "MDN 10" in guess.problem and "IMEI 15" in guess.problem
+
+
+def test_guess_short_iccid() -> None:
+    assert guess_kinds("8914800000123456").kind is DeviceKind.IMEI  # 16 digits: IMEISV
+    assert guess_kinds("891480000012345678").kind is DeviceKind.ICCID
