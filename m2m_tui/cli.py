@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "run the callback listener and journal without the UI",
     ),
     "export": ("m2m_tui.tracking.export_command", "export tracked requests and callbacks"),
+    "locate": ("m2m_tui.locate", "print where the config, secrets, themes and journal live"),
 }
 
 
@@ -84,11 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from m2m_tui.demo import run_demo
 
         return run_demo(args)
-    print(
-        "m2m-tui: the terminal UI is not built yet; try `m2m-tui --demo` or `m2m-tui sim`.",
-        file=sys.stderr,
-    )
-    return 2
+    from m2m_tui.ui.run import run_tui
+
+    return run_tui(args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,498 @@
+"""The App: bindings, command palette, the one worker-error handler, the terminal watchdog.
+
+Screens do the work; the app holds what outlives a screen (the client, the submitted
+requests, the services) and turns every failure into a toast or a dialog, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.worker import Worker
+
+from m2m_tui.ui.actions import Action, SubmittedRequest
+from m2m_tui.ui.messages import RequestSubmitted
+from m2m_tui.ui.preload import Preloaded
+from m2m_tui.ui.services import DemoServices, DemoSetup, ListenerService, RecentDevices
+from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes
+from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
+
+if TYPE_CHECKING:
+    from m2m_tui.api.client import ThingSpaceClient
+    from m2m_tui.api.tokens import AuthSnapshot
+    from m2m_tui.config import LoadedConfig, Profile
+
+log = logging.getLogger("m2m_tui.ui")
+WATCHDOG_INTERVAL = 2.0
+HARD_EXIT_AFTER = 5.0
+VALIDATE_AFTER = 0.3
+
+
+@dataclass
+class AppOptions:
+    """Everything the command line (or a test) decides before the app starts."""
+
+    loaded: LoadedConfig | Preloaded
+    """Validated config, or the raw preload (validated right after the first paint)."""
+    profile: str | None = None
+    read_only: bool = False
+    demo: DemoSetup | None = None
+    journal: Path | None = None
+    clock: Callable[[], float] | None = None
+    """A fixed clock for snapshots (also stops the status bar's once-a-second repaint)."""
+    watchdog: bool = True
+    user_themes: Path | None = None
+    builtin_themes: list[Path] | None = None
+    persist_settings: bool = True
+    extra_problems: list[str] = field(default_factory=list)
+    retry: Any = None
+    """A RetryPolicy for the client (tests use a fast one)."""
+
+
+class M2MApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "m2m-tui"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("f1", "help", "Help", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, options: AppOptions) -> None:
+        super().__init__()
+        self.options = options
+        self.loaded: Any = options.loaded
+        self.read_only_flag = options.read_only
+        self.demo_services = DemoServices(options.demo) if options.demo else None
+        self.client: ThingSpaceClient | None = None
+        self.profile_name: str | None = options.profile
+        self.profile: Profile | None = None
+        self.config_ready = asyncio.Event()
+        self.submitted: list[SubmittedRequest] = []
+        self.listener_service: ListenerService | None = None
+        self.poller_status = "idle"
+        self.clock: Callable[[], float] = options.clock or time.time
+        self.live_clock = options.clock is None
+        journal = options.journal
+        if journal is None and self.demo_services is not None:
+            journal = self.demo_services.journal_path
+        if journal is None:
+            from m2m_tui.locate import journal_path
+
+            journal = journal_path()
+        self.recent = RecentDevices(journal)
+        self._exiting_for_tty = False
+        self._parent_pid = os.getppid()
+        if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.loaded.config.animations:
+            self.animation_level = "none"
+        self.theme_problems = self._install_themes()
+
+    # ------------------------------------------------------------------ themes
+
+    def _install_themes(self) -> list[str]:
+        loaded = load_themes(self.options.user_themes, self.options.builtin_themes)
+        names = {theme.name for theme in loaded.themes}
+        if DEFAULT_THEME not in names:
+            loaded.themes.append(fallback_theme())
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        if os.environ.get("TEXTUAL_THEME"):
+            return loaded.problems
+        found = self.loaded.profile(self.options.profile)
+        wanted = (found[1].theme if found else None) or self.loaded.config.theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            loaded.problems.append(f"theme {wanted!r} is not known; using {DEFAULT_THEME}")
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+        return loaded.problems
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if not self.options.persist_settings or self.demo_services is not None:
+            return
+        self.run_worker(
+            partial(self._save_theme, theme.name),
+            thread=True,
+            group="settings",
+            exit_on_error=False,
+            description="save theme",
+        )
+
+    def _save_theme(self, name: str) -> None:
+        from m2m_tui.config import save_setting
+
+        try:
+            save_setting("theme", name, path=self.loaded.path)
+        except (OSError, ValueError) as exc:
+            self.call_from_thread(
+                self.notify, f"theme not saved: {exc}", severity="warning", markup=False
+            )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def get_default_screen(self) -> Screen[Any]:
+        from m2m_tui.ui.screens.login import LoginScreen
+
+        return LoginScreen()
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if isinstance(self.loaded, Preloaded):
+            # Not at once: importing pydantic in a thread would hold the GIL while the first
+            # frame is rendered and written.
+            self.set_timer(VALIDATE_AFTER, self._start_validation)
+        else:
+            self._config_ready(self.loaded)
+        if self.theme_problems:
+            self.notify(
+                "\n".join(self.theme_problems[:4]),
+                title="Theme files skipped",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+        if self.demo_services is not None:
+            self.run_worker(
+                self._start_demo, group="services", exit_on_error=False, description="demo"
+            )
+        self._start_watchdog()
+
+    def _start_validation(self) -> None:
+        self.run_worker(
+            self._validate_config,
+            thread=True,
+            group="config",
+            exit_on_error=False,
+            description="read config",
+        )
+
+    def _validate_config(self) -> None:
+        """In a thread, after the first paint: pydantic validation of the files."""
+        from m2m_tui.config import load_config, profile_from_env
+
+        loaded = load_config(self.loaded.path)
+        if not loaded.config.profiles and "env" in self.loaded.config.profiles:
+            from_env = profile_from_env()
+            if from_env is not None:
+                loaded.config.profiles["env"] = from_env
+        self.call_from_thread(self._config_ready, loaded)
+
+    def _config_ready(self, loaded: LoadedConfig) -> None:
+        self.loaded = loaded
+        self.config_ready.set()
+        problems = [str(p) for p in loaded.problems] + self.options.extra_problems
+        if problems:
+            shown = "\n".join(problems[:4])
+            more = f"\n(+{len(problems) - 4} more)" if len(problems) > 4 else ""
+            self.notify(
+                shown + more, title="Config problems", severity="warning", timeout=15, markup=False
+            )
+
+    async def _start_demo(self) -> Any:
+        assert self.demo_services is not None
+        await self.demo_services.start()
+        self.listener_service = self.demo_services.listener
+        from m2m_tui.ui.screens.login import LoginScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, LoginScreen):
+                screen.demo_ready()
+        self.refresh_bars()
+
+    async def on_unmount(self) -> None:
+        client, self.client = self.client, None
+        with contextlib.suppress(Exception):
+            if client is not None:
+                await client.aclose()
+        if self.listener_service is not None and self.listener_service is not (
+            self.demo_services.listener if self.demo_services else None
+        ):
+            with contextlib.suppress(Exception):
+                await self.listener_service.close()
+        if self.demo_services is not None:
+            with contextlib.suppress(Exception):
+                await self.demo_services.close()
+        self.recent.close()
+
+    # ------------------------------------------------------------------ watchdog
+
+    def _start_watchdog(self) -> None:
+        if not self.options.watchdog or self.is_headless:
+            return
+        self.set_interval(WATCHDOG_INTERVAL, self._check_terminal, name="tty-watchdog")
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._terminal_gone)
+
+    def _terminal_alive(self) -> bool:
+        if os.getppid() != self._parent_pid:
+            return False
+        stream = sys.__stdin__
+        if stream is None:
+            return False
+        try:
+            fd = stream.fileno()
+            if not os.isatty(fd):
+                return False
+            import termios
+
+            termios.tcgetattr(fd)
+            os.stat(os.ttyname(fd))
+        except (OSError, ValueError):
+            return False
+        except Exception:
+            return False
+        return True
+
+    def _check_terminal(self) -> None:
+        if not self._terminal_alive():
+            self._terminal_gone()
+
+    def _terminal_gone(self) -> None:
+        """The SSH session dropped: leave now, and for sure (the input thread may spin)."""
+        if self._exiting_for_tty:
+            return
+        self._exiting_for_tty = True
+        log.warning("terminal went away; exiting")
+        timer = threading.Timer(HARD_EXIT_AFTER, os._exit, args=(129,))
+        timer.daemon = True
+        timer.start()
+        self.exit(return_code=129)
+
+    # ------------------------------------------------------------------ session
+
+    @property
+    def read_only(self) -> bool:
+        return self.read_only_flag or bool(self.profile and self.profile.read_only)
+
+    @property
+    def account(self) -> str | None:
+        return self.profile.account if self.profile else None
+
+    @property
+    def header_info(self) -> HeaderInfo:
+        profile = self.profile
+        if profile is None:
+            found = self.loaded.profile(self.profile_name)
+            profile = found[1] if found else None
+        return HeaderInfo(
+            profile=self.profile_name,
+            account=profile.account if profile else None,
+            environment="demo"
+            if self.demo_services
+            else (profile.environment_name if profile else None),
+            read_only=self.read_only_flag or bool(profile and profile.read_only),
+            demo=self.demo_services is not None,
+            user=self.client.username if self.client else None,
+        )
+
+    def auth_snapshot(self) -> AuthSnapshot | None:
+        return self.client.auth_snapshot() if self.client is not None else None
+
+    @property
+    def listener_state(self) -> ListenerState:
+        if self.listener_service is None:
+            if self.demo_services is not None and not self.demo_services.ready.is_set():
+                return ListenerState("starting")
+            return ListenerState("off")
+        return self.listener_service.state()
+
+    def client_notice(self, text: str) -> None:
+        """The client renewed a token by itself: say so, briefly."""
+        self.notify(text, title="Session", timeout=4, markup=False)
+        self.refresh_bars()
+
+    def start_session(self, name: str, profile: Profile, client: ThingSpaceClient) -> None:
+        self.profile_name = name
+        self.profile = profile
+        self.client = client
+        self.refresh_bars()
+
+    def start_listener(self, profile: Profile) -> None:
+        """A real profile's callback listener, when it names a public URL or a fixed port."""
+        callback = profile.callback
+        wanted = callback.public_url or not callback.listen.endswith(":0")
+        if self.demo_services is not None or self.listener_service is not None or not wanted:
+            return
+        host, _, port = callback.listen.rpartition(":")
+        service = ListenerService(
+            host,
+            int(port),
+            self.recent.path,
+            username=callback.username,
+            password=callback.password.get_secret_value() if callback.password else None,
+            public_url=callback.public_url,
+        )
+        self.listener_service = service
+
+        async def run() -> Any:
+            await self._run_listener(service)
+
+        self.run_worker(
+            run,
+            group="listener",
+            exit_on_error=False,
+            description="callback listener",
+        )
+
+    async def _run_listener(self, service: ListenerService) -> None:
+        try:
+            await service.start()
+        except Exception as exc:  # address in use, bad TLS files: say so, keep working
+            service.error = str(exc)
+            self.notify(
+                f"callback listener not started: {exc}",
+                title="Callbacks",
+                severity="warning",
+                markup=False,
+            )
+        self.refresh_bars()
+
+    async def end_session(self) -> None:
+        client = self.client
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.logout()
+        self.refresh_bars()
+
+    def refresh_bars(self) -> None:
+        from m2m_tui.ui.screens.base import AppScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, AppScreen):
+                screen.refresh_bars()
+
+    # ------------------------------------------------------------------ requests
+
+    def request_submitted(
+        self,
+        action: Action,
+        account: str | None,
+        target: Any,
+        request_id: str,
+        pollable: bool,
+        target_label: str = "",
+    ) -> SubmittedRequest:
+        """ThingSpace accepted a request: keep it, show its id, tell the screens."""
+        record = SubmittedRequest(
+            action, account, target, target_label, request_id, pollable, self.clock()
+        )
+        self.submitted.append(record)
+        how = "polling + callback" if pollable else "callback only"
+        self.notify(
+            f"{action.label} accepted: {request_id}\n{target_label} ({how}). "
+            "y copies the id, g lists requests.",
+            title="Request submitted",
+            timeout=10,
+            markup=False,
+        )
+        self.screen.post_message(RequestSubmitted(record))
+        return record
+
+    def actions_today(self, target_label: str) -> int:
+        since = self.clock() - 86400
+        return sum(
+            1
+            for r in self.submitted
+            if r.target_label == target_label and r.action.changes_state and r.submitted_at > since
+        )
+
+    def copy_text(self, text: str, what: str) -> None:
+        self.copy_to_clipboard(text)
+        self.notify(f"copied {what}: {text}", timeout=4, markup=False)
+
+    # ------------------------------------------------------------------ errors
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (demo services, settings) fail into the same handler."""
+        from textual.worker import WorkerState
+
+        if event.state is WorkerState.ERROR:
+            self.worker_failed(event.worker)
+
+    def worker_failed(self, worker: Worker[Any]) -> None:
+        error = worker.error
+        if error is not None:
+            self.report_error(error, worker.description or worker.name or "background work")
+
+    def report_error(self, error: BaseException, context: str = "") -> None:
+        """The one place a failure becomes a toast (known) or a dialog (unexpected)."""
+        from m2m_tui.api.errors import NotRetriedTimeout, ThingSpaceError
+
+        if isinstance(error, NotRetriedTimeout):
+            from m2m_tui.ui.screens.dialogs import ErrorDialog
+
+            self.push_screen(ErrorDialog("Request timed out: NOT retried", f"{error}"))
+        elif isinstance(error, ThingSpaceError):
+            code = f" ({error.code})" if error.code else ""
+            self.notify(
+                f"{error.message}{code}\n{error.hint}",
+                title=context or "ThingSpace",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+        elif isinstance(error, ValueError):
+            self.notify(str(error), title=context, severity="warning", markup=False)
+        else:
+            from m2m_tui.ui.screens.dialogs import ErrorDialog
+
+            log.error("unexpected error in %s", context, exc_info=error)
+            self.push_screen(
+                ErrorDialog(
+                    f"Unexpected error ({context})",
+                    f"{type(error).__name__}: {error}\n\nThe app keeps running.",
+                )
+            )
+        self.refresh_bars()
+
+    # ------------------------------------------------------------------ commands
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every described binding of the current screen, then the app's own commands."""
+        from m2m_tui.ui.screens.help import screen_commands
+
+        for command in screen_commands(screen):
+            help_text = command.text if command.text != command.title else ""
+            state = "" if command.enabled else " (not available now)"
+            yield SystemCommand(
+                command.title,
+                f"key {command.key}{state}  {help_text}".rstrip(),
+                partial(self.run_action, command.action, screen),
+            )
+        yield SystemCommand("Help", "Keys of this screen (key ?)", self.action_help)
+        if self.submitted:
+            # The palette parses help text as markup: show only safe characters of the id.
+            shown = re.sub(r"[^A-Za-z0-9._-]", "?", self.submitted[-1].request_id)[:40]
+            yield SystemCommand(
+                "Copy last request id", f"key y  {shown}", self.action_copy_last_request
+            )
+        yield from super().get_system_commands(screen)
+
+    def action_help(self) -> None:
+        from m2m_tui.ui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_copy_last_request(self) -> None:
+        if self.submitted:
+            self.copy_text(self.submitted[-1].request_id, "request id")
+        else:
+            self.notify("no request submitted yet", timeout=3)

@@ -1,0 +1,26 @@
+"""Messages the app posts to its screens ("attributes down, messages up")."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from m2m_tui.ui.actions import SubmittedRequest
+
+
+class RequestSubmitted(Message):
+    """ThingSpace accepted a request; screens listing requests refresh."""
+
+    def __init__(self, request: SubmittedRequest) -> None:
+        super().__init__()
+        self.request = request
+
+
+class ServicesChanged(Message):
+    """The listener or poller state changed (the status bar repaints)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ServicesChanged)
+
+
+class LoggedIn(Message):
+    """A session was opened (the header and status bar follow)."""

@@ -1,0 +1,294 @@
+"""Find a device by any identifier, read its card, act on it.
+
+The identifier input recognises the kind as you type; Enter looks the device up with a
+single-device device list call. Actions on the shown device go through the shared flow in
+:mod:`m2m_tui.ui.screens.flow` (parameters, confirm, submit, hand to the tracker).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.binding import Binding
+from textual.content import Content
+from textual.widget import Widget
+
+from m2m_tui.api.identifiers import DeviceKind, KindGuess
+from m2m_tui.ui.actions import Action, DeviceTarget
+from m2m_tui.ui.messages import RequestSubmitted
+from m2m_tui.ui.screens.base import AppScreen
+from m2m_tui.ui.screens.flow import ActionFlow
+from m2m_tui.ui.widgets.device_card import DeviceCard, device_summary, summary_text
+from m2m_tui.ui.widgets.identifier import IdentifierInput
+
+if TYPE_CHECKING:
+    from m2m_tui.api.models import Device
+    from m2m_tui.tracking.records import DeviceRow
+
+STATE_ACTIONS = {"suspend", "restore", "activate", "deactivate"}
+
+
+class DevicesScreen(ActionFlow, AppScreen):
+    AUTO_FOCUS = "#identifier"
+    HELP_TITLE = "Devices"
+    HELP_TEXT = (
+        "Paste any identifier and press Enter. Keys act on the device shown; "
+        "capital letters change its state and always ask first."
+    )
+    BINDINGS = [
+        Binding("slash", "focus_identifier", "Find", tooltip="Type or paste another identifier"),
+        Binding("escape", "focus_card", "Leave the input (keys work again)", show=False),
+        Binding("h", "recent", "Recent"),
+        Binding("f", "filter", "Filter"),
+        Binding(
+            "s",
+            "suspension_status",
+            "Status",
+            tooltip="Suspension status (the answer comes by callback)",
+        ),
+        Binding("S", "suspend", "Suspend"),
+        Binding("R", "restore", "Restore"),
+        Binding("A", "activate", "Activate", show=False),
+        Binding("D", "deactivate", "Deactivate", show=False),
+        Binding("g", "requests", "Reqs", tooltip="Requests submitted this session"),
+        Binding("y", "copy_request", "Copy request id", show=False),
+        Binding("c", "copy_summary", "Copy device summary", show=False),
+        Binding("L", "logout", "Log out", show=False),
+        Binding("1", "open_recent(1)", "Open recent device 1-9", show=False),
+        *(Binding(str(i), f"open_recent({i})", show=False) for i in range(2, 10)),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.device: Device | None = None
+        self.target: DeviceTarget | None = None
+        self.recent_rows: list[DeviceRow] = []
+
+    def compose_body(self) -> list[Widget]:
+        return [IdentifierInput(id="lookup"), DeviceCard(id="card")]
+
+    def on_mount(self) -> None:
+        self.query_one(IdentifierInput).input.focus()
+        self.load_recent()
+
+    # ------------------------------------------------------------------ recent devices
+
+    @work(group="recent", exclusive=True, exit_on_error=False, description="recent devices")
+    async def load_recent(self) -> None:
+        self.recent_rows = await self.m2m.recent.recent(9)
+        if self.device is None:
+            self._show_recent()
+
+    def _show_recent(self) -> None:
+        card = self.query_one(DeviceCard)
+        if not self.recent_rows:
+            card.show_text(
+                Content.styled(
+                    "No device yet. Paste an identifier above and press Enter.\n"
+                    "Devices you look up are remembered here (1-9 opens one).",
+                    "$text-muted",
+                )
+            )
+            return
+        lines = [Content.styled("Recent devices (press 1-9):", "bold")]
+        for number, row in enumerate(self.recent_rows, start=1):
+            summary = row.summary if isinstance(row.summary, dict) else {}
+            state = str(summary.get("state") or "")
+            lines.append(
+                Content.assemble(
+                    (f" {number} ", "bold $accent"),
+                    (f"{row.kind.upper():<6} {row.device_id:<22}", "bold"),
+                    (f" {state:<10}", "$text-muted"),
+                    (f" {row.account}", "$text-muted"),
+                )
+            )
+        card.show_text(Content("\n").join(lines))
+
+    def action_recent(self) -> None:
+        from m2m_tui.ui.screens.dialogs import PickDialog
+
+        items = [
+            (f"{row.kind.upper():<6} {row.device_id}  {row.account}", row)
+            for row in self.recent_rows
+        ]
+
+        def picked(row: Any) -> None:
+            if row is not None:
+                self._open_row(row)
+
+        self.app.push_screen(
+            PickDialog("Recent devices", items, "No device looked up yet."), picked
+        )
+
+    def action_open_recent(self, number: int) -> None:
+        if 0 < number <= len(self.recent_rows):
+            self._open_row(self.recent_rows[number - 1])
+
+    def _open_row(self, row: DeviceRow) -> None:
+        try:
+            kind = DeviceKind.parse(row.kind)
+        except ValueError:
+            self.notify(f"cannot look up kind {row.kind}", severity="warning", markup=False)
+            return
+        self.query_one(IdentifierInput).value = row.device_id
+        self.lookup(kind, row.device_id, row.account or None)
+
+    # ------------------------------------------------------------------ lookup
+
+    def action_focus_identifier(self) -> None:
+        field = self.query_one(IdentifierInput).input
+        field.focus()
+        field.select_all()
+
+    def action_focus_card(self) -> None:
+        self.query_one(DeviceCard).focus()
+
+    @on(IdentifierInput.Lookup)
+    def _lookup_requested(self, event: IdentifierInput.Lookup) -> None:
+        guess: KindGuess = event.guess
+        widget = self.query_one(IdentifierInput)
+        if guess.problem or not guess.candidates:
+            widget.show_problem(guess.problem or "type or paste an identifier")
+            self.app.bell()
+            return
+        if guess.kind is not None:
+            self.lookup(guess.kind, guess.value)
+            return
+        from m2m_tui.ui.screens.dialogs import KindChoiceDialog
+
+        def chosen(kind: DeviceKind | None) -> None:
+            if kind is not None:
+                self.lookup(kind, guess.value)
+            else:
+                widget.input.focus()
+
+        self.app.push_screen(KindChoiceDialog(guess.value, guess.candidates), chosen)
+
+    def lookup(self, kind: DeviceKind, value: str, account: str | None = None) -> None:
+        self.query_one(IdentifierInput).show_note(f"looking up {kind.value.upper()} {value}…")
+        self._lookup(kind, value, account or self.m2m.account)
+
+    @work(group="lookup", exclusive=True, exit_on_error=False, description="device lookup")
+    async def _lookup(self, kind: DeviceKind, value: str, account: str | None) -> None:
+        from m2m_tui.api.errors import ThingSpaceError
+        from m2m_tui.api.models import DeviceId
+
+        client = self.m2m.client
+        widget = self.query_one(IdentifierInput)
+        if client is None:
+            widget.show_problem("not logged in")
+            return
+        try:
+            device_id = DeviceId(id=value, kind=kind)
+        except ValueError as exc:
+            widget.show_problem(str(exc).splitlines()[-1])
+            return
+        try:
+            device = (
+                await client.get_device(account, device_id)
+                if account
+                else (await self._lookup_any_account(device_id))
+            )
+        except ThingSpaceError as exc:
+            widget.show_problem(f"{exc.message} - {exc.hint}")
+            self.refresh_bars()
+            self.app.bell()
+            return
+        finally:
+            self.refresh_bars()
+        self.show_device(device, DeviceTarget(device.accountName or account, kind.value, value))
+        widget.show_note(f"{kind.value.upper()} {value}: found (/ for another)")
+        label = f"{kind.value.upper()} {value}"
+        await self.m2m.recent.remember(
+            device.accountName or account, kind.value, value, label, device_summary(device)
+        )
+        self.recent_rows = await self.m2m.recent.recent(9)
+
+    async def _lookup_any_account(self, device_id: Any) -> Device:
+        from m2m_tui.api.errors import NotFoundError
+        from m2m_tui.api.models import DeviceListRequest
+
+        client = self.m2m.client
+        assert client is not None
+        page = await client.list_devices(DeviceListRequest(deviceId=device_id))
+        if not page.devices:
+            raise NotFoundError(f"no device {device_id}", status=200)
+        return page.devices[0]
+
+    def show_device(self, device: Device, target: DeviceTarget) -> None:
+        self.device = device
+        self.target = target
+        card = self.query_one(DeviceCard)
+        card.show(device, self.m2m.clock())
+        card.focus()
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in STATE_ACTIONS or action == "suspension_status":
+            if self.target is None:
+                return None
+            if action in STATE_ACTIONS and self.m2m.read_only:
+                return None
+        return True
+
+    def action_suspension_status(self) -> None:
+        self._act(Action.SUSPENSION_STATUS)
+
+    def action_suspend(self) -> None:
+        self._act(Action.SUSPEND)
+
+    def action_restore(self) -> None:
+        self._act(Action.RESTORE)
+
+    def action_activate(self) -> None:
+        self._act(Action.ACTIVATE)
+
+    def action_deactivate(self) -> None:
+        self._act(Action.DEACTIVATE)
+
+    def _act(self, action: Action) -> None:
+        if self.target is None:
+            self.notify("look a device up first (/)", severity="warning")
+            return
+        plans = [self.device.service_plan or ""] if self.device else []
+        self.start_action(action, self.target, plans=plans)
+
+    def after_submit(self, action: Action) -> None:
+        if self.target is not None and action.changes_state:
+            # The card is now stale: look the device up again shortly.
+            target = self.target
+            self.set_timer(
+                2.0,
+                lambda: self.lookup(DeviceKind.parse(target.kind), target.id, target.account),
+            )
+
+    def on_request_submitted(self, message: RequestSubmitted) -> None:
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ other keys
+
+    def action_filter(self) -> None:
+        from m2m_tui.ui.screens.filter import FilterScreen
+
+        self.app.push_screen(FilterScreen())
+
+    def action_requests(self) -> None:
+        from m2m_tui.ui.screens.requests import RequestsScreen
+
+        self.app.push_screen(RequestsScreen())
+
+    def action_copy_request(self) -> None:
+        self.m2m.action_copy_last_request()
+
+    def action_copy_summary(self) -> None:
+        if self.device is None:
+            self.notify("no device shown", severity="warning")
+            return
+        self.m2m.copy_text(summary_text(self.device), "device summary")
+
+    async def action_logout(self) -> None:
+        await self.m2m.end_session()
+        self.app.pop_screen()

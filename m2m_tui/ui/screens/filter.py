@@ -1,0 +1,295 @@
+"""Devices by filter: account, group, plan, CustomField1-5; a table that pages as you scroll."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static
+
+from m2m_tui.api.identifiers import DeviceKind
+from m2m_tui.ui.actions import Action, FilterTarget
+from m2m_tui.ui.screens.base import AppScreen
+from m2m_tui.ui.screens.flow import ActionFlow
+from m2m_tui.ui.widgets.device_card import when
+
+if TYPE_CHECKING:
+    from m2m_tui.api.models import Device
+
+TABLE_STATE_STYLES = {
+    "active": "bold green",
+    "suspend": "bold yellow",
+    "deactive": "bold red",
+    "pre-active": "bold cyan",
+}
+PAGE_SIZE = 50
+FETCH_MARGIN = 10
+FIELDS = (
+    ("account", "Account"),
+    ("group", "Group"),
+    ("plan", "Plan"),
+    ("cf1", "Custom1"),
+    ("cf2", "Custom2"),
+    ("cf3", "Custom3"),
+    ("cf4", "Custom4"),
+    ("cf5", "Custom5"),
+)
+ID_PREFERENCE = ("mdn", "imei", "iccid", "meid", "esn", "eid", "msisdn")
+
+
+class PagedTable(DataTable[Any]):
+    """A DataTable that says when it is scrolled near its end (mouse wheel included)."""
+
+    class NearEnd(Message):
+        pass
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value > old_value and new_value >= self.max_scroll_y - FETCH_MARGIN:
+            self.post_message(self.NearEnd())
+
+
+def main_identifier(device: Device) -> tuple[str, str] | None:
+    for kind in ID_PREFERENCE:
+        value = device.identifier(kind)
+        if value:
+            return kind, value
+    return None
+
+
+class FilterScreen(ActionFlow, AppScreen):
+    AUTO_FOCUS = "#q-group"
+    HELP_TITLE = "Devices by filter"
+    HELP_TEXT = (
+        "Fill any of group, plan and custom fields (the account is required), Enter searches. "
+        "Actions apply to EVERY device the filter matches, not only the loaded rows."
+    )
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "focus_form", "Edit filter"),
+        Binding(
+            "s",
+            "suspension_status",
+            "Status",
+            tooltip="Suspension status of every matching device (by callback)",
+        ),
+        Binding("S", "suspend", "Suspend all"),
+        Binding("R", "restore", "Restore all"),
+        Binding("D", "deactivate", "Deactivate all", show=False),
+        Binding("m", "more", "Load more", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.target: FilterTarget | None = None
+        self.devices: dict[str, tuple[str, str]] = {}
+        self.last_id: int | None = None
+        self.more = False
+        self.loading = False
+
+    def compose_body(self) -> list[Widget]:
+        cells: list[Widget] = []
+        for key, label in FIELDS:
+            cells.append(
+                Horizontal(
+                    Static(label, classes="label"),
+                    Input(id=f"q-{key}", compact=True, max_length=50),
+                    classes="cell",
+                )
+            )
+        table = PagedTable(id="results", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Identifier", "State", "Plan", "Conn", "Last connection", "Groups")
+        return [
+            Grid(*cells, id="filter-form"),
+            Static("", id="filter-count"),
+            table,
+        ]
+
+    def on_mount(self) -> None:
+        self.query_one("#q-account", Input).value = self.m2m.account or ""
+        self.query_one("#q-group", Input).focus()
+        self._count("Fill the filter, Enter searches (account + group, plan or custom fields).")
+
+    def _count(self, text: str, style: str = "$text-muted") -> None:
+        self.query_one("#filter-count", Static).update(Content.styled(text, style))
+
+    def _value(self, key: str) -> str:
+        return self.query_one(f"#q-{key}", Input).value.strip()
+
+    def form_target(self) -> FilterTarget:
+        account = self._value("account")
+        if not account:
+            raise ValueError("the account is required (e.g. 0000123456-00001)")
+        fields = tuple(
+            (f"CustomField{i}", self._value(f"cf{i}")) for i in range(1, 6) if self._value(f"cf{i}")
+        )
+        target = FilterTarget(
+            account, self._value("group") or None, self._value("plan") or None, fields
+        )
+        if not target.selects_devices:
+            raise ValueError("give a group, a plan or a custom field")
+        return target
+
+    @on(Input.Submitted)
+    def _search(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            target = self.form_target()
+        except ValueError as exc:
+            self._count(str(exc), "$error")
+            return
+        self.target = target
+        self.devices.clear()
+        self.last_id = None
+        self.more = False
+        self.query_one(DataTable).clear()
+        self._count("searching…", "$accent")
+        self.load_page()
+
+    @work(group="filter-page", exclusive=True, exit_on_error=False, description="device list")
+    async def load_page(self) -> None:
+        from m2m_tui.api.errors import ThingSpaceError
+        from m2m_tui.api.models import CustomField, DeviceListRequest
+
+        target = self.target
+        client = self.m2m.client
+        if target is None or client is None:
+            return
+        self.loading = True
+        try:
+            request = DeviceListRequest(
+                accountName=target.account,
+                groupName=target.group,
+                servicePlan=target.plan,
+                customFields=[CustomField(key=k, value=v) for k, v in target.custom_fields] or None,
+                maxNumberOfDevices=PAGE_SIZE,
+                largestDeviceIdSeen=self.last_id,
+            )
+            page = await client.list_devices(request)
+        except ThingSpaceError as exc:
+            self._count(f"{exc.message}: {exc.hint}", "$error")
+            return
+        except ValueError as exc:
+            self._count(str(exc).splitlines()[-1], "$error")
+            return
+        finally:
+            self.loading = False
+            self.refresh_bars()
+        self._add_rows(page.devices)
+        ids = [d.numeric_device_id for d in page.devices if d.numeric_device_id is not None]
+        self.more = bool(page.hasMoreData and ids)
+        if ids:
+            self.last_id = max(ids)
+        self.target = FilterTarget(
+            target.account,
+            target.group,
+            target.plan,
+            target.custom_fields,
+            loaded=len(self.devices),
+            more=self.more,
+        )
+        count = len(self.devices)
+        if count == 0:
+            self._count("no device matches", "$warning")
+        elif self.more:
+            self._count(f"{count} devices loaded, more as you scroll (m loads more)", "$accent")
+        else:
+            self._count(f"{count} devices", "bold")
+        self.refresh_bindings()
+
+    def _add_rows(self, devices: list[Device]) -> None:
+        table = self.query_one(DataTable)
+        with self.app.batch_update():
+            for device in devices:
+                main = main_identifier(device)
+                if main is None:
+                    continue
+                key = f"{main[0]}:{main[1]}"
+                if key in self.devices:
+                    continue
+                self.devices[key] = (main[0], main[1])
+                state = device.state or "?"
+                # Rich Text cells: a str cell would be parsed as markup.
+                table.add_row(
+                    Text(f"{main[0].upper()} {main[1]}"),
+                    Text(state, style=TABLE_STATE_STYLES.get(state, "")),
+                    Text(device.service_plan or "-"),
+                    Text("yes" if device.connected else "no"),
+                    Text(when(device.lastConnectionDate)),
+                    Text(", ".join(device.groupNames)),
+                    key=key,
+                )
+        if devices and table.row_count == len(devices) and not table.has_focus:
+            table.focus()
+
+    @on(DataTable.RowHighlighted, "#results")
+    def _near_end(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        if self.more and not self.loading and event.cursor_row >= table.row_count - FETCH_MARGIN:
+            self.load_page()
+
+    @on(PagedTable.NearEnd)
+    def _scrolled_near_end(self) -> None:
+        if self.more and not self.loading:
+            self.load_page()
+
+    @on(DataTable.RowSelected, "#results")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if key is None or key not in self.devices:
+            return
+        kind, value = self.devices[key]
+        account = self.target.account if self.target else None
+        self.app.pop_screen()
+        from m2m_tui.ui.screens.devices import DevicesScreen
+
+        screen = self.app.screen
+        if isinstance(screen, DevicesScreen):
+            screen.query_one("#lookup").value = value  # type: ignore[attr-defined]
+            screen.lookup(DeviceKind.parse(kind), value, account)
+
+    # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("suspension_status", "suspend", "restore", "deactivate"):
+            if self.target is None or not self.devices:
+                return None
+            if action != "suspension_status" and self.m2m.read_only:
+                return None
+        if action == "more" and not self.more:
+            return None
+        return True
+
+    def _act(self, action: Action) -> None:
+        if self.target is None:
+            self.notify("search first", severity="warning")
+            return
+        self.start_action(action, self.target)
+
+    def action_suspension_status(self) -> None:
+        self._act(Action.SUSPENSION_STATUS)
+
+    def action_suspend(self) -> None:
+        self._act(Action.SUSPEND)
+
+    def action_restore(self) -> None:
+        self._act(Action.RESTORE)
+
+    def action_deactivate(self) -> None:
+        self._act(Action.DEACTIVATE)
+
+    def action_more(self) -> None:
+        if self.more and not self.loading:
+            self.load_page()
+
+    def action_focus_form(self) -> None:
+        self.query_one("#q-group", Input).focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,142 @@
+"""Theme files: ``themes/*.toml``, each one Textual ``Theme``, shipped ones and the user's.
+
+Shipped themes come from ``m2m_tui/themes`` inside the wheel (hatch force-includes the
+repository's top-level ``themes/`` there) or, in a source checkout, from ``themes/`` beside the
+package. User themes come from ``<config dir>/themes`` and may replace a shipped one by name.
+A broken file is skipped; all problems are returned together so the app shows one warning.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
+import m2m_tui
+
+DEFAULT_THEME = "m2m-dark"
+_COLOR_FIELDS = (
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
+_OTHER_FIELDS = {"name", "dark", "luminosity_spread", "text_alpha", "variables", "ansi"}
+
+
+@dataclass
+class ThemeLoad:
+    themes: list[Theme] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def builtin_theme_dirs() -> list[Path]:
+    """The wheel's ``m2m_tui/themes`` first, then the checkout's top-level ``themes/``."""
+    package = Path(m2m_tui.__file__).parent
+    candidates = [package / "themes", package.parent / "themes"]
+    return [d for d in candidates if d.is_dir()][:1]
+
+
+def _check_color(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: expected a colour string")
+    text = value.strip()
+    base = text.rsplit(" ", 1)[0] if text.endswith("%") else text
+    try:
+        Color.parse(base)
+    except ColorParseError:
+        raise ValueError(f"{where}: {value!r} is not a colour") from None
+    return text
+
+
+def theme_from_mapping(data: dict[str, Any], fallback_name: str) -> Theme:
+    """Validate one theme table and build the Textual ``Theme``; ValueError says what is wrong."""
+    unknown = set(data) - set(_COLOR_FIELDS) - _OTHER_FIELDS
+    if unknown:
+        raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    name = data.get("name", fallback_name)
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("name: expected a non-empty string")
+    if "primary" not in data:
+        raise ValueError("primary: required")
+    colors = {key: _check_color(data[key], key) for key in _COLOR_FIELDS if key in data}
+    variables = data.get("variables", {})
+    if not isinstance(variables, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in variables.items()
+    ):
+        raise ValueError("variables: expected a table of strings")
+    dark = data.get("dark", True)
+    if not isinstance(dark, bool):
+        raise ValueError("dark: expected true or false")
+    extra: dict[str, Any] = {}
+    for key in ("luminosity_spread", "text_alpha"):
+        if key in data:
+            if not isinstance(data[key], int | float):
+                raise ValueError(f"{key}: expected a number")
+            extra[key] = float(data[key])
+    if "ansi" in data:
+        extra["ansi"] = bool(data["ansi"])
+    fields: dict[str, Any] = {**colors, **extra}
+    return Theme(name=name.strip(), dark=dark, variables=dict(variables), **fields)
+
+
+def load_theme_file(path: Path) -> Theme:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read: {exc.strerror or exc}") from None
+    return theme_from_mapping(data, path.stem)
+
+
+def load_themes(user_dir: Path | None = None, builtin_dirs: list[Path] | None = None) -> ThemeLoad:
+    """Every theme file, shipped then user; later files replace earlier ones of the same name."""
+    result = ThemeLoad()
+    by_name: dict[str, Theme] = {}
+    dirs = list(builtin_theme_dirs() if builtin_dirs is None else builtin_dirs)
+    if user_dir is not None:
+        dirs.append(user_dir)
+    for directory in dirs:
+        try:
+            files = sorted(directory.glob("*.toml"))
+        except OSError:
+            continue
+        for path in files:
+            try:
+                theme = load_theme_file(path)
+            except ValueError as exc:
+                result.problems.append(f"{path}: {exc}")
+                continue
+            by_name[theme.name] = theme
+    result.themes = list(by_name.values())
+    return result
+
+
+def fallback_theme() -> Theme:
+    """Used when no shipped theme file can be read at all (a broken install)."""
+    return Theme(
+        name=DEFAULT_THEME,
+        primary="#4FA3E0",
+        secondary="#7E9CD8",
+        accent="#E5A04B",
+        warning="#E5C07B",
+        error="#E06C75",
+        success="#7FC77F",
+        foreground="#D8DEE9",
+        background="#16191F",
+        surface="#1E232B",
+        panel="#262C36",
+        dark=True,
+    )

@@ -1,0 +1,1 @@
+"""Reusable widgets: header, status bar, identifier input, device card."""

@@ -1,0 +1,260 @@
+"""Device selection by identifier, the card, and the actions on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input
+
+from m2m_tui.sim import RunningSimulator
+from m2m_tui.sim import wellknown as wk
+from m2m_tui.ui.screens.dialogs import (
+    ActivateDialog,
+    ConfirmDialog,
+    DeactivateDialog,
+    KindChoiceDialog,
+)
+from m2m_tui.ui.widgets.device_card import DeviceCard
+
+from .conftest import (
+    SIZE,
+    login,
+    lookup,
+    make_app,
+    notifications,
+    screen_name,
+    sim_profile_toml,
+    wait_for,
+    write_config,
+)
+
+
+def app_for(sim: RunningSimulator, home: Path, **kwargs: Any) -> Any:
+    extra = {}
+    if kwargs.pop("profile_read_only", False):
+        extra["read_only"] = "true"
+    write_config(home, sim_profile_toml(sim, **extra))
+    secrets = home / "config" / "secrets.toml"
+    secrets.write_text(
+        f'[profiles.acme]\napp_secret = "{sim.config.app_secret}"\n'
+        f'password = "{sim.config.password}"\n'
+    )
+    secrets.chmod(0o600)
+    return make_app(home, profile="acme", **kwargs)
+
+
+def card_text(app: Any) -> str:
+    return str(app.screen.query_one("#card-body").render())
+
+
+def hint_text(app: Any) -> str:
+    return str(app.screen.query_one("#kind-hint").render())
+
+
+async def test_imei_lookup_shows_card(sim: RunningSimulator, isolated_home: Path) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        field = app.screen.query_one("#identifier", Input)
+        assert field.has_focus
+        field.value = wk.DEMO_IMEI[:13]
+        await pilot.press(*wk.DEMO_IMEI[13:])
+        assert "IMEI" in hint_text(app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.device is not None)
+        text = card_text(app)
+        for expected in (
+            wk.DEMO_MDN,
+            wk.DEMO_ICCID,
+            wk.DEMO_MSISDN,
+            "active",
+            "M2MPLAN4G",
+            "10.12.34.56",
+            "Default: 0000123456-00001",
+            "Connected",
+            "Last conn.",
+            "Activated",
+        ):
+            assert expected in text
+        assert app.screen.query_one(DeviceCard).has_focus
+
+
+async def test_bad_identifier_says_what_is_expected(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        app.screen.query_one("#identifier", Input).value = "12x4"
+        await pilot.pause()
+        assert "identifiers are digits" in hint_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.device is None
+        app.screen.query_one("#identifier", Input).value = "1" * 21
+        await pilot.pause()
+        assert "fits no identifier" in hint_text(app)
+        calls = sum(sim.state.calls.values())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert sum(sim.state.calls.values()) == calls
+
+
+async def test_ambiguous_identifier_one_key_choice(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        app.screen.query_one("#identifier", Input).value = wk.ESN_DEVICE_ESN
+        await pilot.pause()
+        assert "ESN or MSISDN?" in hint_text(app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, KindChoiceDialog))
+        await pilot.press("e")
+        await wait_for(pilot, lambda: getattr(app.screen, "device", None) is not None)
+        assert wk.ESN_DEVICE_MDN in card_text(app)
+        assert app.screen.target.kind == "esn"
+
+
+async def test_not_found_is_explained(sim: RunningSimulator, isolated_home: Path) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, "0000000000")
+        assert app.screen.device is None
+        assert "check the identifier" in hint_text(app)
+
+
+async def test_expired_session_is_renewed(sim: RunningSimulator, isolated_home: Path) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await login(pilot, password=None)
+        sim.state.expire_sessions()
+        await lookup(pilot, wk.DEMO_MDN)
+        assert app.screen.device is not None
+        assert sim.state.logins == 2
+        assert any("session expired" in n for n in notifications(app))
+
+
+async def test_network_down_after_login(sim: RunningSimulator, isolated_home: Path) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await sim.close()
+        await lookup(pilot, wk.DEMO_MDN)
+        await wait_for(pilot, lambda: "unreachable" in hint_text(app), within=15)
+        assert app.screen.device is None
+        assert screen_name(app) == "DevicesScreen"
+
+
+async def test_suspend_confirms_then_hands_request_over(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.DEMO_IMEI)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        text = "\n".join(app.screen.lines)
+        assert "daily limit" in text and "still billed" in text
+        await pilot.press("n")
+        await pilot.pause()
+        assert not app.submitted and not sim.state.requests
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bool(app.submitted))
+        record = app.submitted[0]
+        assert record.pollable and record.request_id in sim.state.requests
+        assert any(record.request_id in n for n in notifications(app))
+        await pilot.press("g")
+        await wait_for(pilot, lambda: screen_name(app) == "RequestsScreen")
+        await pilot.press("y")
+        await pilot.pause()
+        assert any(f"copied request id: {record.request_id}" in n for n in notifications(app))
+
+
+async def test_suspension_status_needs_no_confirm(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.SUSPENDED_MDN)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: bool(app.submitted))
+        assert not app.submitted[0].pollable
+
+
+async def test_activate_asks_plan_and_zip(sim: RunningSimulator, isolated_home: Path) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.PREACTIVE_IMEI)
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActivateDialog))
+        assert app.screen.query_one("#plan", Input).value == "M2MPLAN4G"
+        await pilot.press("1", "2", "enter")
+        assert isinstance(app.screen, ActivateDialog)  # ZIP too short
+        assert "5 digits" in str(app.screen.query_one("#problem").render())
+        await pilot.press("3", "4", "5", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert any("12345" in line for line in app.screen.lines)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bool(app.submitted))
+        assert app.submitted[0].action.value == "activate"
+
+
+async def test_deactivate_spells_out_the_fee(sim: RunningSimulator, isolated_home: Path) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.DEMO_MDN)
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeactivateDialog))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        text = "\n".join(app.screen.lines)
+        assert "service ENDS" in text and "early-termination fee" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.submitted
+
+
+@pytest.mark.parametrize("how", ["flag", "profile"])
+async def test_read_only_blocks_state_changes(
+    sim: RunningSimulator, isolated_home: Path, how: str
+) -> None:
+    if how == "flag":
+        app = app_for(sim, isolated_home, read_only=True)
+    else:
+        app = app_for(sim, isolated_home, profile_read_only=True)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await login(pilot, password=None)
+        assert app.header_info.read_only
+        await lookup(pilot, wk.DEMO_MDN)
+        assert app.screen.check_action("suspend", ()) is None  # shown disabled in the footer
+        await pilot.press("S", "R", "D", "A")
+        await pilot.pause()
+        assert screen_name(app) == "DevicesScreen"
+        assert any("read-only" in n for n in notifications(app))
+        assert not app.submitted and not sim.state.requests
+        await pilot.press("s")  # reading the suspension status is still allowed
+        await wait_for(pilot, lambda: bool(app.submitted))
+
+
+async def test_recent_devices_one_key_away(sim: RunningSimulator, isolated_home: Path) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.DEMO_MDN)
+        await lookup(pilot, wk.SUSPENDED_MDN)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app.screen.recent_rows) == 2)
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.screen.target.id == wk.DEMO_MDN)
+        assert wk.DEMO_IMEI in card_text(app)

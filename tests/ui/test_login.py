@@ -1,0 +1,193 @@
+"""Login screen: the main path and every decoded failure, against the simulator."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from pathlib import Path
+
+from textual.widgets import Checkbox, Input
+
+from m2m_tui.sim import RunningSimulator
+from m2m_tui.ui.screens.dialogs import ConfirmDialog
+from m2m_tui.ui.screens.login import LoginScreen, LoginSteps
+
+from .conftest import (
+    SIZE,
+    make_app,
+    notifications,
+    screen_name,
+    sim_profile_toml,
+    wait_for,
+    write_config,
+)
+
+
+def fill(app: object, **values: str) -> None:
+    screen = app.screen  # type: ignore[attr-defined]
+    for key, value in values.items():
+        screen.query_one(f"#f-{key}", Input).value = value
+
+
+def steps(app: object) -> list[tuple[str, str]]:
+    widget = app.screen.query_one(LoginSteps)  # type: ignore[attr-defined]
+    return [(s.state, s.detail) for s in widget.steps]
+
+
+async def test_login_with_profile_reaches_devices(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    write_config(isolated_home, sim_profile_toml(sim))
+    app = make_app(isolated_home, profile="acme")
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, LoginScreen)
+        assert app.screen.query_one("#f-account", Input).value == "0000123456-00001"
+        fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
+        assert app.client is not None and app.auth_snapshot().logged_in
+        assert app.header_info.profile == "acme"
+        assert sim.state.logins == 1
+
+
+async def test_wrong_password_says_attempt_and_lockout(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    write_config(isolated_home, sim_profile_toml(sim))
+    app = make_app(isolated_home, profile="acme")
+    async with app.run_test(size=SIZE) as pilot:
+        fill(app, app_secret=sim.config.app_secret, password="wrong")
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: steps(app)[1][0] == "failed")
+        message = str(app.screen.query_one("#login-message").render())
+        assert "attempt 1" in message and "5 failed attempts lock this user" in message
+        assert steps(app)[0][0] == "ok"
+        await pilot.pause(0.2)
+        # Never retried by itself.
+        assert sim.state.login_failures == 1
+        assert screen_name(app) == "LoginScreen"
+
+
+async def test_lockout_guard_needs_confirmation(sim: RunningSimulator, isolated_home: Path) -> None:
+    write_config(isolated_home, sim_profile_toml(sim))
+    app = make_app(isolated_home, profile="acme")
+    async with app.run_test(size=SIZE) as pilot:
+        fill(app, app_secret=sim.config.app_secret, password="wrong")
+        for attempt in (1, 2):
+            await pilot.press("ctrl+l")
+            await wait_for(pilot, lambda n=attempt: sim.state.login_failures == n)
+            await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert sim.state.login_failures == 2
+        assert app.auth_snapshot().guard_tripped  # type: ignore[union-attr]
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert sim.state.login_failures == 2
+        # The user fixes the password and explicitly asks for one more attempt.
+        fill(app, password=sim.config.password)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
+        assert sim.state.login_failures == 2 and sim.state.logins == 1
+
+
+async def test_bad_app_secret_is_step_one(sim: RunningSimulator, isolated_home: Path) -> None:
+    write_config(isolated_home, sim_profile_toml(sim))
+    app = make_app(isolated_home, profile="acme")
+    async with app.run_test(size=SIZE) as pilot:
+        fill(app, app_secret="nope", password=sim.config.password)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: steps(app)[0][0] == "failed")
+        assert "app key or secret" in str(app.screen.query_one("#login-message").render())
+        assert steps(app)[1][0] == "waiting"
+        assert sim.state.login_failures == 0
+
+
+async def test_unreachable_host(isolated_home: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    write_config(
+        isolated_home,
+        f'[profiles.down]\nbase_url = "http://127.0.0.1:{port}"\napp_key = "k"\nusername = "u"\n',
+    )
+    app = make_app(isolated_home, profile="down")
+    async with app.run_test(size=SIZE) as pilot:
+        fill(app, app_secret="s", password="p")
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: steps(app)[0][0] == "failed", within=15)
+        assert "unreachable" in str(app.screen.query_one("#login-message").render())
+
+
+async def test_missing_fields_are_named(isolated_home: Path) -> None:
+    app = make_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        text = str(app.screen.query_one("#login-message").render())
+        assert "missing" in text and "App key" in text
+
+
+async def test_first_run_creates_profile_without_secrets(isolated_home: Path) -> None:
+    app = make_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "No profile yet" in str(app.screen.query_one("#login-message").render())
+        fill(
+            app,
+            name="acme",
+            base_url="https://thingspace.verizon.com",
+            app_key="key",
+            app_secret="top-secret",
+            username="user",
+            password="pw",
+            account="0000123456-00001",
+        )
+        await pilot.press("ctrl+s")
+        config = isolated_home / "config" / "config.toml"
+        await wait_for(pilot, config.exists)
+        await pilot.pause(0.1)
+        data = tomllib.loads(config.read_text())
+        assert data["profiles"]["acme"]["account"] == "0000123456-00001"
+        assert "top-secret" not in config.read_text() and "pw" not in str(data)
+        assert not (isolated_home / "config" / "secrets.toml").exists()
+
+        app.screen.query_one("#save-secrets", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        secrets = isolated_home / "config" / "secrets.toml"
+        await wait_for(pilot, secrets.exists)
+        assert stat.S_IMODE(os.stat(secrets).st_mode) == 0o600
+        assert tomllib.loads(secrets.read_text())["profiles"]["acme"]["app_secret"] == "top-secret"
+
+
+async def test_broken_config_names_file_and_line_and_starts(isolated_home: Path) -> None:
+    write_config(isolated_home, '[profiles.a]\nbase_url = "ftp://x"\naccount = 123\n')
+    app = make_app(isolated_home, profile="a")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, app.config_ready.is_set)
+        await pilot.pause()
+        text = "\n".join(notifications(app))
+        assert "config.toml:2" in text and "profiles.a.base_url" in text
+        assert "config.toml:3" in text and "leading zeros" in text
+        assert isinstance(app.screen, LoginScreen)
+
+
+async def test_profile_listener_starts_after_login(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    text = sim_profile_toml(sim) + (
+        '[profiles.acme.callback]\nlisten = "127.0.0.1:0"\n'
+        'public_url = "https://tui.example.net:9001"\n'
+    )
+    write_config(isolated_home, text)
+    app = make_app(isolated_home, profile="acme")
+    async with app.run_test(size=SIZE) as pilot:
+        fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
+        await wait_for(pilot, lambda: app.listener_state.state == "listening")
+        assert app.listener_state.public_url == "https://tui.example.net:9001"
