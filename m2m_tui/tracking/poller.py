@@ -91,6 +91,12 @@ class Poller:
         self.polls = 0
         tracker.on_new_pollable(self.wake)
 
+    def set_status_call(self, status_call: StatusCall) -> None:
+        """Poll through another client from now on (the user logged in again)."""
+        self._status_call = status_call
+        self._paused_until = None
+        self.wake()
+
     def wake(self) -> None:
         """Look at the tracker again now (a pollable request was submitted)."""
         self._wake.set()

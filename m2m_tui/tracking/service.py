@@ -1,11 +1,15 @@
 """Tracking as one unit: journal, writer thread, listener, tracker and poller, started and
 stopped together inside the caller's event loop.
 
-Two modes, one set of events:
+Three modes, one set of events:
 - **embedded** (``listener`` set): this process listens for callbacks and journals them;
-- **follow** (``listener`` None): another process (``m2m-tui listen``) owns the listener and
-  writes the journal; this one reads new callbacks and rejections from it a few times a second.
-Both feed the same :class:`Tracker`, so a front end does not care which it is in.
+- **follow** (``follow`` set): another process (``m2m-tui listen``) owns the listener and
+  writes the journal; this one reads new callbacks and rejections from it a few times a second;
+- **local** (neither): no callbacks reach this process; requests finish by polling, or by
+  their deadline.
+All feed the same :class:`Tracker`, so a front end does not care which it is in. The poller
+starts once a client is attached (:meth:`TrackingService.attach_status_call`): tracking runs
+before login so the callbacks of earlier requests are not missed.
 """
 
 from __future__ import annotations
@@ -32,8 +36,10 @@ log = logging.getLogger("m2m_tui.tracking")
 @dataclass(frozen=True)
 class TrackingSettings:
     journal_path: Path
-    #: None: follow a journal another process writes instead of listening here.
+    #: Where to listen for callbacks; None: do not listen in this process.
     listener: ListenerConfig | None = field(default_factory=lambda: ListenerConfig(port=0))
+    #: Read callbacks another process journals (only without a listener of our own).
+    follow: bool = False
     deadline: float = DEFAULT_DEADLINE
     schedule: PollSchedule = field(default_factory=PollSchedule)
     profile: str | None = None
@@ -44,7 +50,7 @@ class TrackingSettings:
 class TrackingService:
     """Start with :meth:`start`, stop with :meth:`stop`; subscribe to :attr:`tracker`."""
 
-    def __init__(self, settings: TrackingSettings, status_call: StatusCall | None) -> None:
+    def __init__(self, settings: TrackingSettings, status_call: StatusCall | None = None) -> None:
         self.settings = settings
         self._status_call = status_call
         self._writer: JournalWriter | None = None
@@ -89,22 +95,29 @@ class TrackingService:
         # serialised by sqlite's busy timeout); the callbacks are the other process's to write.
         self._journal = Journal.open(settings.journal_path)
         self._tracker = Tracker(self._journal, deadline=settings.deadline, profile=settings.profile)
-        if self._status_call is not None:
-            self._poller = Poller(
-                self._tracker,
-                self._status_call,
-                schedule=settings.schedule,
-                on_status=self._tracker.publish,
-            )
         self._tracker.resume()
         if settings.listener is not None and self._writer is not None:
             self._listener = CallbackListener(settings.listener, self._writer, self._on_listener)
             await self._listener.start()
             self._tracker.publish(self._listener.status())
-        else:
+        elif settings.follow:
             self._follow_task = asyncio.create_task(self._follow(), name="m2m-tui follow journal")
+        if self._status_call is not None:
+            self.attach_status_call(self._status_call)
+
+    def attach_status_call(self, status_call: StatusCall) -> None:
+        """Start polling with this client's status call (again after a new login)."""
+        self._status_call = status_call
         if self._poller is not None:
-            self._poller.start()
+            self._poller.set_status_call(status_call)
+            return
+        self._poller = Poller(
+            self.tracker,
+            status_call,
+            schedule=self.settings.schedule,
+            on_status=self.tracker.publish,
+        )
+        self._poller.start()
 
     async def stop(self) -> None:
         """Stop polling and listening, write what is queued, close the journal."""

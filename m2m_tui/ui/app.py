@@ -30,8 +30,9 @@ from textual.worker import Worker
 from m2m_tui.ui.actions import Action, SubmittedRequest
 from m2m_tui.ui.messages import RequestSubmitted
 from m2m_tui.ui.preload import Preloaded
-from m2m_tui.ui.services import DemoServices, DemoSetup, ListenerService, RecentDevices
+from m2m_tui.ui.services import DemoServices, DemoSetup, RecentDevices
 from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes
+from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingLink, TrackingUpdate
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ class AppOptions:
     read_only: bool = False
     demo: DemoSetup | None = None
     journal: Path | None = None
+    follow: bool = False
+    """Follow ``journal`` as written by a separate ``m2m-tui listen`` instead of listening."""
     clock: Callable[[], float] | None = None
     """A fixed clock for snapshots (also stops the status bar's once-a-second repaint)."""
     watchdog: bool = True
@@ -86,8 +89,7 @@ class M2MApp(App[int]):
         self.profile: Profile | None = None
         self.config_ready = asyncio.Event()
         self.submitted: list[SubmittedRequest] = []
-        self.listener_service: ListenerService | None = None
-        self.poller_status = "idle"
+        self.tracking: TrackingLink | None = None
         self.clock: Callable[[], float] = options.clock or time.time
         self.live_clock = options.clock is None
         journal = options.journal
@@ -172,6 +174,7 @@ class M2MApp(App[int]):
                 self._start_demo, group="services", exit_on_error=False, description="demo"
             )
         self._start_watchdog()
+        self.set_interval(FLUSH_INTERVAL, self._flush_tracking, name="tracking-flush")
 
     def _start_validation(self) -> None:
         self.run_worker(
@@ -206,8 +209,12 @@ class M2MApp(App[int]):
 
     async def _start_demo(self) -> Any:
         assert self.demo_services is not None
-        await self.demo_services.start()
-        self.listener_service = self.demo_services.listener
+        self.tracking = TrackingLink(
+            self.demo_services.tracking_settings(), self._post_tracking_update
+        )
+        await self.demo_services.start(self.tracking)
+        if self.client is not None:
+            self.tracking.attach_client(self.client.request_status)
         from m2m_tui.ui.screens.login import LoginScreen
 
         for screen in self.screen_stack:
@@ -220,11 +227,9 @@ class M2MApp(App[int]):
         with contextlib.suppress(Exception):
             if client is not None:
                 await client.aclose()
-        if self.listener_service is not None and self.listener_service is not (
-            self.demo_services.listener if self.demo_services else None
-        ):
+        if self.tracking is not None:
             with contextlib.suppress(Exception):
-                await self.listener_service.close()
+                await self.tracking.stop()
         if self.demo_services is not None:
             with contextlib.suppress(Exception):
                 await self.demo_services.close()
@@ -306,11 +311,15 @@ class M2MApp(App[int]):
 
     @property
     def listener_state(self) -> ListenerState:
-        if self.listener_service is None:
+        if self.tracking is None:
             if self.demo_services is not None and not self.demo_services.ready.is_set():
                 return ListenerState("starting")
             return ListenerState("off")
-        return self.listener_service.state()
+        return self.tracking.listener_state()
+
+    @property
+    def poller_status(self) -> str:
+        return "idle" if self.tracking is None else self.tracking.poller_text()
 
     def client_notice(self, text: str) -> None:
         """The client renewed a token by itself: say so, briefly."""
@@ -324,44 +333,64 @@ class M2MApp(App[int]):
         self.refresh_bars()
 
     def start_listener(self, profile: Profile) -> None:
-        """A real profile's callback listener, when it names a public URL or a fixed port."""
-        callback = profile.callback
-        wanted = callback.public_url or not callback.listen.endswith(":0")
-        if self.demo_services is not None or self.listener_service is not None or not wanted:
+        """Start tracking for a real profile: its listener when it names a public URL or a
+        fixed port, or following a journal another process writes (``--journal``)."""
+        if self.tracking is not None:
+            if self.client is not None:
+                self.tracking.attach_client(self.client.request_status)
             return
-        host, _, port = callback.listen.rpartition(":")
-        service = ListenerService(
-            host,
-            int(port),
-            self.recent.path,
-            username=callback.username,
-            password=callback.password.get_secret_value() if callback.password else None,
-            public_url=callback.public_url,
+        from m2m_tui.tracking.listener_config import ListenerConfig
+        from m2m_tui.tracking.service import TrackingSettings
+
+        callback = profile.callback
+        follow = self.options.follow
+        wanted = not follow and (callback.public_url or not callback.listen.endswith(":0"))
+        listener = None
+        if wanted:
+            host, _, port = callback.listen.rpartition(":")
+            listener = ListenerConfig(
+                host=host or "127.0.0.1",
+                port=int(port),
+                username=callback.username,
+                password=callback.password,
+            )
+        settings = TrackingSettings(
+            journal_path=self.recent.path,
+            listener=listener,
+            follow=follow,
+            profile=self.profile_name,
         )
-        self.listener_service = service
-
-        async def run() -> Any:
-            await self._run_listener(service)
-
+        link = TrackingLink(settings, self._post_tracking_update)
+        link.public_url = callback.public_url
+        self.tracking = link
+        status_call = self.client.request_status if self.client is not None else None
         self.run_worker(
-            run,
-            group="listener",
+            self._run_tracking(link, status_call),
+            group="tracking",
             exit_on_error=False,
-            description="callback listener",
+            description="request tracking",
         )
 
-    async def _run_listener(self, service: ListenerService) -> None:
+    async def _run_tracking(self, link: TrackingLink, status_call: Any) -> None:
         try:
-            await service.start()
-        except Exception as exc:  # address in use, bad TLS files: say so, keep working
-            service.error = str(exc)
+            await link.start(status_call)
+        except Exception as exc:  # address in use, bad TLS files, broken journal: say so
             self.notify(
-                f"callback listener not started: {exc}",
+                f"request tracking not started: {exc}",
                 title="Callbacks",
                 severity="warning",
                 markup=False,
             )
         self.refresh_bars()
+
+    def _flush_tracking(self) -> None:
+        if self.tracking is not None:
+            self.tracking.flush()
+
+    def _post_tracking_update(self, update: TrackingUpdate) -> None:
+        """One coalesced update per flush: the bars repaint, the active screen may listen."""
+        self.refresh_bars()
+        self.screen.post_message(update)
 
     async def end_session(self) -> None:
         client = self.client
@@ -393,6 +422,7 @@ class M2MApp(App[int]):
             action, account, target, target_label, request_id, pollable, self.clock()
         )
         self.submitted.append(record)
+        self._track(action, account, target, request_id)
         how = "polling + callback" if pollable else "callback only"
         self.notify(
             f"{action.label} accepted: {request_id}\n{target_label} ({how}). "
@@ -403,6 +433,18 @@ class M2MApp(App[int]):
         )
         self.screen.post_message(RequestSubmitted(record))
         return record
+
+    def _track(self, action: Action, account: str | None, target: Any, request_id: str) -> None:
+        tracker = self.tracking.tracker if self.tracking is not None else None
+        if tracker is None:
+            return
+        try:
+            if isinstance(target, list):
+                tracker.submitted(action.value, account or "", request_id, devices=target)
+            else:
+                tracker.submitted(action.value, account or "", request_id, filter=target)
+        except Exception as exc:  # the request went through; only our record of it failed
+            self.report_error(exc, "tracking the request")
 
     def actions_today(self, target_label: str) -> int:
         since = self.clock() - 86400

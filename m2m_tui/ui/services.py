@@ -1,4 +1,4 @@
-"""What runs beside the screens: the demo simulator, the callback listener, the journal.
+"""What runs beside the screens: the demo simulator and the recent-devices journal.
 
 Each is started inside the app's own event loop (after the first paint) and closed when the
 app unmounts. Heavy imports (aiohttp, the simulator) happen here, lazily, never at start-up.
@@ -9,19 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from m2m_tui.ui.widgets.bars import ListenerState
-
 if TYPE_CHECKING:
     from m2m_tui.sim import RunningSimulator, SimConfig
     from m2m_tui.tracking.journal import Journal
     from m2m_tui.tracking.records import DeviceRow
+    from m2m_tui.tracking.service import TrackingSettings
+    from m2m_tui.ui.tracking_link import TrackingLink
 
 log = logging.getLogger("m2m_tui.ui")
 
@@ -40,94 +38,12 @@ class DemoSetup:
     sim_now: datetime | None = None
 
 
-class ListenerService:
-    """The callback listener and its journal writer, as one start/stop unit."""
-
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        journal: Path,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        public_url: str | None = None,
-        on_event: Callable[[Any], None] | None = None,
-    ) -> None:
-        self.host = host
-        self.port = port
-        self.journal = journal
-        self.username = username
-        self.password = password
-        self.public_url = public_url
-        self.on_event = on_event
-        self.events: deque[Any] = deque(maxlen=1000)
-        self._listener: Any = None
-        self._writer: Any = None
-        self.error: str | None = None
-
-    async def start(self) -> None:
-        from pydantic import SecretStr
-
-        from m2m_tui.tracking.journal_writer import JournalWriter
-        from m2m_tui.tracking.listener import CallbackListener
-        from m2m_tui.tracking.listener_config import ListenerConfig
-
-        config = ListenerConfig(
-            host=self.host,
-            port=self.port,
-            username=self.username,
-            password=SecretStr(self.password) if self.password else None,
-        )
-        self.journal.parent.mkdir(parents=True, exist_ok=True)
-        writer = JournalWriter(self.journal)
-        await asyncio.to_thread(writer.start)
-        listener = CallbackListener(config, writer, on_event=self._event)
-        try:
-            await listener.start()
-        except BaseException:
-            await writer.aclose()
-            raise
-        self._writer, self._listener = writer, listener
-
-    def _event(self, event: Any) -> None:
-        self.events.append(event)
-        if self.on_event is not None:
-            self.on_event(event)
-
-    @property
-    def url(self) -> str | None:
-        return None if self._listener is None else str(self._listener.url)
-
-    def state(self) -> ListenerState:
-        if self._listener is None:
-            return ListenerState("failed" if self.error else "starting", detail=self.error)
-        status = self._listener.status()
-        address = f"{self.host}:{self._listener.port}"
-        return ListenerState(
-            "listening" if status.running else "stopped",
-            address=address,
-            public_url=self.public_url or status.url,
-            accepted=status.accepted,
-            rejected=status.rejected,
-        )
-
-    async def close(self) -> None:
-        listener, self._listener = self._listener, None
-        writer, self._writer = self._writer, None
-        if listener is not None:
-            await listener.stop()
-        if writer is not None:
-            await writer.aclose()
-
-
 class DemoServices:
-    """The simulator (and the listener) of ``--demo``, with callbacks registered."""
+    """The simulator of ``--demo``, and tracking with its callbacks registered to our listener."""
 
     def __init__(self, setup: DemoSetup) -> None:
         self.setup = setup
         self.sim: RunningSimulator | None = None
-        self.listener: ListenerService | None = None
         self.ready = asyncio.Event()
         self.error: str | None = None
 
@@ -135,40 +51,49 @@ class DemoServices:
     def journal_path(self) -> Path:
         return self.setup.folder / "journal.sqlite3"
 
-    async def start(self) -> None:
+    def tracking_settings(self) -> TrackingSettings:
+        """A listener on a free loopback port with the demo's callback credentials."""
+        from pydantic import SecretStr
+
+        from m2m_tui.tracking.listener_config import ListenerConfig
+        from m2m_tui.tracking.service import TrackingSettings
+
+        listener = (
+            ListenerConfig(
+                host="127.0.0.1",
+                port=0,
+                username=DEMO_CALLBACK_USER,
+                password=SecretStr(DEMO_CALLBACK_PASSWORD),
+            )
+            if self.setup.listener
+            else None
+        )
+        return TrackingSettings(journal_path=self.journal_path, listener=listener, profile="demo")
+
+    async def start(self, tracking: TrackingLink) -> None:
         from m2m_tui.sim import SimConfig, start_simulator
 
         config = self.setup.sim_config or SimConfig(processing_delay=1.5)
         try:
             self.setup.folder.mkdir(parents=True, exist_ok=True)
             self.sim = await start_simulator(config)
-            if self.setup.listener:
-                self.listener = ListenerService(
-                    "127.0.0.1",
-                    0,
-                    self.journal_path,
-                    username=DEMO_CALLBACK_USER,
-                    password=DEMO_CALLBACK_PASSWORD,
-                )
-                try:
-                    await self.listener.start()
-                except Exception as exc:  # the demo still works without callbacks
-                    self.listener.error = str(exc)
-                    log.warning("demo listener failed: %s", exc)
-                else:
-                    self._register_callbacks()
+            try:
+                await tracking.start()
+            except Exception as exc:  # the demo still works without callbacks
+                log.warning("demo tracking failed: %s", exc)
+            else:
+                self._register_callbacks(tracking.listener_url)
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
             self.ready.set()
 
-    def _register_callbacks(self) -> None:
+    def _register_callbacks(self, url: str | None) -> None:
         """Point the simulator's callbacks at our listener (as the demo profile would)."""
         from m2m_tui.sim.state import Registration
 
-        assert self.sim is not None and self.listener is not None
-        url = self.listener.url
+        assert self.sim is not None
         if url is None:
             return
         for account in self.sim.config.accounts:
@@ -182,8 +107,6 @@ class DemoServices:
                 )
 
     async def close(self) -> None:
-        if self.listener is not None:
-            await self.listener.close()
         if self.sim is not None:
             await self.sim.close()
 

@@ -151,7 +151,7 @@ async def test_follow_mode_reads_a_journal_another_listener_writes(
         assert listening.listener is not None
         await register(client, listening.listener.url)
         follower_settings = TrackingSettings(
-            journal_path=shared.journal_path, listener=None, follow_interval=0.05
+            journal_path=shared.journal_path, listener=None, follow=True, follow_interval=0.05
         )
         async with TrackingService(follower_settings, client.request_status) as follower:
             devices = [DeviceId(id=DEMO_MDN, kind="mdn")]

@@ -1,13 +1,12 @@
-"""Requests submitted in this session, newest first; ``y`` copies the highlighted id.
+"""Requests submitted in this session, newest first, with the tracker's live state.
 
-Until the tracker is connected this shows what the app knows: the synchronous answer, how
-the request completes (polling or callback only) and how many callbacks the listener took in.
+``y`` copies the highlighted id. The table is rebuilt from the tracker at most once per
+tracking update (a few times a second), never per callback.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Any
 
 from rich.text import Text
@@ -18,6 +17,7 @@ from textual.widgets import DataTable, Static
 
 from m2m_tui.ui.messages import RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
+from m2m_tui.ui.tracking_link import TrackingUpdate
 
 
 class RequestsScreen(AppScreen):
@@ -31,7 +31,7 @@ class RequestsScreen(AppScreen):
 
     def compose_body(self) -> list[Widget]:
         table: DataTable[Any] = DataTable(id="requests", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Action", "Request id", "Completes by", "Cb", "Target", "Time")
+        table.add_columns("Action", "Request id", "State", "Results", "Target", "Time")
         return [Static("", id="requests-count"), table]
 
     def on_mount(self) -> None:
@@ -40,28 +40,19 @@ class RequestsScreen(AppScreen):
         if self.m2m.live_clock:
             self.set_interval(2.0, self.action_reload)
 
-    def _callback_counts(self) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        service = self.m2m.listener_service
-        if service is not None:
-            for event in list(service.events):
-                request_id = getattr(event, "request_id", None)
-                if request_id:
-                    counts[request_id] += 1
-        return counts
-
     def action_reload(self) -> None:
         table = self.query_one(DataTable)
         selected = table.cursor_row
-        counts = self._callback_counts()
+        tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
         table.clear()
         for record in reversed(self.m2m.submitted):
             stamp = time.strftime("%H:%M:%S", time.localtime(record.submitted_at))
+            tracked = tracker.get(record.request_id) if tracker is not None else None
             table.add_row(
                 record.action.label,
                 Text(record.request_id),
-                "poll + callback" if record.pollable else "callback only",
-                str(counts.get(record.request_id, 0)),
+                Text(_state_text(tracked, record.pollable)),
+                _results_text(tracked),
                 Text(record.target_label),
                 stamp,
                 key=record.request_id,
@@ -78,6 +69,10 @@ class RequestsScreen(AppScreen):
 
     def on_request_submitted(self, message: RequestSubmitted) -> None:
         self.action_reload()
+
+    def on_tracking_update(self, message: TrackingUpdate) -> None:
+        if message.changed:
+            self.action_reload()
         self.query_one(DataTable).move_cursor(row=0)
 
     def action_copy(self) -> None:
@@ -91,3 +86,22 @@ class RequestsScreen(AppScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _state_text(tracked: Any, pollable: bool) -> str:
+    if tracked is None:
+        return "submitted" if pollable else "awaiting callbacks"
+    state = str(tracked.state.value)
+    if state in ("submitted", "pending", "partial") and not tracked.pollable:
+        return f"{state}, awaiting callbacks"
+    if tracked.completed_by is not None:
+        return f"{state} by {tracked.completed_by.value}"
+    return state
+
+
+def _results_text(tracked: Any) -> str:
+    if tracked is None:
+        return "-"
+    expected = "?" if tracked.expected is None else str(tracked.expected)
+    failed = f" ({tracked.failures} failed)" if tracked.failures else ""
+    return f"{tracked.received}/{expected}{failed}"
