@@ -340,6 +340,7 @@ class M2MApp(App[int]):
                 self.tracking.attach_client(self.client.request_status)
             return
         from m2m_tui.tracking.listener_config import ListenerConfig
+        from m2m_tui.tracking.poller import PollSchedule
         from m2m_tui.tracking.service import TrackingSettings
 
         callback = profile.callback
@@ -354,11 +355,14 @@ class M2MApp(App[int]):
                 username=callback.username,
                 password=callback.password,
             )
+        polling = profile.polling
         settings = TrackingSettings(
             journal_path=self.recent.path,
             listener=listener,
             follow=follow,
             profile=self.profile_name,
+            deadline=polling.deadline,
+            schedule=PollSchedule(first=polling.initial_interval, longest=polling.max_interval),
         )
         link = TrackingLink(settings, self._post_tracking_update)
         link.public_url = callback.public_url
