@@ -29,6 +29,8 @@ from m2m_tui.tracking.listener_config import THINGSPACE_SOURCE_ADDRESSES, Listen
 from m2m_tui.tracking.records import JournalError
 
 PASSWORD_ENV = "M2M_TUI_CALLBACK_PASSWORD"
+#: The same variable as the profiles spell it (``M2M_TUI_<SECTION>__<FIELD>``).
+PROFILE_PASSWORD_ENV = "M2M_TUI_CALLBACK__PASSWORD"
 _FLUSH_EVERY = 0.2
 _CONTROL = {c: "?" for c in (*range(32), *range(127, 160))}
 
@@ -63,7 +65,7 @@ def config_from_args(args: argparse.Namespace) -> ListenerConfig:
     """The ListenerConfig the flags describe; raises ValueError on a bad combination."""
     password = args.callback_password
     if password is None:
-        password = os.environ.get(PASSWORD_ENV)
+        password = os.environ.get(PASSWORD_ENV) or os.environ.get(PROFILE_PASSWORD_ENV)
     return ListenerConfig(
         host=args.host,
         port=args.port,
