@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -28,15 +27,11 @@ from m2m_tui.api.credentials import ClientSettings, Credentials
 from m2m_tui.api.errors import (
     ApiError,
     AppCredentialsRejected,
-    AuthError,
     LoginGuardTripped,
     LoginRejected,
     NotFoundError,
-    RateLimited,
     ResponseFormatError,
     SessionRenewalFailed,
-    ThingSpaceError,
-    error_from_body,
 )
 from m2m_tui.api.identifiers import DeviceKind
 from m2m_tui.api.models import (
@@ -47,8 +42,6 @@ from m2m_tui.api.models import (
     DeviceId,
     DeviceListRequest,
     DeviceListResponse,
-    ErrorBody,
-    GatewayFaultBody,
     LoginRequest,
     M2MErrorBody,
     OAuthToken,
@@ -63,9 +56,9 @@ from m2m_tui.api.models import (
     SuspensionStatusRequest,
     decode_error_body,
 )
-from m2m_tui.api.retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from m2m_tui.api.retry import RetryPolicy
 from m2m_tui.api.tokens import AuthSnapshot, TokenState, same_secret
-from m2m_tui.api.transport import json_body, transport_error
+from m2m_tui.api.transport import Exchange, json_body
 
 log = logging.getLogger("m2m_tui.api")
 
@@ -88,10 +81,8 @@ class ThingSpaceClient:
     ) -> None:
         self.settings = settings or ClientSettings()
         self._credentials = credentials
-        self._retry = retry or RetryPolicy()
         self._on_notice = on_notice
         self._clock = clock
-        self._rng = random.Random()
         self._tokens = TokenState()
         self._bearer_lock = asyncio.Lock()
         self._session_lock = asyncio.Lock()
@@ -107,6 +98,16 @@ class ThingSpaceClient:
         )
         #: Counters a status bar or a test can read: token fetches, logins, calls.
         self.stats: dict[str, int] = {"tokens": 0, "logins": 0, "calls": 0, "retries": 0}
+        self._exchange = Exchange(self._http, retry or RetryPolicy(), self.stats)
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """How read-only calls are retried (settable, e.g. by a test or a slow link)."""
+        return self._exchange.retry
+
+    @retry.setter
+    def retry(self, policy: RetryPolicy) -> None:
+        self._exchange.retry = policy
 
     def __repr__(self) -> str:
         return f"ThingSpaceClient(base_url={self.settings.base_url!r}, user={self.username!r})"
@@ -151,7 +152,7 @@ class ThingSpaceClient:
         """``POST /oauth2/token`` with Basic auth and a form body; remembers the token."""
         path = "/oauth2/token"
         creds = self._credentials
-        response = await self._send_with_retry(
+        response = await self._exchange.send_with_retry(
             "POST",
             self.settings.oauth_url("token"),
             path,
@@ -160,8 +161,8 @@ class ThingSpaceClient:
             data={"grant_type": "client_credentials"},
         )
         if response.status_code != 200:
-            raise self._error(response, "POST", path)
-        token = self._parse(OAuthToken, response, "POST", path)
+            raise self._exchange.error(response, "POST", path)
+        token = self._exchange.parse(OAuthToken, response, "POST", path)
         self.stats["tokens"] += 1
         self._tokens.set_bearer(token.access_token, token.expires_in, self._clock())
         return token
@@ -237,21 +238,21 @@ class ThingSpaceClient:
         try:
             for refused_once in (False, True):
                 bearer = await self._ensure_bearer()
-                response = await self._send(
+                response = await self._exchange.send(
                     "POST",
                     self.settings.m2m_url(path),
                     path,
                     retriable=False,
-                    headers=self._json_headers(bearer),
+                    headers=self._exchange.json_headers(bearer),
                     json=body,
                 )
                 if response.status_code == 200:
-                    session = self._parse(SessionTokenResponse, response, "POST", path)
+                    session = self._exchange.parse(SessionTokenResponse, response, "POST", path)
                     tokens.set_session(session.sessionToken, self._clock())
                     self.stats["logins"] += 1
                     return
                 error_body = decode_error_body(response.content)
-                if self._bearer_refused(response, error_body) and not refused_once:
+                if self._exchange.bearer_refused(response, error_body) and not refused_once:
                     await self._renew_bearer(bearer)
                     continue
                 if isinstance(error_body, M2MErrorBody) and response.status_code in (400, 401):
@@ -268,7 +269,7 @@ class ThingSpaceClient:
                     if "lock" in error_body.errorCode.lower():
                         rejected.hint = "this UWS user is locked: ask Verizon support to unlock it"
                     raise rejected
-                raise self._error(response, "POST", path)
+                raise self._exchange.error(response, "POST", path)
         finally:
             tokens.renewing -= 1
 
@@ -299,12 +300,12 @@ class ThingSpaceClient:
         path = "/session/logout"
         bearer = await self._ensure_bearer()
         try:
-            response = await self._send(
+            response = await self._exchange.send(
                 "POST",
                 self.settings.m2m_url(path),
                 path,
                 retriable=False,
-                headers=self._json_headers(bearer, session),
+                headers=self._exchange.json_headers(bearer, session),
             )
         finally:
             self._tokens.drop_session()
@@ -312,14 +313,14 @@ class ThingSpaceClient:
             error = decode_error_body(response.content)
             if isinstance(error, M2MErrorBody) and error.code_suffix.startswith("SessionToken."):
                 return
-            raise self._error(response, "POST", path)
+            raise self._exchange.error(response, "POST", path)
 
     # ----------------------------------------------------------------- M2M calls
 
     async def list_devices(self, request: DeviceListRequest) -> DeviceListResponse:
         """One page of the device list (HTTP 202 means more pages follow)."""
         response = await self._m2m("POST", "/devices/actions/list", request, read_only=True)
-        return self._parse(DeviceListResponse, response, "POST", "/devices/actions/list")
+        return self._exchange.parse(DeviceListResponse, response, "POST", "/devices/actions/list")
 
     async def get_device(self, account: str, device_id: DeviceId) -> Device:
         """Look up one device; NotFoundError when ThingSpace returns none."""
@@ -368,7 +369,7 @@ class ThingSpaceClient:
         """Status of a single-device provisioning request (the only kind ThingSpace tracks)."""
         path = f"/accounts/{_seg(account)}/requests/{_seg(request_id)}/status"
         response = await self._m2m("GET", path, None, read_only=True)
-        return self._parse(RequestStatusResponse, response, "GET", path)
+        return self._exchange.parse(RequestStatusResponse, response, "GET", path)
 
     async def list_callbacks(self, account: str) -> list[RegisteredCallback]:
         path = f"/callbacks/{_seg(account)}"
@@ -389,18 +390,18 @@ class ThingSpaceClient:
         """Replaces whatever URL the account had for that service: confirm before calling."""
         path = f"/callbacks/{_seg(account)}"
         response = await self._m2m("POST", path, request, read_only=False, reveal=True)
-        return self._parse(CallbackRegistrationResult, response, "POST", path)
+        return self._exchange.parse(CallbackRegistrationResult, response, "POST", path)
 
     async def deregister_callback(
         self, account: str, service_name: str
     ) -> CallbackRegistrationResult:
         path = f"/callbacks/{_seg(account)}/name/{_seg(service_name)}"
         response = await self._m2m("DELETE", path, None, read_only=False)
-        return self._parse(CallbackRegistrationResult, response, "DELETE", path)
+        return self._exchange.parse(CallbackRegistrationResult, response, "DELETE", path)
 
     async def _action(self, path: str, request: OutboundModel) -> RequestIdResponse:
         response = await self._m2m("POST", path, request, read_only=False)
-        return self._parse(RequestIdResponse, response, "POST", path)
+        return self._exchange.parse(RequestIdResponse, response, "POST", path)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -419,12 +420,12 @@ class ThingSpaceClient:
         while True:
             bearer = await self._ensure_bearer()
             session = await self._ensure_session()
-            response = await self._send_with_retry(
+            response = await self._exchange.send_with_retry(
                 method,
                 self.settings.m2m_url(path),
                 path,
                 retriable=read_only,
-                headers=self._json_headers(bearer, session),
+                headers=self._exchange.json_headers(bearer, session),
                 json=payload,
             )
             self.stats["calls"] += 1
@@ -432,9 +433,9 @@ class ThingSpaceClient:
                 self._tokens.touch_session(self._clock())
                 return response
             error_body = decode_error_body(response.content)
-            if self._bearer_refused(response, error_body):
+            if self._exchange.bearer_refused(response, error_body):
                 if bearer_renewed:
-                    raise self._error(response, method, path)
+                    raise self._exchange.error(response, method, path)
                 bearer_renewed = True
                 await self._renew_bearer(bearer)
                 continue
@@ -452,109 +453,7 @@ class ThingSpaceClient:
                 session_renewed = True
                 await self._renew_session(session)
                 continue
-            raise self._error(response, method, path, error_body)
-
-    async def _send_with_retry(
-        self, method: str, url: str, path: str, *, retriable: bool, **kwargs: Any
-    ) -> httpx.Response:
-        """Send; for read-only calls, retry 408/429/5xx and timeouts with backoff."""
-        attempt = 0
-        while True:
-            try:
-                response = await self._send(method, url, path, retriable=retriable, **kwargs)
-            except ThingSpaceError as exc:
-                if not retriable or isinstance(exc, AuthError):
-                    raise
-                attempt += 1
-                delay = self._retry.delay(attempt, None, self._rng)
-                if delay is None:
-                    raise
-                self.stats["retries"] += 1
-                log.info(
-                    "%s %s failed (%s); retry %d in %.2fs",
-                    method,
-                    path,
-                    exc.message,
-                    attempt,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                continue
-            if not retriable or response.status_code not in RETRY_STATUSES:
-                return response
-            attempt += 1
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            delay = self._retry.delay(attempt, retry_after, self._rng)
-            if delay is None:
-                if response.status_code == 429:
-                    raise RateLimited(
-                        "ThingSpace is throttling requests",
-                        retry_after=retry_after,
-                        status=429,
-                        method=method,
-                        path=path,
-                    )
-                return response
-            self.stats["retries"] += 1
-            log.info(
-                "%s %s got HTTP %d; retry %d in %.2fs",
-                method,
-                path,
-                response.status_code,
-                attempt,
-                delay,
-            )
-            await asyncio.sleep(delay)
-
-    async def _send(
-        self, method: str, url: str, path: str, *, retriable: bool, **kwargs: Any
-    ) -> httpx.Response:
-        try:
-            return await self._http.request(method, url, **kwargs)
-        except httpx.TransportError as exc:
-            raise transport_error(exc, method=method, path=path, retriable=retriable) from None
-
-    @staticmethod
-    def _json_headers(bearer: SecretStr, session: SecretStr | None = None) -> dict[str, str]:
-        headers = {
-            "Authorization": f"Bearer {bearer.get_secret_value()}",
-            "Content-Type": "application/json",
-        }
-        if session is not None:
-            headers["VZ-M2M-Token"] = session.get_secret_value()
-        return headers
-
-    @staticmethod
-    def _bearer_refused(response: httpx.Response, body: object) -> bool:
-        return response.status_code == 401 and (body is None or isinstance(body, GatewayFaultBody))
-
-    def _error(
-        self, response: httpx.Response, method: str, path: str, body: ErrorBody | None = None
-    ) -> ThingSpaceError:
-        decoded = body if body is not None else decode_error_body(response.content)
-        error = error_from_body(
-            decoded,
-            status=response.status_code,
-            method=method,
-            path=path,
-        )
-        if response.status_code == 429 and isinstance(error, RateLimited):
-            error.retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return error
-
-    @staticmethod
-    def _parse(model: type[ModelT], response: httpx.Response, method: str, path: str) -> ModelT:
-        data = json_body(response, method=method, path=path)
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors())
-            raise ResponseFormatError(
-                f"unexpected {model.__name__} body (fields: {fields})",
-                status=response.status_code,
-                method=method,
-                path=path,
-            ) from None
+            raise self._exchange.error(response, method, path, error_body)
 
 
 def _seg(value: str) -> str:

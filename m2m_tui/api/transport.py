@@ -1,28 +1,35 @@
-"""One HTTP exchange with ThingSpace, with transport failures turned into typed errors.
-
-Kept apart from the client so the rules "which failures are retried" and "what a timeout
-means for a POST" live in one place.
-"""
+"""HTTP exchanges with ThingSpace: transport failures as typed errors, read-only retries,
+answers decoded into models or typed errors."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import random
 import ssl
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from m2m_tui.api.errors import (
+    AuthError,
     NetworkError,
     NotRetriedTimeout,
+    RateLimited,
     RequestTimeout,
     ResponseFormatError,
     ThingSpaceError,
     TLSError,
+    error_from_body,
 )
+from m2m_tui.api.models import ErrorBody, GatewayFaultBody, decode_error_body
+from m2m_tui.api.retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
 
 log = logging.getLogger("m2m_tui.api")
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def transport_error(
@@ -63,3 +70,119 @@ def json_body(response: httpx.Response, *, method: str, path: str) -> Any:
             method=method,
             path=path,
         ) from None
+
+
+class Exchange:
+    """Sends requests, retries the read-only ones, and turns answers into models or errors.
+
+    Kept apart from the client so the rules "which failures are retried" and "what a timeout
+    means for a POST" live in one place, away from token renewal.
+    """
+
+    def __init__(self, http: httpx.AsyncClient, retry: RetryPolicy, stats: dict[str, int]) -> None:
+        self.http = http
+        self.retry = retry
+        self.stats = stats
+        self._rng = random.Random()
+
+    async def send_with_retry(
+        self, method: str, url: str, path: str, *, retriable: bool, **kwargs: Any
+    ) -> httpx.Response:
+        """Send; for read-only calls, retry 408/429/5xx and timeouts with backoff."""
+        attempt = 0
+        while True:
+            try:
+                response = await self.send(method, url, path, retriable=retriable, **kwargs)
+            except ThingSpaceError as exc:
+                if not retriable or isinstance(exc, AuthError):
+                    raise
+                attempt += 1
+                delay = self.retry.delay(attempt, None, self._rng)
+                if delay is None:
+                    raise
+                self.stats["retries"] += 1
+                log.info(
+                    "%s %s failed (%s); retry %d in %.2fs",
+                    method,
+                    path,
+                    exc.message,
+                    attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            if not retriable or response.status_code not in RETRY_STATUSES:
+                return response
+            attempt += 1
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            delay = self.retry.delay(attempt, retry_after, self._rng)
+            if delay is None:
+                if response.status_code == 429:
+                    raise RateLimited(
+                        "ThingSpace is throttling requests",
+                        retry_after=retry_after,
+                        status=429,
+                        method=method,
+                        path=path,
+                    )
+                return response
+            self.stats["retries"] += 1
+            log.info(
+                "%s %s got HTTP %d; retry %d in %.2fs",
+                method,
+                path,
+                response.status_code,
+                attempt,
+                delay,
+            )
+            await asyncio.sleep(delay)
+
+    async def send(
+        self, method: str, url: str, path: str, *, retriable: bool, **kwargs: Any
+    ) -> httpx.Response:
+        try:
+            return await self.http.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            raise transport_error(exc, method=method, path=path, retriable=retriable) from None
+
+    @staticmethod
+    def json_headers(bearer: SecretStr, session: SecretStr | None = None) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {bearer.get_secret_value()}",
+            "Content-Type": "application/json",
+        }
+        if session is not None:
+            headers["VZ-M2M-Token"] = session.get_secret_value()
+        return headers
+
+    @staticmethod
+    def bearer_refused(response: httpx.Response, body: object) -> bool:
+        return response.status_code == 401 and (body is None or isinstance(body, GatewayFaultBody))
+
+    def error(
+        self, response: httpx.Response, method: str, path: str, body: ErrorBody | None = None
+    ) -> ThingSpaceError:
+        decoded = body if body is not None else decode_error_body(response.content)
+        error = error_from_body(
+            decoded,
+            status=response.status_code,
+            method=method,
+            path=path,
+        )
+        if response.status_code == 429 and isinstance(error, RateLimited):
+            error.retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return error
+
+    @staticmethod
+    def parse(model: type[ModelT], response: httpx.Response, method: str, path: str) -> ModelT:
+        data = json_body(response, method=method, path=path)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors())
+            raise ResponseFormatError(
+                f"unexpected {model.__name__} body (fields: {fields})",
+                status=response.status_code,
+                method=method,
+                path=path,
+            ) from None

@@ -186,7 +186,7 @@ async def test_reads_back_off_on_429_and_5xx_and_succeed(
 
 
 async def test_retry_after_is_honoured(client: ThingSpaceClient, sim: RunningSimulator) -> None:
-    client._retry = RetryPolicy(attempts=1, base_delay=0.01, max_retry_after=5)
+    client.retry = RetryPolicy(attempts=1, base_delay=0.01, max_retry_after=5)
     sim.config.faults.rate_429 = 1.0
     sim.config.faults.retry_after = 1
     started = time.monotonic()
@@ -200,7 +200,7 @@ async def test_retry_after_is_honoured(client: ThingSpaceClient, sim: RunningSim
 async def test_long_retry_after_is_not_waited_for(
     client: ThingSpaceClient, sim: RunningSimulator
 ) -> None:
-    client._retry = RetryPolicy(attempts=3, max_retry_after=0.5)
+    client.retry = RetryPolicy(attempts=3, max_retry_after=0.5)
     sim.config.faults.rate_429 = 1.0
     sim.config.faults.retry_after = 30
     started = time.monotonic()
@@ -219,7 +219,7 @@ async def test_provisioning_post_is_never_retried(
     assert calls_to(sim, "actions/suspend") == 1
     with pytest.raises(ServerError):
         await client.get_device(PRIMARY, DEMO)
-    assert calls_to(sim, "devices/actions/list") == 1 + client._retry.attempts
+    assert calls_to(sim, "devices/actions/list") == 1 + client.retry.attempts
 
 
 async def test_timeouts_are_surfaced_and_posts_not_resent(

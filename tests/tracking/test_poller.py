@@ -91,7 +91,7 @@ async def test_backs_off_on_429_then_carries_on(
     tracker = Tracker(journal)
     statuses: list[PollerStatus] = []
     poller = Poller(tracker, client.request_status, schedule=FAST, on_status=statuses.append)
-    client._retry = type(client._retry)(attempts=0)
+    client.retry = type(client.retry)(attempts=0)
     device = DeviceId(id=DEMO_MDN, kind="mdn")
     answer = await client.suspend(SuspendRequest.for_devices(ACCOUNT, device))
     request = tracker.submitted("suspend", ACCOUNT, answer.requestId, devices=[device.wire()])
