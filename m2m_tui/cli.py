@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from m2m_tui import __version__
 
@@ -55,6 +56,13 @@ def build_parser(for_subcommand: str | None = None) -> argparse.ArgumentParser:
         "--read-only", action="store_true", help="block every state-changing action"
     )
     parser.add_argument("--no-mouse", action="store_true", help="ignore the mouse")
+    parser.add_argument(
+        "--journal",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="follow a journal written by `m2m-tui listen` instead of listening here",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)

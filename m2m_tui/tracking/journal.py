@@ -356,6 +356,14 @@ class Journal:
             )
         return [_callback(row) for row in rows]
 
+    def callbacks_before(self, before_id: int, limit: int = 100) -> list[CallbackRow]:
+        """The ``limit`` callbacks just older than ``before_id``, newest first (paging back)."""
+        rows = self._all(
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE id < ? ORDER BY id DESC LIMIT ?",
+            (before_id, limit),
+        )
+        return [_callback(row) for row in rows]
+
     def last_callback_id(self) -> int:
         """The newest callback id (0 when none): where a follower starts."""
         return int(self._all("SELECT coalesce(max(id), 0) FROM callbacks")[0][0])
@@ -370,6 +378,14 @@ class Journal:
                 f"SELECT {_REJECTION_COLUMNS} FROM rejections WHERE id > ? ORDER BY id LIMIT ?",
                 (after_id, limit),
             )
+        return [RejectionRow(*row) for row in rows]
+
+    def rejections_before(self, before_id: int, limit: int = 100) -> list[RejectionRow]:
+        """The ``limit`` rejections just older than ``before_id``, newest first."""
+        rows = self._all(
+            f"SELECT {_REJECTION_COLUMNS} FROM rejections WHERE id < ? ORDER BY id DESC LIMIT ?",
+            (before_id, limit),
+        )
         return [RejectionRow(*row) for row in rows]
 
     # --- devices -------------------------------------------------------------------------

@@ -90,6 +90,8 @@ class M2MApp(App[int]):
         self.config_ready = asyncio.Event()
         self.submitted: list[SubmittedRequest] = []
         self.tracking: TrackingLink | None = None
+        self.callback_restore: Any = None
+        """Callback registrations to put back on exit (screens/registration.py)."""
         self.clock: Callable[[], float] = options.clock or time.time
         self.live_clock = options.clock is None
         journal = options.journal
@@ -223,6 +225,11 @@ class M2MApp(App[int]):
         self.refresh_bars()
 
     async def on_unmount(self) -> None:
+        if self.callback_restore is not None:
+            from m2m_tui.ui.screens.registration import restore_registrations
+
+            with contextlib.suppress(Exception):
+                await restore_registrations(self)
         client, self.client = self.client, None
         with contextlib.suppress(Exception):
             if client is not None:
@@ -315,7 +322,10 @@ class M2MApp(App[int]):
             if self.demo_services is not None and not self.demo_services.ready.is_set():
                 return ListenerState("starting")
             return ListenerState("off")
-        return self.tracking.listener_state()
+        state = self.tracking.listener_state()
+        if state.state == "following" and state.detail is None:
+            state.detail = self.tracking.settings.journal_path.name
+        return state
 
     @property
     def poller_status(self) -> str:
@@ -522,6 +532,15 @@ class M2MApp(App[int]):
                 partial(self.run_action, command.action, screen),
             )
         yield SystemCommand("Help", "Keys of this screen (key ?)", self.action_help)
+        offered = {command.action for command in screen_commands(screen)}
+        if "inbox" not in offered:
+            yield SystemCommand("Callbacks inbox", "Every callback received", self.action_inbox)
+        if "registration" not in offered:
+            yield SystemCommand(
+                "Callback registration",
+                "What the account registered; register ours",
+                self.action_registration,
+            )
         if self.submitted:
             # The palette parses help text as markup: show only safe characters of the id.
             shown = re.sub(r"[^A-Za-z0-9._-]", "?", self.submitted[-1].request_id)[:40]
@@ -536,6 +555,18 @@ class M2MApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))
+
+    def action_inbox(self) -> None:
+        from m2m_tui.ui.screens.inbox import CallbacksInboxScreen
+
+        if not isinstance(self.screen, CallbacksInboxScreen):
+            self.push_screen(CallbacksInboxScreen())
+
+    def action_registration(self) -> None:
+        from m2m_tui.ui.screens.registration import RegistrationScreen
+
+        if not isinstance(self.screen, RegistrationScreen):
+            self.push_screen(RegistrationScreen())
 
     def action_copy_last_request(self) -> None:
         if self.submitted:

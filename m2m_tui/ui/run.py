@@ -43,10 +43,13 @@ def build_options(
         known = ", ".join(config.config.profiles) or "none yet"
         extra.append(f"no profile called {wanted!r} in {config.path} (known: {known})")
         wanted = None
+    journal: Path | None = getattr(args, "journal", None)
     return AppOptions(
         loaded=config,
         profile=wanted,
         read_only=bool(getattr(args, "read_only", False)),
+        journal=journal,
+        follow=journal is not None,
         user_themes=user_themes_dir(),
         extra_problems=extra,
     )

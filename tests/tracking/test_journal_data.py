@@ -158,6 +158,17 @@ def test_recent_callbacks_follow_and_rejections(journal: Journal) -> None:
     assert dict(journal.counts().rejections) == {"not_json": 1, "bad_credentials": 1}
 
 
+def test_paging_back_newest_first(journal: Journal) -> None:
+    journal.append_callbacks([_record(suspension_body(f"r{i}")) for i in range(6)])
+    newest = journal.last_callback_id()
+    page = journal.callbacks_before(newest, limit=3)
+    assert [r.request_id for r in page] == ["r4", "r3", "r2"]
+    assert [r.request_id for r in journal.callbacks_before(page[-1].id, limit=10)] == ["r1", "r0"]
+    journal.append_rejections([RejectionRecord("not_json", str(i)) for i in range(3)])
+    last = journal.rejections(limit=1)[0].id
+    assert [r.detail for r in journal.rejections_before(last, limit=5)] == ["1", "0"]
+
+
 def test_password_never_reaches_the_file(journal_path: Path) -> None:
     with Journal.open(journal_path) as journal:
         journal.append_callbacks([_record(suspension_body("r1")), _record(dict(FAILURE_BODY))])

@@ -52,6 +52,14 @@ class DevicesScreen(ActionFlow, AppScreen):
         Binding("A", "activate", "Activate", show=False),
         Binding("D", "deactivate", "Deactivate", show=False),
         Binding("g", "requests", "Reqs", tooltip="Requests submitted this session"),
+        Binding("i", "inbox", "Inbox", tooltip="Every callback received"),
+        Binding(
+            "u",
+            "registration",
+            "Cb URLs",
+            show=False,
+            tooltip="Callback registration of the account",
+        ),
         Binding("y", "copy_request", "Copy request id", show=False),
         Binding("c", "copy_summary", "Copy device summary", show=False),
         Binding("L", "logout", "Log out", show=False),
@@ -279,6 +287,12 @@ class DevicesScreen(ActionFlow, AppScreen):
         from m2m_tui.ui.screens.requests import RequestsScreen
 
         self.app.push_screen(RequestsScreen())
+
+    def action_inbox(self) -> None:
+        self.m2m.action_inbox()
+
+    def action_registration(self) -> None:
+        self.m2m.action_registration()
 
     def action_copy_request(self) -> None:
         self.m2m.action_copy_last_request()

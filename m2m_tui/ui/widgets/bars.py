@@ -29,7 +29,8 @@ class ListenerState:
     """What the status bar shows about the callback listener."""
 
     state: str = "off"
-    """off, starting, listening, failed, unavailable."""
+    """off, starting, listening, following (a journal ``m2m-tui listen`` writes), failed,
+    unavailable."""
     address: str | None = None
     public_url: str | None = None
     accepted: int = 0
@@ -100,6 +101,12 @@ def status_content(
         parts.append((where, "bold"))
         parts.append((f" ✓{listener.accepted}", "$success"))
         parts.append((f" ✗{listener.rejected}", "$error" if listener.rejected else "$text-muted"))
+    elif listener.state == "following":
+        # Another process (``m2m-tui listen``) receives; we read its journal.
+        parts.append("cb ")
+        parts.append(("following", "bold"))
+        if listener.detail:
+            parts.append((f" {listener.detail}", "$text-muted"))
     else:
         parts.append((f"cb {listener.state}", "$text-muted"))
     parts.append(("  │ ", "$text-muted"))

@@ -1,0 +1,111 @@
+"""``m2m-tui --journal PATH``: follow the journal a separate ``m2m-tui listen`` writes, live."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from m2m_tui.cli import build_parser
+from m2m_tui.sim import RunningSimulator
+from m2m_tui.ui.app import M2MApp
+from m2m_tui.ui.run import build_options
+from m2m_tui.ui.screens.inbox import CallbacksInboxScreen
+from m2m_tui.ui.widgets.bars import StatusBar
+
+from .conftest import FAST_RETRY, SIZE, screen_name, sim_profile_toml, wait_for, write_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_journal_flag_means_follow(isolated_home: Path, tmp_path: Path) -> None:
+    args = build_parser().parse_args(["--journal", str(tmp_path / "shared.sqlite3")])
+    options = build_options(args)
+    assert options.journal == tmp_path / "shared.sqlite3" and options.follow
+    plain = build_options(build_parser().parse_args([]))
+    assert plain.journal is None and not plain.follow
+    listen = build_parser("listen").parse_args(["listen", "--journal", "j.db", "--port", "0"])
+    assert listen.command == "listen" and listen.journal == Path("j.db")
+
+
+@pytest.fixture
+async def listen_process(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
+    """A real ``python -m m2m_tui listen --port 0 --journal PATH``; yields (url, journal)."""
+    journal = tmp_path / "shared" / "journal.sqlite3"
+    journal.parent.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "m2m_tui",
+        "listen",
+        "--port",
+        "0",
+        "--journal",
+        str(journal),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=str(ROOT),
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        assert line.startswith("listening on "), line
+        yield line.split()[2], journal
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 10)
+
+
+async def test_inbox_follows_a_separate_listener(
+    sim: RunningSimulator, isolated_home: Path, listen_process: tuple[str, Path]
+) -> None:
+    url, journal = listen_process
+    write_config(isolated_home, sim_profile_toml(sim))
+    args = argparse.Namespace(profile="acme", read_only=False, no_mouse=True, journal=journal)
+    options = build_options(args)
+    options.watchdog = False
+    options.retry = FAST_RETRY
+    app = M2MApp(options)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
+        await wait_for(pilot, lambda: app.config_ready.is_set())
+        from textual.widgets import Input
+
+        app.screen.query_one("#f-app_secret", Input).value = sim.config.app_secret
+        app.screen.query_one("#f-password", Input).value = sim.config.password
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
+        await wait_for(pilot, lambda: app.tracking is not None and app.tracking.started)
+        assert app.tracking is not None and app.tracking.service.listener is None
+        assert app.listener_state.state == "following"
+        bar = str(app.screen.query_one(StatusBar).render())
+        assert "cb following journal.sqlite3" in bar
+
+        await pilot.press("escape", "i")
+        await wait_for(pilot, lambda: screen_name(app) == "CallbacksInboxScreen")
+        screen = app.screen
+        assert isinstance(screen, CallbacksInboxScreen)
+        body = {
+            "requestId": "req-from-the-other-process",
+            "deviceIds": [{"id": "1", "kind": "mdn"}],
+        }
+        async with httpx.AsyncClient(timeout=5) as client:
+            assert (await client.post(url, json=body)).status_code == 200
+            assert (await client.post(url, content=b"[1, 2]")).status_code == 400
+        await wait_for(pilot, lambda: len(screen.entries) == 2)
+        by_key = {e.request_id or e.reason: e.category_label for e in screen.entries}
+        assert by_key == {
+            "req-from-the-other-process": "not ours",
+            "not_object": "rejected: malformed",
+        }
+        assert "following journal.sqlite3" in str(screen.query_one("#inbox-count").render())
