@@ -261,3 +261,32 @@ async def test_live_overflow_trims_the_window_with_one_rebuild(
         assert 20 <= table.row_count <= 25 and table.row_count == len(screen.entries)
         assert next(iter(table.ordered_rows)).key.value == screen.entries[0].key
         assert 1 <= screen.rebuilds <= 4  # trimmed by a rebuild or two, never one per row
+
+
+async def test_rebuilds_keep_coming_when_they_are_due_at_once(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A rebuild due immediately once scheduled a 0 s timer, which Textual cannot run: the
+    table then stopped updating for good in the middle of a burst."""
+    monkeypatch.setattr(inbox_module, "WINDOW", 30)
+    monkeypatch.setattr(inbox_module, "SLACK", 5)
+    monkeypatch.setattr(inbox_module, "INCREMENTAL_MAX", 2)
+    monkeypatch.setattr(inbox_module, "REBUILD_EVERY", 0.0)
+    app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_inbox(pilot)
+        url = app.tracking.listener_url  # type: ignore[union-attr]
+        async with httpx.AsyncClient(timeout=5) as client:
+            for wave in range(4):
+                for i in range(20):
+                    await client.post(url, json=body(f"wave{wave}-{i:02d}"))
+                await pilot.pause(0.2)
+        table = screen.query_one("#inbox", DataTable)
+
+        def newest_shown() -> bool:
+            return not screen._rebuild_pending and any(
+                e.request_id == "wave3-19" and e.key in table.rows for e in screen.entries
+            )
+
+        await wait_for(pilot, newest_shown)
+        assert screen.rebuilds >= 2

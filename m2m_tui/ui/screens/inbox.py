@@ -248,7 +248,9 @@ class CallbacksInboxScreen(AppScreen):
 
     def _schedule_rebuild(self) -> None:
         self._rebuild_pending = True
-        wait = max(0.0, self._last_rebuild + REBUILD_EVERY - time.monotonic())
+        # Never 0: Textual's Timer divides by its interval (ZeroDivisionError), and a timer
+        # that dies leaves _rebuild_pending set for good: the table would stop updating.
+        wait = max(0.05, self._last_rebuild + REBUILD_EVERY - time.monotonic())
         self.set_timer(wait, self._rebuild)
 
     def _rebuild(self) -> None:
