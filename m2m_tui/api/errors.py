@@ -41,6 +41,12 @@ _HINTS: dict[str, str] = {
     "DefaultIpPoolNotDefined": "the account has no default IP pool",
     "DeviceGroupNotFound": "no such device group",
     "FeatureNotEnabled": "this feature is not enabled for the account: ask Verizon to enable it",
+    # CarrierService callback faults (per-device results of provisioning requests).
+    "DeviceActionLimit.Exceeded": "the line had its daily provisioning actions: retry tomorrow",
+    "RequestStatus.NotSupported": "status is tracked for single-device requests only: "
+    "wait for the callbacks",
+    "CallbackService.NotFound": "no callback URL registered for this service: register one",
+    "_servicePlan_.NotFound": "unknown service plan code: pick one of the account's plans",
 }
 
 

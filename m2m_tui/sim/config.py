@@ -78,6 +78,9 @@ class SimConfig:
     session_idle: float = 1200.0
     processing_delay: float = 0.5
     """Seconds between a request being accepted and its devices changing state / callbacks."""
+    carrier_callback_delay: float = 0.0
+    """Seconds between a provisioning request's status turning final and its CarrierService
+    callbacks being sent (the demo sets a few, so a poll can finish a request first)."""
     callback_retry_interval: float = 300.0
     max_callback_sends: int = 4
     callback_timeout: float = 10.0

@@ -196,6 +196,9 @@ async def run_provisioning(
         account = params.request_account or target.device.account
         by_account.setdefault(account, []).append(payload)
     record.status = "Success" if ok else "Failed"
+    if state.config.carrier_callback_delay > 0:
+        # ThingSpace's status flips before its CarrierService callbacks go out.
+        await asyncio.sleep(state.config.carrier_callback_delay)
     for account, messages in by_account.items():
         await deliverer.deliver(account, CARRIER_SERVICE, record.request_id, messages)
 

@@ -83,6 +83,7 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
     clocks.add_argument("--token-ttl", type=_seconds, default=d.token_ttl)
     clocks.add_argument("--session-idle", type=_seconds, default=d.session_idle)
     clocks.add_argument("--processing-delay", type=_seconds, default=d.processing_delay)
+    clocks.add_argument("--carrier-callback-delay", type=_seconds, default=d.carrier_callback_delay)
     clocks.add_argument(
         "--callback-retry-interval", type=_seconds, default=d.callback_retry_interval
     )
@@ -126,6 +127,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         session_idle=args.session_idle,
         processing_delay=args.processing_delay,
         callback_retry_interval=args.callback_retry_interval,
+        carrier_callback_delay=args.carrier_callback_delay,
         max_callback_sends=args.max_callback_sends,
         faults=FaultConfig(
             latency=args.latency,

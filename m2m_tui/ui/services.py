@@ -73,7 +73,11 @@ class DemoServices:
     async def start(self, tracking: TrackingLink) -> None:
         from m2m_tui.sim import SimConfig, start_simulator
 
-        config = self.setup.sim_config or SimConfig(processing_delay=1.5)
+        # The status turns final 1.5 s after a request, its CarrierService callback 3 s later:
+        # a single-device action can then be seen finishing by poll, as it often does live.
+        config = self.setup.sim_config or SimConfig(
+            processing_delay=1.5, carrier_callback_delay=3.0
+        )
         try:
             self.setup.folder.mkdir(parents=True, exist_ok=True)
             self.sim = await start_simulator(config)

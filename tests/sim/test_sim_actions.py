@@ -316,3 +316,20 @@ async def test_pending_until_processed(make_sim: SimFactory, http: httpx.AsyncCl
     assert (await status_of(m2m, request_id)).json()["status"] == "Success"
     device = sim.state.find_device(DeviceKind.MDN, DEMO_MDN)
     assert device is not None and device.times_suspended == 1
+
+
+async def test_carrier_callback_delay_lets_the_status_turn_final_first(
+    m2m: M2M, sim: RunningSimulator, listener: CallbackListener
+) -> None:
+    sim.config.carrier_callback_delay = 0.5
+    await m2m.register("CarrierService", listener.url("/carrier"), username="tui", password="pw")
+    answer = await m2m.action("suspend", {"devices": one(DEMO_MDN, "mdn")})
+    request_id = answer.json()["requestId"]
+    for _ in range(100):
+        if (await status_of(m2m, request_id)).json()["status"] == "Success":
+            break
+        await asyncio.sleep(0.02)
+    assert (await status_of(m2m, request_id)).json()["status"] == "Success"
+    assert not listener.received  # the callback is still on its way
+    (message,) = await listener.wait_for(1)
+    assert message["status"] == "Success"

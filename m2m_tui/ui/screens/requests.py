@@ -1,107 +1,489 @@
-"""Requests submitted in this session, newest first, with the tracker's live state.
+"""Tracked requests, this session's and earlier ones, newest first, with live state.
 
-``y`` copies the highlighted id. The table is rebuilt from the tracker at most once per
-tracking update (a few times a second), never per callback.
+The rows come from the journal a page at a time (an indexed ``LIMIT/OFFSET`` query, in a
+thread), and the table keeps a window of at most :data:`WINDOW` rows: a journal of 10,000
+requests opens as fast as an empty one. The tracker's live state is merged in for requests
+it holds in memory, and each coalesced :class:`TrackingUpdate` changes only the cells of the
+requests it names (inside ``batch_update``): a burst of callbacks costs a few repaints, and the
+table is never cleared and rebuilt for an update. Sorting reorders the loaded window.
 """
 
 from __future__ import annotations
 
-import time
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual import on, work
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.content import Content
+from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from m2m_tui.ui.messages import RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
+from m2m_tui.ui.widgets.request_rows import (
+    ACTION_LABELS,
+    UNFINISHED,
+    Page,
+    PageQuery,
+    RequestView,
+    advice,
+    age_text,
+    load_page,
+    matches,
+    results_text,
+    state_text,
+    target_text,
+    view_of_tracked,
+)
+
+PAGE = 200
+#: Rows the live table holds at most (a DataTable change costs a pass over its rows).
+WINDOW = 2000
+#: Below this width the account column is left out (80 columns must stay readable).
+ACCOUNT_MIN_WIDTH = 100
+AGE_REFRESH = 15.0
+
+STATE_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
+    ("all", None),
+    ("unfinished", UNFINISHED),
+    ("completed", ("completed",)),
+    ("failed", ("failed",)),
+    ("timed out", ("timed_out",)),
+]
+STATE_RANK = {"submitted": 0, "pending": 1, "partial": 2, "timed_out": 3, "failed": 4}
+#: ``o`` cycles these: (column, reversed).
+SORTS: list[tuple[str, bool]] = [
+    ("age", False),
+    ("age", True),
+    ("state", False),
+    ("results", False),
+    ("action", False),
+    ("target", False),
+    ("id", False),
+]
+STATE_STYLE = {"completed": "success", "failed": "error", "timed_out": "warning"}
+
+
+class IdText(Text):
+    """The short id shown, carrying the full one so the table can be sorted by our models."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(request_id[:8])
+        self.request_id = request_id
+
+
+class RequestTable(DataTable[Any]):
+    """The table, with Enter described (a DataTable's own Enter is hidden from the footer)."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open", tooltip="Open the request")]
 
 
 class RequestsScreen(AppScreen):
+    CSS_PATH = "requests.tcss"
     HELP_TITLE = "Requests"
-    HELP_TEXT = "Requests ThingSpace accepted in this session. Pollable ones can also be polled."
+    HELP_TEXT = (
+        "Tracked requests from the journal, this session's and earlier ones, updated live. "
+        "Enter opens one: its timeline, per-device results, raw JSON, copy and export."
+    )
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("y", "copy", "Copy id"),
-        Binding("r", "reload", "Refresh"),
+        Binding("enter", "open", "Open", tooltip="Open the request: timeline, results, JSON"),
+        Binding("y", "copy", "Copy id", tooltip="Copy the highlighted request id (OSC 52)"),
+        Binding("slash", "find", "Find", tooltip="Filter by text: id, account, action, device"),
+        Binding("f", "cycle_state", "State", tooltip="Filter by state (cycles)"),
+        Binding("o", "cycle_sort", "Sort", tooltip="Sort: newest, oldest, state, results, ..."),
+        # Rows update live; kept from the first version for a journal another program wrote.
+        Binding("r", "reload", "Reload", tooltip="Read the journal again", show=False),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._views: dict[str, RequestView] = {}
+        self._state_index = 0
+        self._sort_index = 0
+        self._generation = 0
+        self._journal_loaded = 0
+        self._total = 0
+        self._loading = False
+        self._error: str | None = None
+        self._with_account = False
+        self._text_timer: Timer | None = None
+        #: Pages shown so far (tests and bench/journal_growth.py wait on it).
+        self.pages_shown = 0
+
+    # ------------------------------------------------------------------ layout
+
     def compose_body(self) -> list[Widget]:
-        table: DataTable[Any] = DataTable(id="requests", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Action", "Request id", "State", "Results", "Target", "Time")
-        return [Static("", id="requests-count"), table]
+        table = RequestTable(id="requests", cursor_type="row", zebra_stripes=True)
+        return [
+            Horizontal(
+                Input(placeholder="/ filter text", id="requests-text", compact=True),
+                Static("", id="requests-info"),
+                id="requests-top",
+            ),
+            table,
+            Static("", id="request-hint"),
+        ]
 
     def on_mount(self) -> None:
+        self._with_account = self.app.size.width >= ACCOUNT_MIN_WIDTH
+        self._add_columns()
+        self.table.focus()
         self.action_reload()
-        self.query_one(DataTable).focus()
         if self.m2m.live_clock:
-            self.set_interval(2.0, self.action_reload)
+            self.set_interval(AGE_REFRESH, self._refresh_ages)
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#requests", DataTable)
+
+    def _add_columns(self) -> None:
+        table = self.table
+        table.add_column("Id", key="id", width=8)
+        table.add_column("Action", key="action", width=11)
+        table.add_column("State", key="state", width=21)
+        table.add_column("Results", key="results", width=7)
+        table.add_column("Target", key="target", width=15 if not self._with_account else 20)
+        if self._with_account:
+            table.add_column("Account", key="account", width=16)
+        table.add_column("Age", key="age", width=4)
+
+    def on_resize(self) -> None:
+        wide = self.app.size.width >= ACCOUNT_MIN_WIDTH
+        if wide != self._with_account:
+            self._with_account = wide
+            table = self.table
+            table.clear(columns=True)
+            self._add_columns()
+            with self.app.batch_update():
+                for view in self._views.values():
+                    table.add_row(*self._cells(view), key=view.request_id)
+                self._apply_sort()
+
+    # ------------------------------------------------------------------ cells
+
+    def _cells(self, view: RequestView) -> list[Any]:
+        cells: list[Any] = [
+            IdText(view.request_id),
+            Text(ACTION_LABELS.get(view.action, view.action)),
+            self._state_cell(view),
+            Text(results_text(view), style=self._color("error") if view.failures else ""),
+            Text(target_text(view.target), overflow="ellipsis", no_wrap=True),
+        ]
+        if self._with_account:
+            cells.append(Text(view.account, overflow="ellipsis", no_wrap=True))
+        cells.append(Text(age_text(self.m2m.clock() - view.submitted_at)))
+        return cells
+
+    def _color(self, name: str) -> str:
+        return str(self.app.theme_variables.get(name, ""))
+
+    def _state_cell(self, view: RequestView) -> Text:
+        style = STATE_STYLE.get(view.state)
+        return Text(state_text(view), style=self._color(style) if style else "")
+
+    def _update_row(self, view: RequestView) -> None:
+        table = self.table
+        key = view.request_id
+        table.update_cell(key, "state", self._state_cell(view))
+        colour = self._color("error") if view.failures else ""
+        table.update_cell(key, "results", Text(results_text(view), style=colour))
+
+    # ------------------------------------------------------------------ loading
+
+    def _query(self, offset: int) -> PageQuery:
+        text = self.query_one("#requests-text", Input).value.strip() or None
+        return PageQuery(STATE_FILTERS[self._state_index][1], text, offset, PAGE, self._generation)
+
+    def _journal_path(self) -> Path:
+        tracking = self.m2m.tracking
+        if tracking is not None:
+            return Path(tracking.settings.journal_path)
+        return Path(self.m2m.recent.path)
 
     def action_reload(self) -> None:
-        table = self.query_one(DataTable)
-        selected = table.cursor_row
+        """Start again from the first page (filters changed, or the user asked)."""
+        self._generation += 1
+        self._load(self._query(0))
+
+    @work(group="requests-page", exclusive=True, exit_on_error=False, description="requests")
+    async def _load(self, query: PageQuery) -> None:
+        self._loading = True
+        try:
+            page = await asyncio.to_thread(load_page, self._journal_path(), query)
+        finally:
+            self._loading = False
+        if query.generation == self._generation and self.is_attached:
+            self._show_page(page)
+
+    def _show_page(self, page: Page) -> None:
+        table = self.table
+        query = page.query
+        first = query.offset == 0
+        selected = self._selected_key() if first else None
+        self._error = page.error
+        self._total = page.total
         tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
-        table.clear()
-        for record in reversed(self.m2m.submitted):
-            stamp = time.strftime("%H:%M:%S", time.localtime(record.submitted_at))
+        with self.app.batch_update():
+            if first:
+                table.clear()
+                self._views.clear()
+                self._journal_loaded = 0
+            self._journal_loaded += len(page.rows)
+            for view in page.rows:
+                if view.request_id in self._views or len(self._views) >= WINDOW:
+                    continue
+                tracked = tracker.get(view.request_id) if tracker is not None else None
+                if tracked is not None:
+                    view.merge_tracked(tracked)
+                self._add(view)
+            if first:
+                self._add_session_requests(query)
+            self._apply_sort()
+        if selected is not None and selected in self._views:
+            table.move_cursor(row=table.get_row_index(selected))
+        elif first and table.row_count:
+            table.move_cursor(row=0)
+        self._show_info()
+        self._show_hint()
+        self.pages_shown += 1
+
+    def _add(self, view: RequestView) -> None:
+        self._views[view.request_id] = view
+        self.table.add_row(*self._cells(view), key=view.request_id)
+
+    def _add_session_requests(self, query: PageQuery) -> None:
+        """Requests accepted this session that the journal does not hold (tracking off)."""
+        tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
+        for record in self.m2m.submitted:
+            if record.request_id in self._views:
+                continue
             tracked = tracker.get(record.request_id) if tracker is not None else None
-            table.add_row(
-                record.action.label,
-                Text(record.request_id),
-                Text(_state_text(tracked, record.pollable)),
-                _results_text(tracked),
-                Text(record.target_label),
-                stamp,
-                key=record.request_id,
-            )
-        if table.row_count:
-            table.move_cursor(row=min(selected, table.row_count - 1))
-        total = len(self.m2m.submitted)
-        self.query_one("#requests-count", Static).update(
-            Content.styled(
-                f"{total} request(s) this session" if total else "No request submitted yet.",
-                "$text-muted",
-            )
-        )
+            if tracked is not None:
+                view = view_of_tracked(tracked)
+            else:
+                now = record.submitted_at
+                view = RequestView(
+                    record.request_id,
+                    record.action.value,
+                    record.account or "",
+                    {"devices": record.target}
+                    if isinstance(record.target, list)
+                    else {"filter": record.target},
+                    now,
+                    now,
+                    "submitted",
+                    None,
+                    record.pollable,
+                    None,
+                    None,
+                )
+            if matches(view, query.states, query.text):
+                self._add(view)
+
+    def _load_more(self) -> None:
+        if self._loading or self._journal_loaded >= self._total or len(self._views) >= WINDOW:
+            return
+        self._load(self._query(self._journal_loaded))
+
+    # ------------------------------------------------------------------ sorting
+
+    def _sort_value(self, view: RequestView) -> Any:
+        column = SORTS[self._sort_index][0]
+        if column == "age":
+            return -view.submitted_at
+        if column == "state":
+            return (STATE_RANK.get(view.state, 9), view.completed_by or "", -view.submitted_at)
+        if column == "action":
+            return (view.action, -view.submitted_at)
+        if column == "results":
+            return (-(view.failures or 0), -(view.received or 0), -view.submitted_at)
+        if column == "target":
+            return (target_text(view.target), -view.submitted_at)
+        return view.request_id
+
+    def _apply_sort(self) -> None:
+        views = self._views
+
+        def key(cell: IdText) -> Any:
+            view = views.get(cell.request_id)
+            return self._sort_value(view) if view is not None else 0
+
+        self.table.sort("id", key=key, reverse=SORTS[self._sort_index][1])
+
+    def action_cycle_sort(self) -> None:
+        self._sort_index = (self._sort_index + 1) % len(SORTS)
+        self._resort()
+
+    def _resort(self) -> None:
+        selected = self._selected_key()
+        self._apply_sort()
+        if selected is not None:
+            self.table.move_cursor(row=self.table.get_row_index(selected))
+        self._show_info()
+
+    # ------------------------------------------------------------------ filters
+
+    def action_cycle_state(self) -> None:
+        self._state_index = (self._state_index + 1) % len(STATE_FILTERS)
+        self.action_reload()
+        self._show_info()
+
+    def action_find(self) -> None:
+        self.query_one("#requests-text", Input).focus()
+
+    @on(Input.Changed, "#requests-text")
+    def _text_changed(self) -> None:
+        if self._text_timer is not None:
+            self._text_timer.stop()
+        self._text_timer = self.set_timer(0.25, self.action_reload)
+
+    @on(Input.Submitted, "#requests-text")
+    def _text_submitted(self) -> None:
+        if self._text_timer is not None:
+            self._text_timer.stop()
+            self._text_timer = None
+        self.action_reload()
+        self.table.focus()
+
+    # ------------------------------------------------------------------ live updates
+
+    def on_tracking_update(self, message: TrackingUpdate) -> None:
+        if message.changed:
+            self._apply_changes(list(message.changed.values()))
+
+    def _apply_changes(self, events: list[Any]) -> None:
+        tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
+        states, text = STATE_FILTERS[self._state_index][1], self._query(0).text
+        oldest = min((v.submitted_at for v in self._views.values()), default=None)
+        more = self._journal_loaded < self._total
+        added = removed = False
+        table = self.table
+        with self.app.batch_update():
+            for event in events:
+                view = self._views.get(event.request_id)
+                if view is not None:
+                    view.merge_changed(event)
+                    if states is not None and view.state not in states:
+                        del self._views[view.request_id]
+                        table.remove_row(view.request_id)
+                        removed = True
+                    else:
+                        self._update_row(view)
+                    continue
+                tracked = tracker.get(event.request_id) if tracker is not None else None
+                if tracked is None:
+                    continue
+                view = view_of_tracked(tracked)
+                if not matches(view, states, text) or len(self._views) >= WINDOW:
+                    continue
+                if more and oldest is not None and view.submitted_at < oldest:
+                    continue  # it belongs to a page not loaded yet
+                self._add(view)
+                added = True
+            if added:
+                self._apply_sort()
+        if added or removed:
+            self._show_info()
+        self._show_hint()
+
+    def on_screen_resume(self) -> None:
+        """Updates go to the active screen only: catch up with what changed meanwhile."""
+        if not self._views or self.m2m.tracking is None:
+            return
+        tracker = self.m2m.tracking.tracker
+        if tracker is None:
+            return
+        with self.app.batch_update():
+            for tracked in tracker.requests():
+                view = self._views.get(tracked.request_id)
+                if view is not None:
+                    view.merge_tracked(tracked)
+                    self._update_row(view)
+        self._show_hint()
 
     def on_request_submitted(self, message: RequestSubmitted) -> None:
         self.action_reload()
 
-    def on_tracking_update(self, message: TrackingUpdate) -> None:
-        if message.changed:
-            self.action_reload()
-        self.query_one(DataTable).move_cursor(row=0)
+    def _refresh_ages(self) -> None:
+        now = self.m2m.clock()
+        table = self.table
+        with self.app.batch_update():
+            for view in self._views.values():
+                table.update_cell(view.request_id, "age", Text(age_text(now - view.submitted_at)))
+
+    # ------------------------------------------------------------------ info lines
+
+    def _show_info(self) -> None:
+        shown = len(self._views)
+        state = STATE_FILTERS[self._state_index][0]
+        column, reverse = SORTS[self._sort_index]
+        order = ("oldest" if reverse else "newest") if column == "age" else column
+        if self._error:
+            count = f"journal unreadable: {self._error}"
+        elif not shown:
+            count = "no request yet" if state == "all" else f"no {state} request"
+        elif shown < self._total:
+            count = f"{shown} of {self._total}"
+        else:
+            count = f"{shown} request(s)"
+        text = f"{count} · state {state} · sort {order}"
+        self.query_one("#requests-info", Static).update(Content.styled(text, "$text-muted"))
+
+    def _show_hint(self) -> None:
+        view = self.selected_view()
+        text = advice(view, self.m2m.clock()) if view is not None else ""
+        style = "$warning" if view is not None and view.state == "timed_out" else "$text-muted"
+        self.query_one("#request-hint", Static).update(Content.styled(text, style))
+
+    @on(DataTable.RowHighlighted, "#requests")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_hint()
+        if event.cursor_row >= self.table.row_count - 5:
+            self._load_more()
+
+    # ------------------------------------------------------------------ selection
+
+    def _selected_key(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return str(key) if key is not None else None
+
+    def selected_view(self) -> RequestView | None:
+        key = self._selected_key()
+        return self._views.get(key) if key is not None else None
+
+    @on(DataTable.RowSelected, "#requests")
+    def _selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        key = self._selected_key()
+        if key is None:
+            self.notify("no request to open", timeout=3)
+            return
+        from m2m_tui.ui.screens.request_detail import RequestDetailScreen
+
+        self.app.push_screen(RequestDetailScreen(key, self._views.get(key)))
 
     def action_copy(self) -> None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
+        key = self._selected_key()
+        if key is None:
             self.notify("no request yet", timeout=3)
             return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        if key:
-            self.m2m.copy_text(key, "request id")
+        self.m2m.copy_text(key, "request id")
 
     def action_back(self) -> None:
+        field = self.query_one("#requests-text", Input)
+        if field.has_focus:
+            self.table.focus()
+            return
         self.app.pop_screen()
-
-
-def _state_text(tracked: Any, pollable: bool) -> str:
-    if tracked is None:
-        return "submitted" if pollable else "awaiting callbacks"
-    state = str(tracked.state.value)
-    if state in ("submitted", "pending", "partial") and not tracked.pollable:
-        return f"{state}, awaiting callbacks"
-    if tracked.completed_by is not None:
-        return f"{state} by {tracked.completed_by.value}"
-    return state
-
-
-def _results_text(tracked: Any) -> str:
-    if tracked is None:
-        return "-"
-    expected = "?" if tracked.expected is None else str(tracked.expected)
-    failed = f" ({tracked.failures} failed)" if tracked.failures else ""
-    return f"{tracked.received}/{expected}{failed}"

@@ -1,0 +1,269 @@
+"""What the requests view shows per request, and how a page of it is read from the journal.
+
+No Textual here: slim values (:class:`RequestView`), the texts of each cell, and
+:func:`load_page`, which runs in a thread worker with its own read-only journal connection
+(WAL readers never block the tracker's writes). A page is one indexed ``LIMIT/OFFSET`` query
+plus the callbacks of the requests on it, so opening the view costs the same with 10 requests
+in the journal as with 10,000.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from m2m_tui.tracking.records import CallbackRow, RequestRow
+    from m2m_tui.tracking.tracker import TrackedRequest
+    from m2m_tui.tracking.tracker_events import RequestChanged
+
+UNFINISHED = ("submitted", "pending", "partial")
+
+ACTION_LABELS = {
+    "suspension_status": "susp status",
+    "suspend": "suspend",
+    "restore": "restore",
+    "activate": "activate",
+    "deactivate": "deactivate",
+}
+
+#: What to check when callbacks never came (design.md: registration, firewall, URL, listener).
+CALLBACK_ADVICE = (
+    "no callbacks before the deadline: check the callback registration for this account, "
+    "the firewall and public URL, and that the listener is reachable (/healthz)"
+)
+AWAITING_ADVICE = (
+    "awaiting callbacks: ThingSpace cannot be polled for this request, it finishes only "
+    "when its callbacks arrive"
+)
+
+
+@dataclass(slots=True)
+class RequestView:
+    """One request as a row: journal facts, with the tracker's live state merged in."""
+
+    request_id: str
+    action: str
+    account: str
+    target: Any
+    submitted_at: float
+    deadline: float
+    state: str
+    completed_by: str | None
+    pollable: bool
+    expected: int | None
+    received: int | None
+    failures: int = 0
+    last_error_code: str | None = None
+    last_error_message: str | None = None
+    updated_at: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in UNFINISHED
+
+    def merge_tracked(self, tracked: TrackedRequest) -> None:
+        """The tracker's memory is newer than the journal page (and knows the counts)."""
+        self.state = tracked.state.value
+        self.completed_by = tracked.completed_by.value if tracked.completed_by else None
+        self.pollable = tracked.pollable
+        self.expected = tracked.expected
+        self.received = tracked.received
+        self.failures = tracked.failures
+        self.last_error_code = tracked.last_error_code
+        self.last_error_message = tracked.last_error_message
+
+    def merge_changed(self, event: RequestChanged) -> None:
+        self.state = event.state
+        self.completed_by = event.completed_by
+        self.pollable = event.pollable
+        self.expected = event.expected
+        self.received = event.received
+        self.failures = event.failures
+
+
+def view_of_row(row: RequestRow, received: int | None, failures: int) -> RequestView:
+    try:
+        target = row.target
+    except ValueError:
+        target = row.target_json
+    return RequestView(
+        request_id=row.request_id,
+        action=row.action,
+        account=row.account,
+        target=target,
+        submitted_at=row.submitted_at,
+        deadline=row.deadline,
+        state=row.state,
+        completed_by=row.completed_by,
+        pollable=row.pollable,
+        expected=row.expected_results,
+        received=received,
+        failures=failures,
+        last_error_code=row.last_error_code,
+        last_error_message=row.last_error_message,
+        updated_at=row.updated_at,
+    )
+
+
+def view_of_tracked(tracked: TrackedRequest) -> RequestView:
+    view = RequestView(
+        request_id=tracked.request_id,
+        action=tracked.action.value,
+        account=tracked.account,
+        target=tracked.target,
+        submitted_at=tracked.submitted_at,
+        deadline=tracked.deadline,
+        state=tracked.state.value,
+        completed_by=None,
+        pollable=tracked.pollable,
+        expected=tracked.expected,
+        received=0,
+    )
+    view.merge_tracked(tracked)
+    return view
+
+
+def results_of(callbacks: list[CallbackRow]) -> tuple[int, int]:
+    """(devices answered, of which failed): the tracker's rule, the latest result per device."""
+    latest: dict[str, bool] = {}
+    for row in callbacks:
+        if row.duplicate or row.kind == "completion":
+            continue
+        latest[row.device_key or f"record:{row.id}"] = row.kind != "failure"
+    return len(latest), sum(1 for ok in latest.values() if not ok)
+
+
+# ---------------------------------------------------------------------- cell texts
+
+
+def age_text(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def state_text(view: RequestView) -> str:
+    state = view.state.replace("_", " ")
+    if not view.finished and not view.pollable:
+        return "awaiting callbacks" if view.state != "partial" else "partial, awaiting cb"
+    if view.completed_by:
+        return f"{state} by {view.completed_by}"
+    return state
+
+
+def results_text(view: RequestView) -> str:
+    if view.received is None:
+        return "-"
+    expected = "?" if view.expected is None else str(view.expected)
+    failed = f" ✗{view.failures}" if view.failures else ""
+    return f"{view.received}/{expected}{failed}"
+
+
+def target_text(target: Any, *, long: bool = False) -> str:
+    """The device id alone when there is one (what a ticket names), else a count or filter."""
+    if isinstance(target, dict):
+        devices = target.get("devices")
+        if isinstance(devices, list):
+            if len(devices) == 1 and isinstance(devices[0], dict):
+                device = devices[0]
+                kind = str(device.get("kind", "")).upper()
+                return f"{kind} {device.get('id', '?')}" if long else str(device.get("id", "?"))
+            return f"{len(devices)} devices"
+        found = target.get("filter")
+        if isinstance(found, dict):
+            parts = [f"{k}={v}" for k, v in found.items() if v not in (None, "", [], {})]
+            return "filter " + (", ".join(parts) if parts else "(all)")
+    if isinstance(target, list):
+        return f"{len(target)} devices" if len(target) != 1 else target_text({"devices": target})
+    return str(target)
+
+
+def advice(view: RequestView, now: float) -> str:
+    """One line on what the request is waiting for, or what to check; '' when nothing to say."""
+    if view.state == "timed_out":
+        if view.last_error_message:
+            return f"timed out: {view.last_error_message}"
+        return "timed out: " + (
+            "no final status before the deadline: check the request in the ThingSpace portal"
+            if view.pollable
+            else CALLBACK_ADVICE
+        )
+    if view.state == "failed" and (view.last_error_code or view.last_error_message):
+        from m2m_tui.api.errors import hint_for_code
+
+        code = view.last_error_code or ""
+        suffix = code.split(".", 2)[-1] if code.count(".") >= 2 else code
+        hint = hint_for_code(code)
+        parts = [p for p in (suffix, view.last_error_message, hint) if p]
+        return "failed: " + " | ".join(parts)
+    if not view.finished and not view.pollable:
+        left = view.deadline - now
+        when = f" (deadline in {age_text(left)})" if left > 0 else " (deadline passed)"
+        return AWAITING_ADVICE + when
+    if not view.finished:
+        return "polling ThingSpace for the status; a callback may finish it first"
+    return ""
+
+
+def matches(view: RequestView, states: tuple[str, ...] | None, text: str | None) -> bool:
+    """The journal's filter rules (list_requests), for rows that arrive live."""
+    if states is not None and view.state not in states:
+        return False
+    if text:
+        needle = text.lower()
+        target = json.dumps(view.target, separators=(",", ":"))
+        haystack = (view.request_id, view.account, view.action, target)
+        return any(needle in part.lower() for part in haystack)
+    return True
+
+
+# ---------------------------------------------------------------------- paging
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    states: tuple[str, ...] | None
+    text: str | None
+    offset: int
+    limit: int
+    generation: int
+
+
+@dataclass(slots=True)
+class Page:
+    query: PageQuery
+    rows: list[RequestView]
+    total: int
+    error: str | None = None
+
+
+def load_page(path: Path, query: PageQuery) -> Page:
+    """One page of requests, newest first, with their result counts (in a thread)."""
+    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.records import JournalError
+
+    if not path.exists():
+        return Page(query, [], 0)
+    try:
+        journal = Journal.open(path, readonly=True)
+    except JournalError as exc:
+        return Page(query, [], 0, str(exc))
+    try:
+        with journal:
+            rows = journal.list_requests(query.states, query.limit, query.offset, query.text)
+            total = journal.count_requests(query.states, query.text)
+            views = []
+            for row in rows:
+                received, failures = results_of(journal.callbacks_for(row.request_id))
+                views.append(view_of_row(row, received, failures))
+    except JournalError as exc:
+        return Page(query, [], 0, str(exc))
+    return Page(query, views, total)

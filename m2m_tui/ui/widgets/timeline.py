@@ -1,0 +1,203 @@
+"""A request's story from the journal: submitted, polls that changed something, callbacks
+(duplicates marked), completion; and the per-device outcome the callbacks tell.
+
+Pure functions over journal rows (no Textual), so the detail screen only draws them. Every
+entry keeps the JSON it stands for, shown raw (markup off) when the user opens it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from m2m_tui.tracking.records import CallbackRow, PollRow, RequestRow
+
+KIND_LABELS = {
+    "suspension_status": "susp status",
+    "device_result": "device result",
+    "failure": "failure",
+    "completion": "completion",
+    "other": "other message",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    key: str
+    at: float
+    source: str
+    event: str
+    device: str = ""
+    duplicate: bool = False
+    raw: Any = None
+    attempt: int | None = None
+    rank: int = 1
+    """Order among entries at the same time: submitted first, the end last."""
+
+
+@dataclass(slots=True)
+class DeviceOutcome:
+    """The latest non-duplicate callback about one device."""
+
+    device: str
+    ok: bool
+    kind: str
+    at: float
+    record_id: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fault(self) -> tuple[str | None, str | None]:
+        fault = self.body.get("faultResponse")
+        if isinstance(fault, dict):
+            code, text = fault.get("faultcode"), fault.get("faultstring")
+            return (str(code) if code else None, str(text) if text else None)
+        return None, None
+
+    def suspension_items(self) -> list[dict[str, Any]]:
+        response = self.body.get("deviceResponse")
+        items = (
+            response.get("deviceSuspensionStatusResponse") if isinstance(response, dict) else None
+        )
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+@dataclass(slots=True)
+class DetailData:
+    row: RequestRow | None
+    callbacks: list[CallbackRow]
+    polls: list[PollRow]
+    error: str | None = None
+
+
+def load_detail(path: Path, request_id: str) -> DetailData:
+    """Everything the journal holds about one request (in a thread, read-only connection)."""
+    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.records import JournalError
+
+    if not path.exists():
+        return DetailData(None, [], [], None)
+    try:
+        with Journal.open(path, readonly=True) as journal:
+            return DetailData(
+                journal.get_request(request_id),
+                journal.callbacks_for(request_id),
+                journal.polls_for(request_id),
+            )
+    except JournalError as exc:
+        return DetailData(None, [], [], str(exc))
+
+
+def device_label(key: str | None) -> str:
+    """``imei:359876543210987`` as ``IMEI 359876543210987``."""
+    if not key:
+        return "-"
+    kind, sep, value = key.partition(":")
+    return f"{kind.upper()} {value}" if sep else key
+
+
+def _body(row: CallbackRow) -> dict[str, Any]:
+    try:
+        body = row.body_dict()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _callback_text(row: CallbackRow, body: dict[str, Any]) -> str:
+    label = KIND_LABELS.get(row.kind, row.kind)
+    if row.kind == "failure":
+        code = (body.get("faultResponse") or {}).get("faultcode") if body else None
+        if code:
+            label += " " + str(code).split(".", 2)[-1]
+    elif row.kind == "suspension_status":
+        items = (body.get("deviceResponse") or {}).get("deviceSuspensionStatusResponse")
+        if isinstance(items, list) and items and isinstance(items[0], dict):
+            label += f": {items[0].get('state', '?')}"
+    elif body.get("status"):
+        label += f": {body['status']}"
+    return label
+
+
+def build_timeline(data: DetailData) -> list[TimelineEntry]:
+    from m2m_tui.tracking.export import callback_dict, request_dict
+
+    row = data.row
+    entries: list[TimelineEntry] = []
+    if row is not None:
+        raw = request_dict(row)
+        entries.append(
+            TimelineEntry("request", row.submitted_at, "app", "submitted", raw=raw, rank=0)
+        )
+    for poll in data.polls:
+        if not poll.changed:
+            continue
+        raw = {"id": poll.id, "requestId": poll.request_id, "status": poll.status}
+        raw["polledAt"] = poll.polled_at
+        entries.append(
+            TimelineEntry(f"poll:{poll.id}", poll.polled_at, "poll", poll.status, raw=raw)
+        )
+    for callback in data.callbacks:
+        body = _body(callback)
+        text = _callback_text(callback, body)
+        entries.append(
+            TimelineEntry(
+                f"callback:{callback.id}",
+                callback.received_at,
+                "callback",
+                text,
+                (callback.device_key or "").partition(":")[2] or (callback.device_key or ""),
+                callback.duplicate,
+                callback_dict(callback),
+                callback.callback_count,
+            )
+        )
+    if row is not None and row.finished:
+        entries.append(_end_entry(row, data, entries))
+    entries.sort(key=lambda e: (e.at, e.rank))
+    return entries
+
+
+def _end_entry(row: RequestRow, data: DetailData, entries: list[TimelineEntry]) -> TimelineEntry:
+    """The moment the request finished, by what: the last poll, callback, or the deadline."""
+    at = row.updated_at
+    if row.completed_by == "poll":
+        polls = [e.at for e in entries if e.source == "poll"]
+        at = polls[-1] if polls else at
+    elif row.completed_by == "callback":
+        done = [c.received_at for c in data.callbacks if c.kind == "completion" and not c.duplicate]
+        firsts = [c.received_at for c in data.callbacks if not c.duplicate]
+        at = done[0] if done else (max(firsts) if firsts else at)
+    elif row.state == "timed_out":
+        at = row.deadline
+    by = f" by {row.completed_by}" if row.completed_by else ""
+    raw = {
+        "requestId": row.request_id,
+        "state": row.state,
+        "completedBy": row.completed_by,
+        "lastErrorCode": row.last_error_code,
+        "lastErrorMessage": row.last_error_message,
+    }
+    source = row.completed_by or "tracker"
+    text = f"{row.state.replace('_', ' ')}{by}"
+    return TimelineEntry("end", at, source, text, raw=raw, rank=2)
+
+
+def outcomes(callbacks: list[CallbackRow]) -> list[DeviceOutcome]:
+    """One entry per device: its latest non-duplicate result (the tracker's rule)."""
+    latest: dict[str, DeviceOutcome] = {}
+    for row in callbacks:
+        if row.duplicate or row.kind == "completion":
+            continue
+        key = row.device_key or f"record:{row.id}"
+        latest[key] = DeviceOutcome(
+            device_label(row.device_key) if row.device_key else key,
+            row.kind != "failure",
+            row.kind,
+            row.received_at,
+            row.id,
+            _body(row),
+        )
+    return list(latest.values())
