@@ -1,4 +1,4 @@
-"""The App: bindings, command palette, the one worker-error handler, the terminal watchdog.
+"""The App: bindings, command palette, the one worker-error handler.
 
 Screens do the work; the app holds what outlives a screen (the client, the submitted
 requests, the services) and turns every failure into a toast or a dialog, never a crash.
@@ -11,9 +11,6 @@ import contextlib
 import logging
 import os
 import re
-import signal
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -41,8 +38,6 @@ if TYPE_CHECKING:
     from m2m_tui.config import LoadedConfig, Profile
 
 log = logging.getLogger("m2m_tui.ui")
-WATCHDOG_INTERVAL = 2.0
-HARD_EXIT_AFTER = 5.0
 VALIDATE_AFTER = 0.3
 
 
@@ -102,8 +97,6 @@ class M2MApp(App[int]):
 
             journal = journal_path()
         self.recent = RecentDevices(journal)
-        self._exiting_for_tty = False
-        self._parent_pid = os.getppid()
         if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.loaded.config.animations:
             self.animation_level = "none"
         self.theme_problems = self._install_themes()
@@ -242,49 +235,11 @@ class M2MApp(App[int]):
                 await self.demo_services.close()
         self.recent.close()
 
-    # ------------------------------------------------------------------ watchdog
-
     def _start_watchdog(self) -> None:
-        if not self.options.watchdog or self.is_headless:
-            return
-        self.set_interval(WATCHDOG_INTERVAL, self._check_terminal, name="tty-watchdog")
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._terminal_gone)
+        if self.options.watchdog:
+            from m2m_tui.ui.watchdog import TerminalWatchdog
 
-    def _terminal_alive(self) -> bool:
-        if os.getppid() != self._parent_pid:
-            return False
-        stream = sys.__stdin__
-        if stream is None:
-            return False
-        try:
-            fd = stream.fileno()
-            if not os.isatty(fd):
-                return False
-            import termios
-
-            termios.tcgetattr(fd)
-            os.stat(os.ttyname(fd))
-        except (OSError, ValueError):
-            return False
-        except Exception:
-            return False
-        return True
-
-    def _check_terminal(self) -> None:
-        if not self._terminal_alive():
-            self._terminal_gone()
-
-    def _terminal_gone(self) -> None:
-        """The SSH session dropped: leave now, and for sure (the input thread may spin)."""
-        if self._exiting_for_tty:
-            return
-        self._exiting_for_tty = True
-        log.warning("terminal went away; exiting")
-        timer = threading.Timer(HARD_EXIT_AFTER, os._exit, args=(129,))
-        timer.daemon = True
-        timer.start()
-        self.exit(return_code=129)
+            TerminalWatchdog(self).start()
 
     # ------------------------------------------------------------------ session
 
