@@ -356,6 +356,25 @@ class Journal:
             )
         return [_callback(row) for row in rows]
 
+    def result_counts(self, request_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """(devices answered, of which failed) per request, the tracker's rule (the latest
+        non-duplicate result per device), without reading any body: for list views."""
+        latest: dict[str, dict[str, bool]] = {rid: {} for rid in request_ids}
+        for start in range(0, len(request_ids), 500):
+            chunk = list(request_ids[start : start + 500])
+            rows = self._all(
+                "SELECT request_id, id, kind, device_key FROM callbacks"
+                f" WHERE request_id IN ({_placeholders(len(chunk))})"
+                " AND duplicate = 0 AND kind != 'completion' ORDER BY id",
+                chunk,
+            )
+            for request_id, record_id, kind, key in rows:
+                latest[request_id][key or f"record:{record_id}"] = kind != "failure"
+        return {
+            rid: (len(devices), sum(1 for ok in devices.values() if not ok))
+            for rid, devices in latest.items()
+        }
+
     def callbacks_before(self, before_id: int, limit: int = 100) -> list[CallbackRow]:
         """The ``limit`` callbacks just older than ``before_id``, newest first (paging back)."""
         rows = self._all(

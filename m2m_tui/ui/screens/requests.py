@@ -43,6 +43,9 @@ from m2m_tui.ui.widgets.request_rows import (
 )
 
 PAGE = 200
+#: The first page only needs to fill a screen (and a little scrolling): fewer rows to add
+#: means the view shows sooner, whatever the journal's size; the rest pages in on demand.
+FIRST_PAGE = 60
 #: Rows the live table holds at most (a DataTable change costs a pass over its rows).
 WINDOW = 2000
 #: Below this width the account column is left out (80 columns must stay readable).
@@ -199,7 +202,8 @@ class RequestsScreen(AppScreen):
 
     def _query(self, offset: int) -> PageQuery:
         text = self.query_one("#requests-text", Input).value.strip() or None
-        return PageQuery(STATE_FILTERS[self._state_index][1], text, offset, PAGE, self._generation)
+        limit = FIRST_PAGE if offset == 0 else PAGE
+        return PageQuery(STATE_FILTERS[self._state_index][1], text, offset, limit, self._generation)
 
     def _journal_path(self) -> Path:
         tracking = self.m2m.tracking

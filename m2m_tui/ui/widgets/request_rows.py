@@ -260,10 +260,8 @@ def load_page(path: Path, query: PageQuery) -> Page:
         with journal:
             rows = journal.list_requests(query.states, query.limit, query.offset, query.text)
             total = journal.count_requests(query.states, query.text)
-            views = []
-            for row in rows:
-                received, failures = results_of(journal.callbacks_for(row.request_id))
-                views.append(view_of_row(row, received, failures))
+            counts = journal.result_counts([row.request_id for row in rows])
+            views = [view_of_row(row, *counts[row.request_id]) for row in rows]
     except JournalError as exc:
         return Page(query, [], 0, str(exc))
     return Page(query, views, total)
