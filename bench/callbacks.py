@@ -33,16 +33,23 @@ USERNAME = "tui"
 PASSWORD = "bench-s3cr3t"
 
 
-def body_for(index: int) -> bytes:
+def body_for(
+    index: int,
+    request_id: str | None = None,
+    *,
+    username: str = USERNAME,
+    password: str = PASSWORD,
+    mdn_prefix: str = "555",
+) -> bytes:
     """One per-device DeviceSuspensionStatus callback (``thingspace-api.md`` §10)."""
     body = {
-        "username": USERNAME,
-        "password": PASSWORD,
-        "requestId": str(uuid.UUID(int=index + 1)),
+        "username": username,
+        "password": password,
+        "requestId": request_id or str(uuid.UUID(int=index + 1)),
         "deviceResponse": {
             "deviceSuspensionStatusResponse": [
                 {
-                    "deviceIds": [{"id": f"555{index % 10_000_000:07d}", "kind": "mdn"}],
+                    "deviceIds": [{"id": f"{mdn_prefix}{index % 10_000_000:07d}", "kind": "mdn"}],
                     "state": "suspend",
                     "suspendDate": "2024-05-01 00:00:00",
                     "expectedResumeDate": "2024-07-30",

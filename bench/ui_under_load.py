@@ -56,7 +56,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from callbacks import drive  # noqa: E402  (the sibling benchmark's raw client)
+from callbacks import body_for as callbacks_body  # noqa: E402  (the sibling benchmark)
+from callbacks import drive  # noqa: E402  (its raw keep-alive client)
 
 # The demo's callback credentials (m2m_tui/ui/services.py).
 USERNAME = "demo-callbacks"
@@ -72,30 +73,8 @@ CHAIN = 14  # measured keys per chain, then ctrl+u clears the input
 
 
 def body_for(index: int, request_id: str) -> bytes:
-    """One per-device DeviceSuspensionStatus callback (``thingspace-api.md`` §10)."""
-    body = {
-        "username": USERNAME,
-        "password": PASSWORD,
-        "requestId": request_id,
-        "deviceResponse": {
-            "deviceSuspensionStatusResponse": [
-                {
-                    "deviceIds": [{"id": f"556{index % 10_000_000:07d}", "kind": "mdn"}],
-                    "state": "suspend",
-                    "suspendDate": "2024-05-01 00:00:00",
-                    "expectedResumeDate": "2024-07-30",
-                    "daysRemainingAutoResume": "61",
-                    "maxSuspendDaysAllowed": "90",
-                    "numDaysSuspendedLast12Months": "29",
-                    "numDaysSuspendAllowedCurrent12Months": "61",
-                    "timesSuspendedLast12Months": "1",
-                }
-            ]
-        },
-        "callbackCount": 1,
-        "maxCallbackThreshold": 4,
-    }
-    return json.dumps(body).encode()
+    """One per-device DeviceSuspensionStatus callback with the demo's credentials."""
+    return callbacks_body(index, request_id, username=USERNAME, password=PASSWORD, mdn_prefix="556")
 
 
 def bodies_for(count: int, tracked: str, share: int, seed: int) -> list[bytes]:

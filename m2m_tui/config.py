@@ -45,6 +45,7 @@ from m2m_tui.locate import (
     config_dir,
     config_path,
     data_dir,
+    env_overrides,
     journal_path,
     secrets_path,
     user_themes_dir,
@@ -285,25 +286,6 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = _merge(dict(out[key]), value)
         else:
             out[key] = value
-    return out
-
-
-def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """``M2M_TUI_FIELD`` (and ``M2M_TUI_SECTION__FIELD``) as a partial profile dict."""
-    env = os.environ if environ is None else environ
-    skip = {"CONFIG", "CONFIG_DIR", "DATA_DIR", "PROFILE", "THEME"}
-    out: dict[str, Any] = {}
-    for name, value in env.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        rest = name[len(ENV_PREFIX) :]
-        if not rest or rest in skip:
-            continue
-        parts = [p.lower() for p in rest.split("__")]
-        target = out
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-        target[parts[-1]] = value
     return out
 
 

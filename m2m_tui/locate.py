@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 APP_NAME = "m2m-tui"
 ENV_PREFIX = "M2M_TUI_"
@@ -17,6 +19,32 @@ CONFIG_FILE = "config.toml"
 SECRETS_FILE = "secrets.toml"
 JOURNAL_FILE = "journal.sqlite3"
 WHAT = ("config", "secrets", "themes", "journal", "data")
+
+
+#: ``M2M_TUI_*`` variables that are not profile fields.
+_NOT_PROFILE_FIELDS = {"CONFIG", "CONFIG_DIR", "DATA_DIR", "PROFILE", "THEME"}
+
+
+def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``M2M_TUI_FIELD`` (and ``M2M_TUI_SECTION__FIELD``) as a partial profile dict.
+
+    Here, not in ``config``, because the first frame is drawn before pydantic is imported
+    and needs the same reading.
+    """
+    env = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX) :]
+        if not rest or rest in _NOT_PROFILE_FIELDS:
+            continue
+        parts = [p.lower() for p in rest.split("__")]
+        target = out
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return out
 
 
 def config_dir() -> Path:

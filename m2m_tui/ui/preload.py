@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from m2m_tui.locate import ENV_PREFIX, config_path, secrets_path
+from m2m_tui.locate import ENV_PREFIX, config_path, env_overrides, secrets_path
 
 _ENVIRONMENTS = {
     "thingspace.verizon.com": "production",
     "staging.thingspace.verizon.com": "staging",
     "mock-staging.thingspace.verizon.com": "mock",
 }
-_SKIP_ENV = {"CONFIG", "CONFIG_DIR", "DATA_DIR", "PROFILE", "THEME"}
 
 
 class RawSecret(str):
@@ -131,22 +130,6 @@ def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = merge(out[key], value)
         else:
             out[key] = value
-    return out
-
-
-def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        rest = name[len(ENV_PREFIX) :]
-        if not rest or rest in _SKIP_ENV:
-            continue
-        parts = [p.lower() for p in rest.split("__")]
-        target = out
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-        target[parts[-1]] = value
     return out
 
 
