@@ -300,9 +300,9 @@ class Tracker:
         now = self._clock()
         expired = [r for r in self._requests.values() if not r.finished and r.deadline <= now]
         for request in expired:
-            if request.expected is not None and request.received >= request.expected:
-                # Every device answered; only the completion message went missing.
-                request.last_error_message = "every device answered; no completion message came"
+            note = _settled_by_deadline(request)
+            if note is not None:
+                request.last_error_message = note
                 state = (
                     RequestState.FAILED
                     if request.failures == request.received
@@ -476,6 +476,24 @@ class Tracker:
             last_error_code=request.last_error_code,
             last_error_message=request.last_error_message,
         )
+
+
+def _settled_by_deadline(request: TrackedRequest) -> str | None:
+    """Why a request that reached its deadline counts as finished, or None when it does not.
+
+    Past the deadline ThingSpace sends nothing more (its last retry is behind us), so what
+    arrived is the whole answer when either every named device answered (only the completion
+    message went missing), or it was a provisioning request by filter: CarrierService sends
+    no completion message, so its results simply stop coming.
+    """
+    if request.expected is not None and request.received >= request.expected:
+        return "every device answered; no completion message came"
+    if request.expected is None and request.received > 0 and request.action in PROVISIONING_ACTIONS:
+        return (
+            f"{request.received} device(s) answered by the deadline; a filter request has no "
+            "completion message, so that is every result ThingSpace sent"
+        )
+    return None
 
 
 def _deadline_advice(request: TrackedRequest) -> str:

@@ -287,3 +287,23 @@ def test_broken_subscriber_does_not_stop_tracking(tracker: Tracker, journal: Jou
     request = tracker.submitted("suspend", ACCOUNT, "robust", devices=[MDN])
     tracker.polled("robust", "Success")
     assert request.state is RequestState.COMPLETED
+
+
+def test_filter_provisioning_request_settles_at_its_deadline(
+    tracker: Tracker, journal: Journal, clock: Clock
+) -> None:
+    """CarrierService sends no completion message: a filter suspend is whole at the deadline."""
+    suspend = tracker.submitted("suspend", ACCOUNT, "fs", filter={"groupName": "Field units"})
+    status = tracker.submitted("suspension_status", ACCOUNT, "fss", filter={"groupName": "g"})
+    quiet = tracker.submitted("restore", ACCOUNT, "fq", filter={"servicePlan": "P"})
+    deliver(journal, tracker, carrier("fs", MDN))
+    deliver(journal, tracker, carrier("fs", MDN2, ok=False))
+    deliver(journal, tracker, suspension("fss", MDN))
+    assert suspend.state is RequestState.PARTIAL
+    clock.now += 601
+    tracker.check_deadlines()
+    assert suspend.state is RequestState.COMPLETED and suspend.failures == 1
+    assert suspend.last_error_message is not None and "2 device(s)" in suspend.last_error_message
+    # Suspension status promises a completion message: missing, it is a real time-out.
+    assert status.state is RequestState.TIMED_OUT
+    assert quiet.state is RequestState.TIMED_OUT  # nothing at all came back
