@@ -11,6 +11,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from m2m_tui import __version__
 
@@ -29,9 +30,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _load(module: str, name: str) -> Callable[..., object]:
-    attr = getattr(importlib.import_module(module), name)
-    assert callable(attr)
+def _load(module: str, name: str) -> Callable[..., Any]:
+    attr: Callable[..., Any] = getattr(importlib.import_module(module), name)
     return attr
 
 
@@ -87,8 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     if command is not None:
         module, _ = SUBCOMMANDS[command]
-        result = _load(module, f"run_{command}_command")(args)
-        return int(result)  # type: ignore[call-overload]
+        return int(_load(module, f"run_{command}_command")(args))
     if args.demo:
         from m2m_tui.demo import run_demo
 

@@ -96,6 +96,8 @@ class M2MApp(App[int]):
             from m2m_tui.locate import journal_path
 
             journal = journal_path()
+        #: The one journal of this app: tracking, recent devices and the screens all read it.
+        self.journal_path: Path = journal
         self.recent = RecentDevices(journal)
         if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.loaded.config.animations:
             self.animation_level = "none"
@@ -322,7 +324,7 @@ class M2MApp(App[int]):
             )
         polling = profile.polling
         settings = TrackingSettings(
-            journal_path=self.recent.path,
+            journal_path=self.journal_path,
             listener=listener,
             follow=follow,
             profile=self.profile_name,

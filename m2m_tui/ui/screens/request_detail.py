@@ -117,16 +117,10 @@ class RequestDetailScreen(AppScreen):
 
     # ------------------------------------------------------------------ loading
 
-    def _journal_path(self) -> Path:
-        tracking = self.m2m.tracking
-        if tracking is not None:
-            return Path(tracking.settings.journal_path)
-        return Path(self.m2m.recent.path)
-
     @work(group="request-detail", exclusive=True, exit_on_error=False, description="request")
     async def reload(self) -> None:
         self._last_load = time.monotonic()
-        data = await asyncio.to_thread(load_detail, self._journal_path(), self.request_id)
+        data = await asyncio.to_thread(load_detail, self.m2m.journal_path, self.request_id)
         if self.is_attached:
             self._show(data)
 
@@ -329,7 +323,9 @@ class RequestDetailScreen(AppScreen):
     @work(group="request-export", exit_on_error=False, description="copy export")
     async def _copy_export(self, fmt: str, what: str) -> None:
         try:
-            text = await asyncio.to_thread(_export_text, self._journal_path(), fmt, self.request_id)
+            text = await asyncio.to_thread(
+                _export_text, self.m2m.journal_path, fmt, self.request_id
+            )
         except Exception as exc:  # no journal yet, or unreadable: say so, do not crash
             self.notify(f"nothing copied: {exc}", severity="warning", markup=False)
             return
@@ -352,7 +348,7 @@ class RequestDetailScreen(AppScreen):
         fmt = EXPORT_FORMATS[path.suffix.lower()]
         try:
             written = await asyncio.to_thread(
-                _export_file, self._journal_path(), fmt, self.request_id, path
+                _export_file, self.m2m.journal_path, fmt, self.request_id, path
             )
         except Exception as exc:  # a folder that does not exist, no permission, no journal
             self.notify(f"export failed: {exc}", title="Export", severity="error", markup=False)

@@ -11,7 +11,6 @@ table is never cleared and rebuilt for an update. Sorting reorders the loaded wi
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -205,12 +204,6 @@ class RequestsScreen(AppScreen):
         limit = FIRST_PAGE if offset == 0 else PAGE
         return PageQuery(STATE_FILTERS[self._state_index][1], text, offset, limit, self._generation)
 
-    def _journal_path(self) -> Path:
-        tracking = self.m2m.tracking
-        if tracking is not None:
-            return Path(tracking.settings.journal_path)
-        return Path(self.m2m.recent.path)
-
     def action_reload(self) -> None:
         """Start again from the first page (filters changed, or the user asked)."""
         self._generation += 1
@@ -220,7 +213,7 @@ class RequestsScreen(AppScreen):
     async def _load(self, query: PageQuery) -> None:
         self._loading = True
         try:
-            page = await asyncio.to_thread(load_page, self._journal_path(), query)
+            page = await asyncio.to_thread(load_page, self.m2m.journal_path, query)
         finally:
             self._loading = False
         if query.generation == self._generation and self.is_attached:
