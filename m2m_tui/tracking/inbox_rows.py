@@ -153,11 +153,6 @@ def clock_text(timestamp: float) -> str:
 # --- reading the journal --------------------------------------------------------------------
 
 
-def callback_by_id(journal: Journal, record_id: int) -> CallbackRow | None:
-    rows = journal.recent_callbacks(limit=1, after_id=record_id - 1)
-    return rows[0] if rows and rows[0].id == record_id else None
-
-
 def rejection_by_id(journal: Journal, record_id: int) -> RejectionRow | None:
     rows = journal.rejections(limit=1, after_id=record_id - 1)
     return rows[0] if rows and rows[0].id == record_id else None
@@ -180,7 +175,7 @@ def raw_text(journal: Journal, entry: InboxEntry) -> str:
             row.excerpt or "(empty)",
         ]
         return "\n".join(lines)
-    callback = callback_by_id(journal, entry.id)
+    callback = journal.callback(entry.id)
     if callback is None:
         return "(this callback is no longer in the journal)"
     try:

@@ -375,6 +375,11 @@ class Journal:
             for rid, devices in latest.items()
         }
 
+    def callback(self, record_id: int) -> CallbackRow | None:
+        """One callback by its id (a primary-key lookup)."""
+        rows = self._all(f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE id = ?", (record_id,))
+        return _callback(rows[0]) if rows else None
+
     def callbacks_before(self, before_id: int, limit: int = 100) -> list[CallbackRow]:
         """The ``limit`` callbacks just older than ``before_id``, newest first (paging back)."""
         rows = self._all(

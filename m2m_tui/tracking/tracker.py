@@ -393,7 +393,7 @@ class Tracker:
         ok = kind != CallbackKind.FAILURE
         fault_code = fault_message = None
         if not ok:
-            fault_code, fault_message = self._fault_of(request.request_id, record_id, row)
+            fault_code, fault_message = self._fault_of(record_id, row)
             request.last_error_code, request.last_error_message = fault_code, fault_message
         result_key = key or f"record:{record_id}"
         request.results[result_key] = DeviceResult(ok, kind, record_id, fault_code, fault_message)
@@ -431,12 +431,11 @@ class Tracker:
         if publish:
             self._changed(request)
 
-    def _fault_of(
-        self, request_id: str, record_id: int, row: CallbackRow | None
-    ) -> tuple[str | None, str | None]:
+    def _fault_of(self, record_id: int, row: CallbackRow | None) -> tuple[str | None, str | None]:
         if row is None:
-            matches = [r for r in self._journal.callbacks_for(request_id) if r.id == record_id]
-            row = matches[0] if matches else None
+            # One row by key: reading the request's callbacks here would make a filter
+            # request with thousands of failures quadratic.
+            row = self._journal.callback(record_id)
         if row is None:
             return None, None
         try:

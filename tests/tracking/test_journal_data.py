@@ -161,6 +161,9 @@ def test_recent_callbacks_follow_and_rejections(journal: Journal) -> None:
 def test_paging_back_newest_first(journal: Journal) -> None:
     journal.append_callbacks([_record(suspension_body(f"r{i}")) for i in range(6)])
     newest = journal.last_callback_id()
+    found = journal.callback(newest)
+    assert found is not None and found.request_id == "r5"
+    assert journal.callback(newest + 1) is None
     page = journal.callbacks_before(newest, limit=3)
     assert [r.request_id for r in page] == ["r4", "r3", "r2"]
     assert [r.request_id for r in journal.callbacks_before(page[-1].id, limit=10)] == ["r1", "r0"]
