@@ -42,7 +42,10 @@ def test_requests_view_and_detail(tmux: Tmux) -> None:  # noqa: F811
     tmux.wait_for("g Reqs")
     time.sleep(0.5)  # a key right after Escape would be read as Alt+key
     tmux.keys("/")
-    tmux.keys(ACTIVE_IMEI, "Enter")
+    tmux.wait_for("typing · Enter looks up")  # the frame says keys now type, not act
+    tmux.keys(ACTIVE_IMEI)
+    tmux.wait_for("IMEI  15 characters")
+    tmux.keys("Enter")
     tmux.wait_for("Device 5551234567")  # the active device's card
     tmux.keys("S")  # suspend: single device, so ThingSpace's status can be polled
     tmux.wait_for("Suspend (y)")

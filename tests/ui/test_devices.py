@@ -10,6 +10,7 @@ from textual.widgets import Input
 
 from m2m_tui.sim import RunningSimulator
 from m2m_tui.sim import wellknown as wk
+from m2m_tui.ui.screens.devices import DevicesScreen
 from m2m_tui.ui.screens.dialogs import (
     ActivateDialog,
     ConfirmDialog,
@@ -17,6 +18,7 @@ from m2m_tui.ui.screens.dialogs import (
     KindChoiceDialog,
 )
 from m2m_tui.ui.widgets.device_card import DeviceCard
+from m2m_tui.ui.widgets.identifier import IdentifierInput
 
 from .conftest import (
     SIZE,
@@ -258,3 +260,74 @@ async def test_recent_devices_one_key_away(sim: RunningSimulator, isolated_home:
         await pilot.press("2")
         await wait_for(pilot, lambda: app.screen.target.id == wk.DEMO_MDN)
         assert wk.DEMO_IMEI in card_text(app)
+
+
+async def suspend_shown_device(pilot: Any) -> None:
+    app: Any = pilot.app
+    await pilot.press("S")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+    await pilot.press("y")
+    await wait_for(pilot, lambda: bool(app.submitted))
+
+
+async def test_card_is_read_again_after_a_state_change(
+    sim: RunningSimulator, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(DevicesScreen, "REFRESH_AFTER_SUBMIT", 0.3)
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.DEMO_IMEI)
+        assert app.screen.device.state == "active"
+        await suspend_shown_device(pilot)
+        await wait_for(pilot, lambda: app.screen.device.state == "suspend")
+        assert "suspend" in card_text(app)
+        assert app.screen.query_one(DeviceCard).has_focus
+
+
+async def test_late_refresh_never_swaps_the_card_back(
+    sim: RunningSimulator, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(DevicesScreen, "REFRESH_AFTER_SUBMIT", 0.3)
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.DEMO_IMEI)
+        await suspend_shown_device(pilot)
+        await lookup(pilot, wk.SUSPENDED_MDN)  # the engineer moves on at once
+        await pilot.pause(0.8)
+        assert app.screen.target.id == wk.SUSPENDED_MDN
+        assert wk.SUSPENDED_MDN in card_text(app) and wk.DEMO_IMEI not in card_text(app)
+
+
+async def test_late_refresh_never_takes_the_keyboard(
+    sim: RunningSimulator, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(DevicesScreen, "REFRESH_AFTER_SUBMIT", 0.3)
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.DEMO_IMEI)
+        await suspend_shown_device(pilot)
+        await pilot.press("slash", "3", "5", "9")
+        await pilot.pause(0.8)
+        field = app.screen.query_one("#identifier", Input)
+        assert field.has_focus and field.value == "359"
+        await pilot.press("8")
+        assert field.value == "3598"
+
+
+async def test_frame_says_whether_keys_type_or_act(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        frame = app.screen.query_one(IdentifierInput)
+        assert str(frame.border_subtitle).startswith("typing")
+        await lookup(pilot, wk.DEMO_IMEI)
+        assert str(frame.border_subtitle).startswith("keys act")
+        await pilot.press("slash")
+        assert str(frame.border_subtitle).startswith("typing")
+        await pilot.press("escape")
+        assert str(frame.border_subtitle).startswith("keys act")

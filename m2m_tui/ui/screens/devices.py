@@ -31,6 +31,8 @@ STATE_ACTIONS = {"suspend", "restore", "activate", "deactivate"}
 
 class DevicesScreen(ActionFlow, AppScreen):
     AUTO_FOCUS = "#identifier"
+    REFRESH_AFTER_SUBMIT = 2.0
+    """Seconds before the card is read again after a state change was submitted."""
     HELP_TITLE = "Devices"
     HELP_TEXT = (
         "Paste any identifier and press Enter. Keys act on the device shown; "
@@ -177,8 +179,22 @@ class DevicesScreen(ActionFlow, AppScreen):
         self.query_one(IdentifierInput).show_note(f"looking up {kind.value.upper()} {value}…")
         self._lookup(kind, value, account or self.m2m.account)
 
+    def refresh_device(self, target: DeviceTarget) -> None:
+        """Read the shown device again, quietly: no focus change, no note, no recents.
+
+        Skipped when the user has moved on to another device (or is typing one), so a late
+        refresh never swaps the card back under them.
+        """
+        if self.target != target or self.query_one(IdentifierInput).input.has_focus:
+            return
+        if any(w.group == "lookup" and w.is_running for w in self.workers):
+            return  # a lookup the user asked for is on its way; never cancel it
+        self._lookup(DeviceKind.parse(target.kind), target.id, target.account, quiet=True)
+
     @work(group="lookup", exclusive=True, exit_on_error=False, description="device lookup")
-    async def _lookup(self, kind: DeviceKind, value: str, account: str | None) -> None:
+    async def _lookup(
+        self, kind: DeviceKind, value: str, account: str | None, *, quiet: bool = False
+    ) -> None:
         from m2m_tui.api.errors import ThingSpaceError
         from m2m_tui.api.models import DeviceId
 
@@ -199,13 +215,24 @@ class DevicesScreen(ActionFlow, AppScreen):
                 else (await self._lookup_any_account(device_id))
             )
         except ThingSpaceError as exc:
-            widget.show_problem(f"{exc.message} - {exc.hint}")
-            self.refresh_bars()
-            self.app.bell()
+            if quiet:
+                self.notify(
+                    f"could not refresh the card: {exc.message} - {exc.hint}",
+                    severity="warning",
+                    markup=False,
+                )
+            else:
+                widget.show_problem(f"{exc.message} - {exc.hint}")
+                self.app.bell()
             return
         finally:
             self.refresh_bars()
-        self.show_device(device, DeviceTarget(device.accountName or account, kind.value, value))
+        target = DeviceTarget(device.accountName or account, kind.value, value)
+        if quiet:
+            if self.target == target:  # still the device on screen once the answer came
+                self.show_device(device, target, focus=False)
+            return
+        self.show_device(device, target)
         widget.show_note(f"{kind.value.upper()} {value}: found (/ for another)")
         label = f"{kind.value.upper()} {value}"
         await self.m2m.recent.remember(
@@ -224,12 +251,13 @@ class DevicesScreen(ActionFlow, AppScreen):
             raise NotFoundError(f"no device {device_id}", status=200)
         return page.devices[0]
 
-    def show_device(self, device: Device, target: DeviceTarget) -> None:
+    def show_device(self, device: Device, target: DeviceTarget, *, focus: bool = True) -> None:
         self.device = device
         self.target = target
         card = self.query_one(DeviceCard)
         card.show(device, self.m2m.clock())
-        card.focus()
+        if focus:
+            card.focus()
         self.refresh_bindings()
 
     # ------------------------------------------------------------------ actions
@@ -268,10 +296,7 @@ class DevicesScreen(ActionFlow, AppScreen):
         if self.target is not None and action.changes_state:
             # The card is now stale: look the device up again shortly.
             target = self.target
-            self.set_timer(
-                2.0,
-                lambda: self.lookup(DeviceKind.parse(target.kind), target.id, target.account),
-            )
+            self.set_timer(self.REFRESH_AFTER_SUBMIT, lambda: self.refresh_device(target))
 
     def on_request_submitted(self, message: RequestSubmitted) -> None:
         self.refresh_bindings()

@@ -37,8 +37,16 @@ def describe_guess(guess: KindGuess) -> Content:
     )
 
 
+TYPING_MODE = "typing · Enter looks up · Esc: keys act"
+KEYS_MODE = "keys act on the device · / to type"
+
+
 class IdentifierInput(Vertical):
-    """An input and, under it, what the typed value looks like."""
+    """An input and, under it, what the typed value looks like.
+
+    The frame's subtitle says whether keys type or act: capital letters change a device's
+    state, so a support engineer must see at a glance which mode the keyboard is in.
+    """
 
     DEFAULT_CSS = """
     IdentifierInput {
@@ -67,6 +75,15 @@ class IdentifierInput(Vertical):
             max_length=64,
         )
         yield Static(describe_guess(self.guess), id="kind-hint")
+
+    def on_mount(self) -> None:
+        self.border_subtitle = KEYS_MODE
+
+    def on_descendant_focus(self) -> None:
+        self.border_subtitle = TYPING_MODE
+
+    def on_descendant_blur(self) -> None:
+        self.border_subtitle = KEYS_MODE
 
     @property
     def input(self) -> Input:
