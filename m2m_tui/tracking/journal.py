@@ -39,6 +39,7 @@ from m2m_tui.tracking.records import (
     RequestState,
     UnknownRequest,
 )
+from m2m_tui.tracking.results import ResultTally
 
 _REQUEST_COLUMNS = (
     "request_id, action, account, target, expected_results, pollable, submitted_at, state,"
@@ -359,7 +360,7 @@ class Journal:
     def result_counts(self, request_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
         """(devices answered, of which failed) per request, the tracker's rule (the latest
         non-duplicate result per device), without reading any body: for list views."""
-        latest: dict[str, dict[str, bool]] = {rid: {} for rid in request_ids}
+        tallies = {rid: ResultTally() for rid in request_ids}
         for start in range(0, len(request_ids), 500):
             chunk = list(request_ids[start : start + 500])
             rows = self._all(
@@ -369,11 +370,8 @@ class Journal:
                 chunk,
             )
             for request_id, record_id, kind, key in rows:
-                latest[request_id][key or f"record:{record_id}"] = kind != "failure"
-        return {
-            rid: (len(devices), sum(1 for ok in devices.values() if not ok))
-            for rid, devices in latest.items()
-        }
+                tallies[request_id].add(record_id, kind, key, False)
+        return {rid: tally.counts() for rid, tally in tallies.items()}
 
     def callback(self, record_id: int) -> CallbackRow | None:
         """One callback by its id (a primary-key lookup)."""

@@ -33,6 +33,7 @@ from m2m_tui.tracking.records import (
     RequestRow,
     RequestState,
 )
+from m2m_tui.tracking.results import result_key
 from m2m_tui.tracking.tracker_events import (
     CallbackReceived,
     RequestChanged,
@@ -395,8 +396,9 @@ class Tracker:
         if not ok:
             fault_code, fault_message = self._fault_of(record_id, row)
             request.last_error_code, request.last_error_message = fault_code, fault_message
-        result_key = key or f"record:{record_id}"
-        request.results[result_key] = DeviceResult(ok, kind, record_id, fault_code, fault_message)
+        request.results[result_key(record_id, key)] = DeviceResult(
+            ok, kind, record_id, fault_code, fault_message
+        )
         if request.finished:
             if not ok:
                 self._persist(request)  # the request's last error changed

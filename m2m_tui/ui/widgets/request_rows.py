@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from m2m_tui.tracking.results import ResultTally
+
 if TYPE_CHECKING:
     from m2m_tui.tracking.records import CallbackRow, RequestRow
     from m2m_tui.tracking.tracker import TrackedRequest
@@ -128,12 +130,10 @@ def view_of_tracked(tracked: TrackedRequest) -> RequestView:
 
 def results_of(callbacks: list[CallbackRow]) -> tuple[int, int]:
     """(devices answered, of which failed): the tracker's rule, the latest result per device."""
-    latest: dict[str, bool] = {}
+    tally = ResultTally()
     for row in callbacks:
-        if row.duplicate or row.kind == "completion":
-            continue
-        latest[row.device_key or f"record:{row.id}"] = row.kind != "failure"
-    return len(latest), sum(1 for ok in latest.values() if not ok)
+        tally.add(row.id, row.kind, row.device_key, row.duplicate)
+    return tally.counts()
 
 
 # ---------------------------------------------------------------------- cell texts
