@@ -63,6 +63,11 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
     state = request.app[STATE_KEY]
     faults = state.config.faults
     if faults.latency > 0:
+        if request.can_read_body:
+            # Read the body first: a client that times out and hangs up must not stop the
+            # call being processed, as with the real ThingSpace ("the action may have been
+            # accepted" is the case a provisioning timeout warns about).
+            await request.read()
         await asyncio.sleep(faults.latency)
     if faults.rate_429 and state.rng.random() < faults.rate_429:
         raise gateway_fault(

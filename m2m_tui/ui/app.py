@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import re
 import time
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from m2m_tui.api.tokens import AuthSnapshot
     from m2m_tui.config import LoadedConfig, Profile
 
-log = logging.getLogger("m2m_tui.ui")
 VALIDATE_AFTER = 0.3
 
 
@@ -445,33 +443,9 @@ class M2MApp(App[int]):
 
     def report_error(self, error: BaseException, context: str = "") -> None:
         """The one place a failure becomes a toast (known) or a dialog (unexpected)."""
-        from m2m_tui.api.errors import NotRetriedTimeout, ThingSpaceError
+        from m2m_tui.ui.error_reports import report_error
 
-        if isinstance(error, NotRetriedTimeout):
-            from m2m_tui.ui.screens.dialogs import ErrorDialog
-
-            self.push_screen(ErrorDialog("Request timed out: NOT retried", f"{error}"))
-        elif isinstance(error, ThingSpaceError):
-            code = f" ({error.code})" if error.code else ""
-            self.notify(
-                f"{error.message}{code}\n{error.hint}",
-                title=context or "ThingSpace",
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
-        elif isinstance(error, ValueError):
-            self.notify(str(error), title=context, severity="warning", markup=False)
-        else:
-            from m2m_tui.ui.screens.dialogs import ErrorDialog
-
-            log.error("unexpected error in %s", context, exc_info=error)
-            self.push_screen(
-                ErrorDialog(
-                    f"Unexpected error ({context})",
-                    f"{type(error).__name__}: {error}\n\nThe app keeps running.",
-                )
-            )
+        report_error(self, error, context)
         self.refresh_bars()
 
     # ------------------------------------------------------------------ commands

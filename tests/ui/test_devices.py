@@ -15,6 +15,7 @@ from m2m_tui.ui.screens.dialogs import (
     ActivateDialog,
     ConfirmDialog,
     DeactivateDialog,
+    ErrorDialog,
     KindChoiceDialog,
 )
 from m2m_tui.ui.widgets.device_card import DeviceCard
@@ -331,3 +332,38 @@ async def test_frame_says_whether_keys_type_or_act(
         assert str(frame.border_subtitle).startswith("typing")
         await pilot.press("escape")
         assert str(frame.border_subtitle).startswith("keys act")
+
+
+async def test_a_timed_out_suspend_is_said_not_retried_and_sent_once(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    write_config(isolated_home, sim_profile_toml(sim, timeout="0.4"))
+    secrets = isolated_home / "config" / "secrets.toml"
+    secrets.write_text(
+        f'[profiles.acme]\napp_secret = "{sim.config.app_secret}"\n'
+        f'password = "{sim.config.password}"\n'
+    )
+    secrets.chmod(0o600)
+    app = make_app(isolated_home, profile="acme")
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.DEMO_IMEI)
+        sim.config.faults.latency = 0.8  # ThingSpace answers after our timeout
+        await suspend_shown_device_unanswered(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        dialog: Any = app.screen
+        assert "NOT retried" in dialog.title_text
+        assert "may have been accepted" in dialog.text and "request status" in dialog.text
+        await pilot.pause(1.0)  # long enough for any resend to have reached the simulator
+        posts = [call for call in sim.state.calls if call.endswith("/devices/actions/suspend")]
+        assert [sim.state.calls[call] for call in posts] == [1] and not app.submitted
+        # ThingSpace went on with it although we hung up: the case the dialog warns about.
+        await wait_for(pilot, lambda: len(sim.state.requests) == 1, within=3)
+        assert app.is_running
+
+
+async def suspend_shown_device_unanswered(pilot: Any) -> None:
+    app: Any = pilot.app
+    await pilot.press("S")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+    await pilot.press("y")
