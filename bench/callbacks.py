@@ -290,9 +290,9 @@ def median_by_rate(results: list[Result]) -> Result:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", "--requests", type=int, default=20_000, help="POSTs per round")
+    parser.add_argument("-n", "--requests", type=int, default=12_000, help="POSTs per round")
     parser.add_argument("-c", "--concurrency", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=3, help="alternating listener/bare runs")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating listener/bare runs")
     parser.add_argument("--warmup", type=int, default=1_000)
     parser.add_argument(
         "--client",
@@ -342,10 +342,18 @@ def main() -> int:
             asyncio.run(drive("warmup", bare_url, warm, c, bare.pid, client))
             for index in range(args.rounds):
                 batch = timed(index)
-                run = asyncio.run(drive("listener", listener_url, batch, c, listener.pid, client))
-                listener_runs.append(run)
-                bare_runs.append(asyncio.run(drive("bare", bare_url, batch, c, bare.pid, client)))
-                print(f"round {index + 1}: {run.line()}")
+                # Alternate which server goes first, so a machine that speeds up or slows
+                # down during the run (shared hosts do) does not favour one side.
+                order = ("listener", "bare") if index % 2 == 0 else ("bare", "listener")
+                for name in order:
+                    if name == "listener":
+                        run = asyncio.run(drive(name, listener_url, batch, c, listener.pid, client))
+                        listener_runs.append(run)
+                    else:
+                        bare_runs.append(
+                            asyncio.run(drive(name, bare_url, batch, c, bare.pid, client))
+                        )
+                print(f"round {index + 1}: {listener_runs[-1].line()}")
                 print(f"round {index + 1}: {bare_runs[-1].line()}")
         finally:
             listener_out = stop(listener)
@@ -358,6 +366,13 @@ def main() -> int:
     print(f"median   {listened.line()}")
     print(f"median   {bare_result.line()}")
     print(f"ratio    listener/bare = {listened.rate / bare_result.rate:.0%} (medians)")
+    paired = sorted(
+        run.rate / bare.rate for run, bare in zip(listener_runs, bare_runs, strict=True)
+    )
+    print(
+        f"         per round (back to back): median {paired[len(paired) // 2]:.0%},"
+        f" range {paired[0]:.0%}-{paired[-1]:.0%}"
+    )
     listener_cpu = listened.cpu_seconds / listened.ok * 1e6
     bare_cpu = bare_result.cpu_seconds / bare_result.ok * 1e6
     print(
