@@ -24,7 +24,7 @@ from textual.theme import Theme
 from textual.worker import Worker
 
 from m2m_tui.ui.actions import Action, SubmittedRequest
-from m2m_tui.ui.messages import RequestSubmitted
+from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
 from m2m_tui.ui.preload import Preloaded
 from m2m_tui.ui.services import DemoServices, DemoSetup, RecentDevices
 from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes
@@ -82,6 +82,7 @@ class M2MApp(App[int]):
         self.profile: Profile | None = None
         self.config_ready = asyncio.Event()
         self.submitted: list[SubmittedRequest] = []
+        self._awaiting_outcome: dict[str, SubmittedRequest] = {}
         self.tracking: TrackingLink | None = None
         self.callback_restore: Any = None
         """Callback registrations to put back on exit (screens/registration.py)."""
@@ -359,7 +360,35 @@ class M2MApp(App[int]):
     def _post_tracking_update(self, update: TrackingUpdate) -> None:
         """One coalesced update per flush: the bars repaint, the active screen may listen."""
         self.refresh_bars()
+        self._announce_finished(update)
         self.screen.post_message(update)
+
+    def _announce_finished(self, update: TrackingUpdate) -> None:
+        """A toast for each request of this session that just reached a final state."""
+        if not self._awaiting_outcome:
+            return
+        from m2m_tui.ui.outcome_notices import FINAL_STATES, finished_notice
+
+        tracker = self.tracking.tracker if self.tracking is not None else None
+        for request_id, change in update.changed.items():
+            if change.state not in FINAL_STATES:
+                continue
+            record = self._awaiting_outcome.pop(request_id, None)
+            if record is None:
+                continue
+            shown_live = getattr(self.screen, "shows_request", None)
+            if not (shown_live is not None and shown_live(request_id)):
+                tracked = tracker.get(request_id) if tracker is not None else None
+                notice = finished_notice(record, change, tracked)
+                self.notify(
+                    notice.text,
+                    title=notice.title,
+                    severity=notice.severity,
+                    timeout=15 if notice.severity != "information" else 8,
+                    markup=False,
+                )
+            for screen in self.screen_stack:
+                screen.post_message(RequestFinished(record, change.state))
 
     async def end_session(self) -> None:
         client = self.client
@@ -391,6 +420,7 @@ class M2MApp(App[int]):
             action, account, target, target_label, request_id, pollable, self.clock()
         )
         self.submitted.append(record)
+        self._awaiting_outcome[request_id] = record
         self._track(action, account, target, request_id)
         how = "polling + callback" if pollable else "callback only"
         self.notify(

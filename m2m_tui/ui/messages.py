@@ -15,6 +15,15 @@ class RequestSubmitted(Message):
         self.request = request
 
 
+class RequestFinished(Message):
+    """A request of this session reached a final state (what it made stale can refresh)."""
+
+    def __init__(self, request: SubmittedRequest, state: str) -> None:
+        super().__init__()
+        self.request = request
+        self.state = state
+
+
 class ServicesChanged(Message):
     """The listener or poller state changed (the status bar repaints)."""
 

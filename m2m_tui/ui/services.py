@@ -160,3 +160,33 @@ class RecentDevices:
             if self._journal is not None:
                 self._journal.close()
                 self._journal = None
+
+
+#: The simulator's fixed devices offered on a fresh demo, each by a different identifier kind
+#: so the first lookups also show the kind being recognised.
+DEMO_PICKS = (
+    ("demo-active", "imei"),
+    ("demo-suspended", "mdn"),
+    ("demo-preactive", "iccid"),
+    ("demo-esn", "esn"),
+    ("demo-meid", "meid"),
+    ("demo-euicc", "eid"),
+    ("demo-deactive", "mdn"),
+)
+
+
+def demo_device_rows() -> list[DeviceRow]:
+    """Rows shaped like recent devices, so a first-time demo user has something to open."""
+    import json
+
+    from m2m_tui.sim.wellknown import WELL_KNOWN_DEVICES
+    from m2m_tui.tracking.records import DeviceRow
+
+    by_label = {device.label: device for device in WELL_KNOWN_DEVICES}
+    rows: list[DeviceRow] = []
+    for label, kind in DEMO_PICKS:
+        device = by_label[label]
+        value = next(v for k, v in device.ids if k.value == kind)
+        summary = json.dumps({"state": device.state})
+        rows.append(DeviceRow("", kind, value, None, summary, 0.0, 0))
+    return rows

@@ -117,7 +117,7 @@ def test_demo_login_lookup_quit(tmux: Tmux) -> None:
     tmux.keys(IMEI)
     tmux.wait_for("IMEI  15 characters")
     tmux.keys("Enter")
-    screen = tmux.wait_for("M2MPLAN4G")
+    screen = tmux.wait_for("Device 5551234567")  # the card of the IMEI typed
     assert "5551234567" in screen and "active" in screen
     tmux.keys("C-q")
     tmux.wait_for("M2M-EXIT=0", timeout=15)

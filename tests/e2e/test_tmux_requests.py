@@ -25,7 +25,7 @@ def test_requests_view_and_detail(tmux: Tmux) -> None:  # noqa: F811
     tmux.keys("Enter")
     tmux.wait_for("Paste any identifier")
     tmux.keys(SUSPENDED_MDN, "Enter")
-    tmux.wait_for("suspend")
+    tmux.wait_for("Device " + SUSPENDED_MDN)  # the card, not the demo list
     tmux.keys("s")  # suspension status: finishes by callback only
     tmux.wait_for("Request submitted")
     tmux.keys("g")

@@ -26,6 +26,7 @@ from .conftest import (
     login,
     lookup,
     make_app,
+    make_demo_app,
     notifications,
     screen_name,
     sim_profile_toml,
@@ -367,3 +368,23 @@ async def suspend_shown_device_unanswered(pilot: Any) -> None:
     await pilot.press("S")
     await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
     await pilot.press("y")
+
+
+async def test_a_fresh_demo_offers_its_devices(tmp_path: Path) -> None:
+    app = make_demo_app(tmp_path / "demo", listener=False, fixed=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await wait_for(pilot, lambda: "Demo devices to try" in card_text(app))
+        text = card_text(app)
+        for kind, value in (
+            ("IMEI", wk.DEMO_IMEI),
+            ("MDN", wk.SUSPENDED_MDN),
+            ("ESN", wk.ESN_DEVICE_ESN),
+        ):
+            assert kind in text and value in text
+        assert "suspend" in text and "pre-active" in text
+        await pilot.press("1")  # the input has the keys: a digit is typed, not a shortcut
+        assert app.screen.query_one("#identifier", Input).value == "1"
+        await pilot.press("backspace", "escape", "2")
+        await wait_for(pilot, lambda: app.screen.device is not None)
+        assert app.screen.target.id == wk.SUSPENDED_MDN and "suspend" in card_text(app)

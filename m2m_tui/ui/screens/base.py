@@ -47,6 +47,10 @@ class AppScreen(WorkerErrors, Screen[None]):
     def compose_body(self) -> Iterable[Widget]:
         return ()
 
+    def shows_request(self, request_id: str) -> bool:
+        """True when this screen already shows ``request_id`` live (no toast needed)."""
+        return False
+
     def refresh_bars(self) -> None:
         for header in self.query(AppHeader):
             header.update_info()

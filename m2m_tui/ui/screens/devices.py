@@ -16,7 +16,7 @@ from textual.widget import Widget
 
 from m2m_tui.api.identifiers import DeviceKind, KindGuess
 from m2m_tui.ui.actions import Action, DeviceTarget
-from m2m_tui.ui.messages import RequestSubmitted
+from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.flow import ActionFlow
 from m2m_tui.ui.widgets.device_card import DeviceCard, device_summary, summary_text
@@ -74,6 +74,7 @@ class DevicesScreen(ActionFlow, AppScreen):
         self.device: Device | None = None
         self.target: DeviceTarget | None = None
         self.recent_rows: list[DeviceRow] = []
+        self.demo_rows: list[DeviceRow] = []
 
     def compose_body(self) -> list[Widget]:
         return [IdentifierInput(id="lookup"), DeviceCard(id="card")]
@@ -92,7 +93,13 @@ class DevicesScreen(ActionFlow, AppScreen):
 
     def _show_recent(self) -> None:
         card = self.query_one(DeviceCard)
-        if not self.recent_rows:
+        rows, title = self.recent_rows, "Recent devices (Esc, then 1-9 opens one):"
+        if not rows and self.m2m.demo_services is not None:
+            from m2m_tui.ui.services import demo_device_rows
+
+            rows = self.demo_rows = demo_device_rows()
+            title = f"Demo devices to try (type one above, or Esc then 1-{len(rows)}):"
+        if not rows:
             card.show_text(
                 Content.styled(
                     "No device yet. Paste an identifier above and press Enter.\n"
@@ -101,14 +108,15 @@ class DevicesScreen(ActionFlow, AppScreen):
                 )
             )
             return
-        lines = [Content.styled("Recent devices (press 1-9):", "bold")]
-        for number, row in enumerate(self.recent_rows, start=1):
+        lines = [Content.styled(title, "bold")]
+        width = max(22, *(len(row.device_id) for row in rows))
+        for number, row in enumerate(rows, start=1):
             summary = row.summary if isinstance(row.summary, dict) else {}
             state = str(summary.get("state") or "")
             lines.append(
                 Content.assemble(
                     (f" {number} ", "bold $accent"),
-                    (f"{row.kind.upper():<6} {row.device_id:<22}", "bold"),
+                    (f"{row.kind.upper():<6} {row.device_id:<{width}}", "bold"),
                     (f" {state:<10}", "$text-muted"),
                     (f" {row.account}", "$text-muted"),
                 )
@@ -132,8 +140,9 @@ class DevicesScreen(ActionFlow, AppScreen):
         )
 
     def action_open_recent(self, number: int) -> None:
-        if 0 < number <= len(self.recent_rows):
-            self._open_row(self.recent_rows[number - 1])
+        rows = self.recent_rows or (self.demo_rows if self.device is None else [])
+        if 0 < number <= len(rows):
+            self._open_row(rows[number - 1])
 
     def _open_row(self, row: DeviceRow) -> None:
         try:
@@ -300,6 +309,12 @@ class DevicesScreen(ActionFlow, AppScreen):
 
     def on_request_submitted(self, message: RequestSubmitted) -> None:
         self.refresh_bindings()
+
+    def on_request_finished(self, message: RequestFinished) -> None:
+        """A state change on the shown device finished: show the state ThingSpace has now."""
+        request, target = message.request, self.target
+        if request.action.changes_state and target and request.target_label == target.description:
+            self.refresh_device(target)
 
     # ------------------------------------------------------------------ other keys
 

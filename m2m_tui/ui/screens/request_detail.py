@@ -78,6 +78,9 @@ class RequestDetailScreen(AppScreen):
         Binding("e", "export", "Export", tooltip="Export to a file: JSON, CSV or Markdown"),
     ]
 
+    def shows_request(self, request_id: str) -> bool:
+        return request_id == self.request_id
+
     def __init__(self, request_id: str, view: RequestView | None = None) -> None:
         super().__init__()
         self.request_id = request_id

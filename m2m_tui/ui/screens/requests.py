@@ -121,6 +121,9 @@ class RequestsScreen(AppScreen):
 
     # ------------------------------------------------------------------ layout
 
+    def shows_request(self, request_id: str) -> bool:
+        return True  # every request of the session has a live row here
+
     def compose_body(self) -> list[Widget]:
         table = RequestTable(id="requests", cursor_type="row", zebra_stripes=True)
         return [
