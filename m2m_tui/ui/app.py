@@ -424,8 +424,7 @@ class M2MApp(App[int]):
         self._track(action, account, target, request_id)
         how = "polling + callback" if pollable else "callback only"
         self.notify(
-            f"{action.label} accepted: {request_id}\n{target_label} ({how}). "
-            "y copies the id, g lists requests.",
+            f"{action.label} {target_label}\n{request_id}\n{how} · y copy id · g requests",
             title="Request submitted",
             timeout=10,
             markup=False,

@@ -42,7 +42,7 @@ def finished_notice(
     """What to say about ``record`` now that ``change`` put it in a final state."""
     what = f"{record.action.label.capitalize()} {record.target_label}".strip()
     how = f" by {change.completed_by}" if change.completed_by else ""
-    more = "g lists requests; Enter on one shows its results and timeline."
+    more = "g requests · Enter on one: results, timeline"
     if change.state == "completed":
         text = f"completed{how}: {_results(change)}.\n{more}"
         return Notice(what, text, "warning" if change.failures else "information")
@@ -53,8 +53,7 @@ def finished_notice(
             fault = f"\n{code}: {tracked.last_error_message or ''}".rstrip(": ")
         return Notice(what, f"FAILED{how}: {_results(change)}.{fault}\n{more}", "error")
     text = (
-        f"no final answer before the deadline ({_results(change)}). Check the callback "
-        f"registration (u) and that ThingSpace can reach the listener; then the request "
-        f"status.\n{more}"
+        f"no final answer by the deadline ({_results(change)}). Check the callback "
+        f"registration (u) and that ThingSpace reaches the listener.\n{more}"
     )
     return Notice(what, text, "warning")
