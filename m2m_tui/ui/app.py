@@ -424,7 +424,8 @@ class M2MApp(App[int]):
         self._track(action, account, target, request_id)
         how = "polling + callback" if pollable else "callback only"
         self.notify(
-            f"{action.label} {target_label}\n{request_id}\n{how} · y copy id · g requests",
+            f"{action.label.capitalize()} {target_label}\n{request_id}\n"
+            f"{how} · y copy id · g requests",
             title="Request submitted",
             timeout=10,
             markup=False,

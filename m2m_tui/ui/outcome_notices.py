@@ -44,7 +44,11 @@ def finished_notice(
     how = f" by {change.completed_by}" if change.completed_by else ""
     more = "g requests · Enter on one: results, timeline"
     if change.state == "completed":
-        text = f"completed{how}: {_results(change)}.\n{more}"
+        if change.completed_by == "poll" and not change.received:
+            # The status said Success before any callback: there are no device results yet.
+            text = f"completed by poll (ThingSpace status: Success).\n{more}"
+        else:
+            text = f"completed{how}: {_results(change)}.\n{more}"
         return Notice(what, text, "warning" if change.failures else "information")
     if change.state == "failed":
         fault = ""

@@ -32,7 +32,7 @@ async def test_a_suspend_finishing_by_poll_is_announced_and_the_card_follows(
         await wait_for(pilot, lambda: bool(finished(app, f"Suspend IMEI {wk.DEMO_IMEI}")), 10)
         _, text, severity = finished(app, "Suspend")[0]
         assert text.startswith("completed by ") and severity == "information"
-        assert "1/1 device answered" in text
+        assert "1/1 device answered" in text or "(ThingSpace status: Success)" in text
         await wait_for(pilot, lambda: app.screen.device.state == "suspend")
         assert len(finished(app, "Suspend")) == 1  # once, however many updates follow
         await pilot.pause(0.5)
@@ -81,3 +81,33 @@ async def test_no_toast_over_the_view_that_already_shows_the_request(tmp_path: P
         await wait_for(pilot, lambda: not app._awaiting_outcome, 10)
         assert type(app.screen).__name__ == "RequestsScreen"
         assert not finished(app, "Suspension status")
+
+
+def change(state: str, by: str | None, received: int, expected: int | None, failures: int = 0):
+    from m2m_tui.tracking.tracker_events import RequestChanged
+
+    return RequestChanged("r-1", "suspend", state, by, received, expected, failures, True)
+
+
+def record(action: str = "suspend") -> Any:
+    from m2m_tui.ui.actions import Action, SubmittedRequest
+
+    return SubmittedRequest(Action(action), "acct", [], "IMEI 359876543210987", "r-1", True)
+
+
+def test_notice_wording_for_each_final_state() -> None:
+    from types import SimpleNamespace
+
+    from m2m_tui.ui.outcome_notices import finished_notice
+
+    by_poll = finished_notice(record(), change("completed", "poll", 0, 1), None)
+    assert by_poll.title == "Suspend IMEI 359876543210987"
+    assert by_poll.text.startswith("completed by poll (ThingSpace status: Success)")
+    some_failed = finished_notice(record(), change("completed", "callback", 4, 5, 1), None)
+    assert "4/5 devices answered, 1 failed" in some_failed.text
+    assert some_failed.severity == "warning"
+    fault = SimpleNamespace(last_error_code="DeviceState.Invalid", last_error_message="not active")
+    failed = finished_notice(record(), change("failed", "callback", 1, 1, 1), fault)  # type: ignore[arg-type]
+    assert failed.severity == "error" and "DeviceState.Invalid: not active" in failed.text
+    late = finished_notice(record(), change("timed_out", None, 0, 1), None)
+    assert late.severity == "warning" and "registration (u)" in late.text
