@@ -342,6 +342,21 @@ class Journal:
         )
         return [_callback(row) for row in rows]
 
+    def callbacks_about(
+        self, device_keys: Sequence[str], since: float, limit: int = 100
+    ) -> list[CallbackRow]:
+        """Non-duplicate callbacks naming one of ``device_keys`` received at or after ``since``,
+        in arrival order (by the received_at index: a time window, not the whole table)."""
+        if not device_keys:
+            return []
+        rows = self._all(
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE received_at >= ?"
+            f" AND device_key IN ({_placeholders(len(device_keys))}) AND duplicate = 0"
+            " ORDER BY id LIMIT ?",
+            [since, *device_keys, limit],
+        )
+        return [_callback(row) for row in rows]
+
     def recent_callbacks(self, limit: int = 100, after_id: int | None = None) -> list[CallbackRow]:
         """Callbacks in id order: the last ``limit`` ones, or the first ``limit`` after ``after_id``.
 

@@ -29,6 +29,7 @@ from m2m_tui.ui.preload import Preloaded
 from m2m_tui.ui.services import DemoServices, DemoSetup, RecentDevices
 from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes
 from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingLink, TrackingUpdate
+from m2m_tui.ui.unconfirmed import TimeoutWatch
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class M2MApp(App[int]):
         self.config_ready = asyncio.Event()
         self.submitted: list[SubmittedRequest] = []
         self._awaiting_outcome: dict[str, SubmittedRequest] = {}
+        self.timeout_watch = TimeoutWatch()
         self.tracking: TrackingLink | None = None
         self.callback_restore: Any = None
         """Callback registrations to put back on exit (screens/registration.py)."""
@@ -360,8 +362,66 @@ class M2MApp(App[int]):
     def _post_tracking_update(self, update: TrackingUpdate) -> None:
         """One coalesced update per flush: the bars repaint, the active screen may listen."""
         self.refresh_bars()
+        if update.callbacks and len(self.timeout_watch.pending):
+            self._adopt_from(update.callbacks)
         self._announce_finished(update)
         self.screen.post_message(update)
+
+    def request_unconfirmed(
+        self,
+        action: Action,
+        account: str | None,
+        target: Any,
+        pollable: bool,
+        target_label: str,
+        sent_at: float,
+    ) -> None:
+        """A POST timed out: watch for callbacks about its device that would reveal its id."""
+        from m2m_tui.ui.unconfirmed import UnconfirmedRequest, device_keys
+
+        item = UnconfirmedRequest(
+            action, account, target, target_label, pollable, sent_at, device_keys(target)
+        )
+        link = self.tracking
+        receives = link is not None and (link.settings.listener is not None or link.settings.follow)
+        if not receives or not self.timeout_watch.pending.add(item):
+            return  # no callbacks come here (or no device to match them by)
+        self.notify(
+            f"If ThingSpace accepted the {action.label}, its callbacks will name "
+            f"{target_label}: watching for them for an hour, to track it.",
+            title="Timed out: watching",
+            timeout=10,
+            markup=False,
+        )
+        self.run_worker(
+            partial(self._adopt_earlier_callbacks, item),
+            thread=True,
+            group="unconfirmed",
+            exit_on_error=False,
+            description="callbacks before the timeout",
+        )
+
+    def _adopt_earlier_callbacks(self, item: Any) -> None:
+        """Thread: the callbacks may have beaten the timeout; they are in the journal then."""
+        from m2m_tui.ui.unconfirmed import callbacks_since
+
+        rows = callbacks_since(self.journal_path, item)
+        if rows:
+            self.call_from_thread(self._adopt_from, rows)
+
+    def _adopt_from(self, callbacks: list[Any]) -> None:
+        tracker = self.tracking.tracker if self.tracking is not None else None
+        known = (lambda rid: tracker.get(rid) is not None) if tracker else (lambda rid: False)
+        for item, request_id in self.timeout_watch.adoptions(callbacks, known, self.clock()):
+            self.request_submitted(
+                item.action,
+                item.account,
+                item.target,
+                request_id,
+                item.pollable,
+                item.target_label,
+                found_after_timeout=True,
+            )
 
     def _announce_finished(self, update: TrackingUpdate) -> None:
         """A toast for each request of this session that just reached a final state."""
@@ -414,6 +474,8 @@ class M2MApp(App[int]):
         request_id: str,
         pollable: bool,
         target_label: str = "",
+        *,
+        found_after_timeout: bool = False,
     ) -> SubmittedRequest:
         """ThingSpace accepted a request: keep it, show its id, tell the screens."""
         record = SubmittedRequest(
@@ -423,6 +485,18 @@ class M2MApp(App[int]):
         self._awaiting_outcome[request_id] = record
         self._track(action, account, target, request_id)
         how = "polling + callback" if pollable else "callback only"
+        if found_after_timeout:
+            self.notify(
+                f"{action.label.capitalize()} {target_label} went through after all: "
+                f"ThingSpace's callbacks name it {request_id}. Tracked now.\n"
+                "y copy id · g requests",
+                title="Timed-out request found",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+            self.screen.post_message(RequestSubmitted(record))
+            return record
         self.notify(
             f"{action.label.capitalize()} {target_label}\n{request_id}\n"
             f"{how} · y copy id · g requests",

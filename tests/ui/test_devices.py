@@ -346,7 +346,7 @@ async def test_a_timed_out_suspend_is_said_not_retried_and_sent_once(
     )
     secrets.chmod(0o600)
     app = make_app(isolated_home, profile="acme")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await login(pilot, password=None)
         await lookup(pilot, wk.DEMO_IMEI)
         sim.config.faults.latency = 0.8  # ThingSpace answers after our timeout
@@ -361,6 +361,8 @@ async def test_a_timed_out_suspend_is_said_not_retried_and_sent_once(
         # ThingSpace went on with it although we hung up: the case the dialog warns about.
         await wait_for(pilot, lambda: len(sim.state.requests) == 1, within=3)
         assert app.is_running
+        # No listener in this profile: no promise to watch for callbacks that cannot come.
+        assert not any(n.title == "Timed out: watching" for n in app._notifications)
 
 
 async def suspend_shown_device_unanswered(pilot: Any) -> None:

@@ -117,15 +117,27 @@ class ActionFlow:
 
     @work(group="submit", exit_on_error=False, description="submit request")
     async def _submit(self, action: Action, target: Target, request: Any) -> None:
-        from m2m_tui.api.errors import ThingSpaceError
+        from m2m_tui.api.errors import NotRetriedTimeout, ThingSpaceError
 
         screen: Any = self
         app = screen.m2m
         client = app.client
         if client is None:
             return
+        sent_at = app.clock()
         try:
             request_id = await submit(client, action, request)
+        except NotRetriedTimeout as exc:
+            app.report_error(exc, f"{action.label} not confirmed")
+            app.request_unconfirmed(
+                action,
+                target.account,
+                target.wire(),
+                is_pollable(action, target),
+                target.description,
+                sent_at,
+            )
+            return
         except ThingSpaceError as exc:
             app.report_error(exc, f"{action.label} refused")
             return
