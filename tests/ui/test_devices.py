@@ -35,8 +35,10 @@ from .conftest import (
 )
 
 
-def app_for(sim: RunningSimulator, home: Path, **kwargs: Any) -> Any:
-    extra = {}
+def app_for(
+    sim: RunningSimulator, home: Path, profile: dict[str, str] | None = None, **kwargs: Any
+) -> Any:
+    extra = dict(profile or {})
     if kwargs.pop("profile_read_only", False):
         extra["read_only"] = "true"
     write_config(home, sim_profile_toml(sim, **extra))
@@ -272,6 +274,17 @@ async def suspend_shown_device(pilot: Any) -> None:
     await wait_for(pilot, lambda: bool(app.submitted))
 
 
+def quick_refresh_app(sim: RunningSimulator, home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(DevicesScreen, "REFRESH_AFTER_SUBMIT", 0.3)
+    return app_for(sim, home)
+
+
+async def suspend_demo_imei(pilot: Any) -> None:
+    await login(pilot, password=None)
+    await lookup(pilot, wk.DEMO_IMEI)
+    await suspend_shown_device(pilot)
+
+
 async def test_card_is_read_again_after_a_state_change(
     sim: RunningSimulator, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -290,12 +303,9 @@ async def test_card_is_read_again_after_a_state_change(
 async def test_late_refresh_never_swaps_the_card_back(
     sim: RunningSimulator, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(DevicesScreen, "REFRESH_AFTER_SUBMIT", 0.3)
-    app = app_for(sim, isolated_home)
+    app = quick_refresh_app(sim, isolated_home, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
-        await login(pilot, password=None)
-        await lookup(pilot, wk.DEMO_IMEI)
-        await suspend_shown_device(pilot)
+        await suspend_demo_imei(pilot)
         await lookup(pilot, wk.SUSPENDED_MDN)  # the engineer moves on at once
         await pilot.pause(0.8)
         assert app.screen.target.id == wk.SUSPENDED_MDN
@@ -305,12 +315,9 @@ async def test_late_refresh_never_swaps_the_card_back(
 async def test_late_refresh_never_takes_the_keyboard(
     sim: RunningSimulator, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(DevicesScreen, "REFRESH_AFTER_SUBMIT", 0.3)
-    app = app_for(sim, isolated_home)
+    app = quick_refresh_app(sim, isolated_home, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
-        await login(pilot, password=None)
-        await lookup(pilot, wk.DEMO_IMEI)
-        await suspend_shown_device(pilot)
+        await suspend_demo_imei(pilot)
         await pilot.press("slash", "3", "5", "9")
         await pilot.pause(0.8)
         field = app.screen.query_one("#identifier", Input)
@@ -338,14 +345,7 @@ async def test_frame_says_whether_keys_type_or_act(
 async def test_a_timed_out_suspend_is_said_not_retried_and_sent_once(
     sim: RunningSimulator, isolated_home: Path
 ) -> None:
-    write_config(isolated_home, sim_profile_toml(sim, timeout="0.4"))
-    secrets = isolated_home / "config" / "secrets.toml"
-    secrets.write_text(
-        f'[profiles.acme]\napp_secret = "{sim.config.app_secret}"\n'
-        f'password = "{sim.config.password}"\n'
-    )
-    secrets.chmod(0o600)
-    app = make_app(isolated_home, profile="acme")
+    app = app_for(sim, isolated_home, {"timeout": "0.4"})
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await login(pilot, password=None)
         await lookup(pilot, wk.DEMO_IMEI)
