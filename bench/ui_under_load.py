@@ -376,7 +376,7 @@ async def one_run(args: argparse.Namespace, index: int) -> RunResult:
         before = max(term.accepted, 0)
         since = term.mark()
         term.write(b"s")
-        await term.wait_text(b"accepted", since, within=20)
+        await term.wait_text(b"Request submitted", since, within=20)
         # The simulator answers by callback (per-device, then completion): let them land.
         await term.wait_until(lambda: term.accepted >= before + 2, 20)
         await asyncio.sleep(0.5)
