@@ -111,3 +111,26 @@ def test_notice_wording_for_each_final_state() -> None:
     assert failed.severity == "error" and "DeviceState.Invalid: not active" in failed.text
     late = finished_notice(record(), change("timed_out", None, 0, 1), None)
     assert late.severity == "warning" and "registration (u)" in late.text
+
+
+async def test_the_card_shows_the_answer_about_its_device(tmp_path: Path) -> None:
+    from m2m_tui.ui.widgets.suspension_panel import FailurePanel, SuspensionPanel
+
+    app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.SUSPENDED_MDN)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: bool(app.screen.query(SuspensionPanel)), 10)
+        panel = app.screen.query_one(SuspensionPanel)
+        assert panel.border_title == f"Suspension · MDN {wk.SUSPENDED_MDN}"
+        assert "days left" in str(panel.render())
+        await lookup(pilot, wk.DEMO_IMEI)  # another device: the answer was not about it
+        assert not app.screen.query(SuspensionPanel)
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActivateDialog))
+        await pilot.press("1", "2", "3", "4", "5", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bool(app.screen.query(FailurePanel)), 10)
+        assert "DeviceAlreadyActive" in str(app.screen.query_one(FailurePanel).render())

@@ -261,9 +261,11 @@ class DevicesScreen(ActionFlow, AppScreen):
         return page.devices[0]
 
     def show_device(self, device: Device, target: DeviceTarget, *, focus: bool = True) -> None:
+        card = self.query_one(DeviceCard)
+        if target != self.target:
+            card.clear_outcome()  # the last answer was about another device
         self.device = device
         self.target = target
-        card = self.query_one(DeviceCard)
         card.show(device, self.m2m.clock())
         if focus:
             card.focus()
@@ -311,10 +313,26 @@ class DevicesScreen(ActionFlow, AppScreen):
         self.refresh_bindings()
 
     def on_request_finished(self, message: RequestFinished) -> None:
-        """A state change on the shown device finished: show the state ThingSpace has now."""
+        """A request about the shown device finished: show what it said, and the new state."""
         request, target = message.request, self.target
-        if request.action.changes_state and target and request.target_label == target.description:
+        if target is None or request.target_label != target.description:
+            return
+        if request.action.changes_state:
             self.refresh_device(target)
+        self._show_outcome(request.request_id, target)
+
+    @work(group="outcome", exclusive=True, exit_on_error=False, description="request outcome")
+    async def _show_outcome(self, request_id: str, target: DeviceTarget) -> None:
+        """The suspension panel (or the failure) of the request, above the device's fields."""
+        import asyncio
+
+        from m2m_tui.ui.widgets.suspension_panel import outcome_panels
+        from m2m_tui.ui.widgets.timeline import load_detail, outcomes
+
+        data = await asyncio.to_thread(load_detail, self.m2m.journal_path, request_id)
+        if self.target != target:
+            return  # the user moved on while the journal was read
+        self.query_one(DeviceCard).show_outcome(outcome_panels(outcomes(data.callbacks)))
 
     # ------------------------------------------------------------------ other keys
 

@@ -34,7 +34,7 @@ from m2m_tui.ui.widgets.request_rows import (
     view_of_row,
     view_of_tracked,
 )
-from m2m_tui.ui.widgets.suspension_panel import FailurePanel, SuspensionPanel
+from m2m_tui.ui.widgets.suspension_panel import outcome_panels
 from m2m_tui.ui.widgets.timeline import (
     DetailData,
     TimelineEntry,
@@ -233,17 +233,7 @@ class RequestDetailScreen(AppScreen):
             )
         table.display = bool(found)
         pane.query(".device-panel").remove()
-        panels: list[Widget] = []
-        for outcome in found:
-            if not outcome.ok:
-                code, text = outcome.fault
-                panels.append(FailurePanel(outcome.device, code, text))
-                continue
-            for item in outcome.suspension_items():
-                try:
-                    panels.append(SuspensionPanel(outcome.device, item))
-                except ValueError:  # a malformed entry: its raw JSON is in the timeline
-                    continue
+        panels = outcome_panels(found)
         if not found:
             panels.append(Static(Content.styled(self._no_results_text(), "$text-muted")))
         for panel in panels:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 if TYPE_CHECKING:
@@ -185,4 +186,17 @@ class DeviceCard(VerticalScroll, can_focus=True):
     def show_text(self, text: Content) -> None:
         self.device = None
         self.border_title = None
+        self.clear_outcome()
         self.query_one("#card-body", Static).update(text)
+
+    def show_outcome(self, panels: list[Widget]) -> None:
+        """Panels about the last request on this device, above its fields (what was asked)."""
+        self.clear_outcome()
+        for panel in panels:
+            panel.add_class("device-outcome")
+        if panels:
+            self.mount_all(panels, before="#card-body")
+            self.scroll_home(animate=False)
+
+    def clear_outcome(self) -> None:
+        self.query(".device-outcome").remove()

@@ -6,11 +6,16 @@ never parsed as markup.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from m2m_tui.ui.widgets.timeline import DeviceOutcome
 
 GAUGE_WIDTH = 24
 
@@ -130,3 +135,19 @@ class FailurePanel(Static):
         ]
         super().__init__(Content("\n").join(lines))
         self.border_title = f"Failed · {device}"
+
+
+def outcome_panels(found: Iterable[DeviceOutcome]) -> list[Widget]:
+    """A failure panel, or a suspension panel per status item, for each device's outcome."""
+    panels: list[Widget] = []
+    for outcome in found:
+        if not outcome.ok:
+            code, text = outcome.fault
+            panels.append(FailurePanel(outcome.device, code, text))
+            continue
+        for item in outcome.suspension_items():
+            try:
+                panels.append(SuspensionPanel(outcome.device, item))
+            except ValueError:  # a malformed entry: its raw JSON is in the request's timeline
+                continue
+    return panels

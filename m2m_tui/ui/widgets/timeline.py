@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from m2m_tui.tracking.results import counts_as_result, result_key
+
 if TYPE_CHECKING:
     from m2m_tui.tracking.records import CallbackRow, PollRow, RequestRow
 
@@ -189,9 +191,9 @@ def outcomes(callbacks: list[CallbackRow]) -> list[DeviceOutcome]:
     """One entry per device: its latest non-duplicate result (the tracker's rule)."""
     latest: dict[str, DeviceOutcome] = {}
     for row in callbacks:
-        if row.duplicate or row.kind == "completion":
+        if not counts_as_result(row.kind, row.duplicate):
             continue
-        key = row.device_key or f"record:{row.id}"
+        key = result_key(row.id, row.device_key)
         latest[key] = DeviceOutcome(
             device_label(row.device_key) if row.device_key else key,
             row.kind != "failure",
