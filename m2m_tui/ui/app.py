@@ -489,7 +489,7 @@ class M2MApp(App[int]):
             self.notify(
                 f"{action.label.capitalize()} {target_label} went through after all: "
                 f"ThingSpace's callbacks name it {request_id}. Tracked now.\n"
-                "y copy id · g requests",
+                "o open · y copy id · g requests",
                 title="Timed-out request found",
                 severity="warning",
                 timeout=15,
@@ -499,7 +499,7 @@ class M2MApp(App[int]):
             return record
         self.notify(
             f"{action.label.capitalize()} {target_label}\n{request_id}\n"
-            f"{how} · y copy id · g requests",
+            f"{how} · o open · y copy id · g requests",
             title="Request submitted",
             timeout=10,
             markup=False,
@@ -602,6 +602,15 @@ class M2MApp(App[int]):
 
         if not isinstance(self.screen, RegistrationScreen):
             self.push_screen(RegistrationScreen())
+
+    def action_open_last_request(self) -> None:
+        """Straight to the detail of the request just submitted (or found after a timeout)."""
+        if not self.submitted:
+            self.notify("no request submitted yet", timeout=3)
+            return
+        from m2m_tui.ui.screens.request_detail import RequestDetailScreen
+
+        self.push_screen(RequestDetailScreen(self.submitted[-1].request_id))
 
     def action_copy_last_request(self) -> None:
         if self.submitted:

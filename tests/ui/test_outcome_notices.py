@@ -134,3 +134,19 @@ async def test_the_card_shows_the_answer_about_its_device(tmp_path: Path) -> Non
         await pilot.press("y")
         await wait_for(pilot, lambda: bool(app.screen.query(FailurePanel)), 10)
         assert "DeviceAlreadyActive" in str(app.screen.query_one(FailurePanel).render())
+
+
+async def test_o_opens_the_request_just_submitted(tmp_path: Path) -> None:
+    app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.SUSPENDED_MDN)
+        await pilot.press("o")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DevicesScreen"  # nothing submitted yet
+        assert any("no request submitted yet" in n.message for n in app._notifications)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: bool(app.submitted))
+        await pilot.press("o")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "RequestDetailScreen")
+        assert app.screen.request_id == app.submitted[-1].request_id
