@@ -10,11 +10,27 @@ from __future__ import annotations
 
 import shlex
 import time
+import warnings
 
 from .test_tmux_demo import Tmux, app_command, tmux  # noqa: F401  (tmux is a fixture)
 
 SUSPENDED_MDN = "5551234568"
 ACTIVE_IMEI = "359876543210987"
+
+
+def press_until(term: Tmux, key: str, shown: str) -> None:
+    """Press ``key`` and wait for ``shown``; once more if the terminal lost the key.
+
+    CI once saw a "/" vanish right after two screens closed (never reproduced in 25 loaded
+    runs here). A second press is what a user would do; the warning keeps it visible.
+    """
+    term.keys(key)
+    try:
+        term.wait_for(shown, timeout=5)
+    except AssertionError:
+        warnings.warn(f"{key!r} had no effect within 5 s; pressed again", stacklevel=2)
+        term.keys(key)
+        term.wait_for(shown)
 
 
 def test_requests_view_and_detail(tmux: Tmux) -> None:  # noqa: F811
@@ -41,8 +57,7 @@ def test_requests_view_and_detail(tmux: Tmux) -> None:  # noqa: F811
     tmux.keys("Escape")
     tmux.wait_for("g Reqs")
     time.sleep(0.5)  # a key right after Escape would be read as Alt+key
-    tmux.keys("/")
-    tmux.wait_for("typing · Enter looks up")  # the frame says keys now type, not act
+    press_until(tmux, "/", "typing · Enter looks up")  # the frame says keys now type, not act
     tmux.keys(ACTIVE_IMEI)
     tmux.wait_for("IMEI  15 characters")
     tmux.keys("Enter")
