@@ -47,7 +47,7 @@ async def test_a_timed_out_suspend_is_adopted_when_its_callback_names_the_device
         await wait_for(pilot, lambda: bool(app.submitted), within=10)
         sim_ids = list(app.demo_services.sim.state.requests)
         assert [r.request_id for r in app.submitted] == sim_ids
-        assert "Timed-out request found" in titles(app)
+        await wait_for(pilot, lambda: "Timed-out request found" in titles(app))  # a message
         tracker = app.tracking.tracker
         await wait_for(pilot, lambda: tracker.get(sim_ids[0]).finished, within=10)
         assert tracker.get(sim_ids[0]).state.value == "completed"
