@@ -6,6 +6,8 @@ shows; keeping the rule here means the three can never disagree about "3/4, 1 fa
 
 from __future__ import annotations
 
+# CallbackKind values, as strings: importing the pydantic models here would put pydantic on
+# the UI's start-up path (request_rows imports this module).
 COMPLETION = "completion"
 FAILURE = "failure"
 

@@ -433,9 +433,12 @@ class M2MApp(RequestsDesk):
         if self.submitted:
             # The palette parses help text as markup: show only safe characters of the id.
             shown = re.sub(r"[^A-Za-z0-9._-]", "?", self.submitted[-1].request_id)[:40]
-            yield SystemCommand(
-                "Copy last request id", f"key y  {shown}", self.action_copy_last_request
-            )
+            if "app.open_last_request" not in offered:
+                yield SystemCommand("Open last request", f"{shown}", self.action_open_last_request)
+            if "app.copy_last_request" not in offered:
+                yield SystemCommand(
+                    "Copy last request id", f"{shown}", self.action_copy_last_request
+                )
         yield from super().get_system_commands(screen)
 
     def action_help(self) -> None:

@@ -16,9 +16,11 @@ from textual.app import App
 
 from m2m_tui.ui.actions import Action, SubmittedRequest
 from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
-from m2m_tui.ui.unconfirmed import TimeoutWatch
+from m2m_tui.ui.unconfirmed import TimeoutWatch, UnconfirmedRequest
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from m2m_tui.ui.tracking_link import TrackingLink, TrackingUpdate
 
 
@@ -48,7 +50,7 @@ class RequestsDesk(App[int]):
         sent_at: float,
     ) -> None:
         """A POST timed out: watch for callbacks about its device that would reveal its id."""
-        from m2m_tui.ui.unconfirmed import UnconfirmedRequest, device_keys
+        from m2m_tui.ui.unconfirmed import device_keys
 
         item = UnconfirmedRequest(
             action, account, target, target_label, pollable, sent_at, device_keys(target)
@@ -72,7 +74,7 @@ class RequestsDesk(App[int]):
             description="callbacks before the timeout",
         )
 
-    def _adopt_earlier_callbacks(self, item: Any) -> None:
+    def _adopt_earlier_callbacks(self, item: UnconfirmedRequest) -> None:
         """Thread: the callbacks may have beaten the timeout; they are in the journal then."""
         from m2m_tui.ui.unconfirmed import callbacks_since
 
@@ -139,24 +141,23 @@ class RequestsDesk(App[int]):
         self.submitted.append(record)
         self._awaiting_outcome[request_id] = record
         self._track(action, account, target, request_id)
-        how = "polling + callback" if pollable else "callback only"
+        keys = "o open · y copy id · g requests"
+        severity: SeverityLevel
         if found_after_timeout:
-            self.notify(
+            title, severity = "Timed-out request found", "warning"
+            text = (
                 f"{action.label.capitalize()} {target_label} went through after all: "
-                f"ThingSpace's callbacks name it {request_id}. Tracked now.\n"
-                "o open · y copy id · g requests",
-                title="Timed-out request found",
-                severity="warning",
-                timeout=15,
-                markup=False,
+                f"ThingSpace's callbacks name it {request_id}. Tracked now.\n{keys}"
             )
-            self.screen.post_message(RequestSubmitted(record))
-            return record
+        else:
+            title, severity = "Request submitted", "information"
+            how = "polling + callback" if pollable else "callback only"
+            text = f"{action.label.capitalize()} {target_label}\n{request_id}\n{how} · {keys}"
         self.notify(
-            f"{action.label.capitalize()} {target_label}\n{request_id}\n"
-            f"{how} · o open · y copy id · g requests",
-            title="Request submitted",
-            timeout=10,
+            text,
+            title=title,
+            severity=severity,
+            timeout=15 if found_after_timeout else 10,
             markup=False,
         )
         self.screen.post_message(RequestSubmitted(record))

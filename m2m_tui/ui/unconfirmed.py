@@ -68,7 +68,7 @@ class UnconfirmedRequests:
         if not device_key:
             return None
         for index, item in enumerate(self._items):
-            if device_key in item.device_keys and now >= item.sent_at:
+            if device_key in item.device_keys:
                 return self._items.pop(index)
         return None
 

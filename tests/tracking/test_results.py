@@ -29,3 +29,11 @@ def test_duplicates_and_the_completion_message_are_not_results() -> None:
 def test_callbacks_naming_no_device_count_one_each() -> None:
     assert tally((1, "failure", None, False), (2, "failure", None, False)) == (2, 2)
     assert result_key(7, None) == "record:7" and result_key(7, "mdn:5551234567") == "mdn:5551234567"
+
+
+def test_the_kinds_it_names_are_the_models_kinds() -> None:
+    from m2m_tui.api.models.callbacks import CallbackKind
+    from m2m_tui.tracking import results
+
+    assert CallbackKind.COMPLETION.value == results.COMPLETION
+    assert CallbackKind.FAILURE.value == results.FAILURE

@@ -147,6 +147,15 @@ async def test_o_opens_the_request_just_submitted(tmp_path: Path) -> None:
         assert any("no request submitted yet" in n.message for n in app._notifications)
         await pilot.press("s")
         await wait_for(pilot, lambda: bool(app.submitted))
+        await pilot.press("y")  # an app action bound on the screen, like o
+        request_id = app.submitted[-1].request_id
+        copied = f"copied request id: {request_id}"
+        await wait_for(pilot, lambda: any(copied in n.message for n in app._notifications))
+        palette = [c.title for c in app.get_system_commands(app.screen)]
+        assert palette.count("Copy request id") == 1 and "Copy last request id" not in palette
+        assert "Open the last request submitted" in palette and "Open last request" not in palette
         await pilot.press("o")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "RequestDetailScreen")
         assert app.screen.request_id == app.submitted[-1].request_id
+        palette = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Open last request" in palette  # the detail has no o of its own

@@ -62,8 +62,8 @@ class DevicesScreen(ActionFlow, AppScreen):
             show=False,
             tooltip="Callback registration of the account",
         ),
-        Binding("y", "copy_request", "Copy request id", show=False),
-        Binding("o", "open_last_request", "Open the last request submitted", show=False),
+        Binding("y", "app.copy_last_request", "Copy request id", show=False),
+        Binding("o", "app.open_last_request", "Open the last request submitted", show=False),
         Binding("c", "copy_summary", "Copy device summary", show=False),
         Binding("L", "logout", "Log out", show=False),
         Binding("1", "open_recent(1)", "Open recent device 1-9", show=False),
@@ -352,12 +352,6 @@ class DevicesScreen(ActionFlow, AppScreen):
 
     def action_registration(self) -> None:
         self.m2m.action_registration()
-
-    def action_copy_request(self) -> None:
-        self.m2m.action_copy_last_request()
-
-    def action_open_last_request(self) -> None:
-        self.m2m.action_open_last_request()
 
     def action_copy_summary(self) -> None:
         if self.device is None:

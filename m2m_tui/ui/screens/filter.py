@@ -83,7 +83,7 @@ class FilterScreen(ActionFlow, AppScreen):
         Binding("R", "restore", "Restore all"),
         Binding("D", "deactivate", "Deactivate all", show=False),
         Binding("m", "more", "Load more", show=False),
-        Binding("o", "open_last_request", "Open the last request submitted", show=False),
+        Binding("o", "app.open_last_request", "Open the last request submitted", show=False),
     ]
 
     def __init__(self) -> None:
@@ -284,9 +284,6 @@ class FilterScreen(ActionFlow, AppScreen):
 
     def action_deactivate(self) -> None:
         self._act(Action.DEACTIVATE)
-
-    def action_open_last_request(self) -> None:
-        self.m2m.action_open_last_request()
 
     def action_more(self) -> None:
         if self.more and not self.loading:
