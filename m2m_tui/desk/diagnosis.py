@@ -8,7 +8,8 @@ no "not attaching" from a connection window that was incomplete (timeout, unfoll
 no "no usage" from the last 3 days of SMS, and ``eventType`` is only read through the
 substring classes of §3.2.
 
-One deliberate change of order: R9 (reconnect loop) is evaluated before R8 (attaches, no
+The data-path verdicts (R7-R10) read only active lines: for a suspended or deactivated line
+the state is the explanation, and its old sessions would mislead. One deliberate change of order: R9 (reconnect loop) is evaluated before R8 (attaches, no
 data), because a loop's sessions are too short to carry data and "no data" would hide the
 cause; R8 then appears as a secondary finding.
 """
@@ -306,7 +307,7 @@ def _last_conn(t: Timeline) -> datetime | None:
 
 def r8_no_data(t: Timeline) -> Finding | None:
     stops = [s for s in t.stops() if s.bytes_used is not None]
-    if not stops:
+    if not stops or t.state != "active":
         return None
     report = t.facts.ticket_last_report
     if report is not None:
@@ -337,7 +338,7 @@ def r9_reconnect_loop(t: Timeline) -> Finding | None:
         for s in t.sessions
         if s.start is not None and s.duration is not None and s.duration < LOOP_SESSION
     ]
-    if len(short) <= LOOP_STARTS_PER_HOUR or not t.sessions or t.sessions[-1] is not short[-1]:
+    if t.state != "active" or len(short) <= LOOP_STARTS_PER_HOUR or t.sessions[-1] is not short[-1]:
         return None
     run = [short[-1]]
     for session in reversed(short[:-1]):
@@ -362,7 +363,7 @@ def r9_reconnect_loop(t: Timeline) -> Finding | None:
 
 def r10_open_session(t: Timeline) -> Finding | None:
     usage = t.facts.usage
-    if not t.events or t.device.connected is not True or usage is None:
+    if not t.events or t.state != "active" or t.device.connected is not True or usage is None:
         return None
     newest = t.events[-1]
     opened = newest.when

@@ -16,7 +16,7 @@ from m2m_tui.sim.stories import STORY_BY_LETTER
 from m2m_tui.sim.wellknown import DEMO_MDN, SUSPENDED_MDN
 
 from .conftest import SimFactory
-from .sim_helpers import M2M, FIXED_NOW, fast_config
+from .sim_helpers import FIXED_NOW, M2M, fast_config
 
 PREFIX = "UnifiedWebService."
 CONN = "/devices/connections/actions/listHistory"
