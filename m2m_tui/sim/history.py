@@ -172,6 +172,8 @@ def usage_records(state: SimState, device: Device) -> list[tuple[datetime, dict[
     out: list[tuple[datetime, dict[str, Any]]] = []
     for day in sorted(per_day):
         mo = rng.choice((0, 0, 0, 1))
+        if not per_day[day] and not mo:
+            continue  # a day without usage is absent, not a zero record (§4.3 default)
         out.append(
             (
                 day,

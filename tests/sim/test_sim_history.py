@@ -207,3 +207,8 @@ async def test_stories_keep_the_inventory_size_and_suspended_story_has_status(
     assert (await m2m.state_of(SUSPENDED_MDN, "mdn")) == "suspend"
     moved = (await m2m.lookup(STORY_BY_LETTER["F"].mdn, "mdn")).json()["devices"][0]
     assert {"id": "359876543219999", "kind": "imei"} in moved["deviceIds"]
+
+
+async def test_days_without_usage_are_absent(m2m: M2M) -> None:
+    usage = (await m2m.call("POST", USAGE, body(STORY_BY_LETTER["D"].mdn))).json()["usageHistory"]
+    assert usage and all(r["bytesUsed"] > 0 or r["smsUsed"] > 0 for r in usage)
