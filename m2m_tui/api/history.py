@@ -6,7 +6,8 @@ rules (408/429/5xx with backoff) for free. What is added here (``thingspace-diag
 §1): windows are checked before sending (``earliest < latest``, both with a zone, usage no
 older than its 12-month retention), 202 pages are followed by moving ``earliest`` to the last
 record plus one millisecond and de-duplicating, and an ``UnexpectedError`` (the documented
-30-second timeout) is re-sent once after a pause, which is safe because these calls only read.
+30-second timeout) is re-sent once after a pause, which is safe because these calls only read;
+if it fails again the window is halved (down to 12 hours) and each half read in turn.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ USAGE_PATH = "/devices/usage/actions/list"
 USAGE_RETENTION = timedelta(days=365)
 #: The most pages followed for one window before giving up (500 records each).
 MAX_PAGES = 200
+#: A window that keeps timing out is halved down to this span, then the error is raised.
+MIN_WINDOW = timedelta(hours=12)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 RecordT = TypeVar("RecordT")
@@ -132,14 +135,14 @@ class DiagnosticsReads:
         """Every connection event in the window, oldest first, all pages followed."""
         window = Window.check(earliest, latest, what="connection history")
 
-        async def page(start: datetime) -> tuple[list[ConnectionEvent], bool]:
-            body = HistoryRequest(
-                deviceId=device, earliest=wire_time(start), latest=wire_time(window.latest)
-            )
+        async def page(start: datetime, end: datetime) -> tuple[list[ConnectionEvent], bool]:
+            body = HistoryRequest(deviceId=device, earliest=wire_time(start), latest=wire_time(end))
             answer = await self._post(CONNECTION_PATH, body, ConnectionHistoryResponse)
             return answer.connectionHistory, answer.hasMoreData
 
-        return await _walk(window, page, lambda e: e.when, lambda e: e.identity(), CONNECTION_PATH)
+        return await _walk_halving(
+            window, page, lambda e: e.when, lambda e: e.identity(), CONNECTION_PATH
+        )
 
     async def provisioning_history(
         self, device: DeviceId, earliest: datetime, latest: datetime
@@ -147,14 +150,12 @@ class DiagnosticsReads:
         """Every provisioning event in the window, oldest first (array or object answers)."""
         window = Window.check(earliest, latest, what="provisioning history")
 
-        async def page(start: datetime) -> tuple[list[ProvisioningEvent], bool]:
-            body = HistoryRequest(
-                deviceId=device, earliest=wire_time(start), latest=wire_time(window.latest)
-            )
+        async def page(start: datetime, end: datetime) -> tuple[list[ProvisioningEvent], bool]:
+            body = HistoryRequest(deviceId=device, earliest=wire_time(start), latest=wire_time(end))
             answer = await self._post(PROVISIONING_PATH, body, ProvisioningHistoryResponse)
             return answer.provisioningHistory, answer.hasMoreData
 
-        return await _walk(
+        return await _walk_halving(
             window, page, lambda e: e.when, lambda e: e.identity(), PROVISIONING_PATH
         )
 
@@ -176,17 +177,19 @@ class DiagnosticsReads:
                 hint="ask for the last 12 months at most",
             )
 
-        async def page(start: datetime) -> tuple[list[UsageRecord], bool]:
+        async def page(start: datetime, end: datetime) -> tuple[list[UsageRecord], bool]:
             body = UsageHistoryRequest(
                 deviceId=device,
                 label=label,
                 earliest=wire_time(start),
-                latest=wire_time(window.latest),
+                latest=wire_time(end),
             )
             answer = await self._post(USAGE_PATH, body, UsageHistoryResponse)
             return answer.usageHistory, answer.hasMoreData
 
-        return await _walk(window, page, lambda r: r.when, lambda r: r.identity(), USAGE_PATH)
+        return await _walk_halving(
+            window, page, lambda r: r.when, lambda r: r.identity(), USAGE_PATH
+        )
 
     # ---------------------------------------------------------------- account reads
 
@@ -282,7 +285,7 @@ def _parse(model: type[ModelT], response: httpx.Response, method: str, path: str
 
 async def _walk(
     window: Window,
-    page: Callable[[datetime], Awaitable[tuple[list[RecordT], bool]]],
+    page: Callable[[datetime, datetime], Awaitable[tuple[list[RecordT], bool]]],
     when: Callable[[RecordT], datetime | None],
     identity: Callable[[RecordT], Hashable],
     path: str,
@@ -292,7 +295,7 @@ async def _walk(
     records: list[RecordT] = []
     start = window.earliest
     for _ in range(MAX_PAGES):
-        items, more = await page(start)
+        items, more = await page(start, window.latest)
         for item in items:
             key = identity(item)
             if key not in seen:
@@ -313,6 +316,27 @@ async def _walk(
             return records
         start = nxt
     raise IncompleteHistory(f"more than {MAX_PAGES} pages", records, status=202, path=path)
+
+
+async def _walk_halving(
+    window: Window,
+    page: Callable[[datetime, datetime], Awaitable[tuple[list[RecordT], bool]]],
+    when: Callable[[RecordT], datetime | None],
+    identity: Callable[[RecordT], Hashable],
+    path: str,
+) -> list[RecordT]:
+    """:func:`_walk`; a window that still times out after its re-send is split in halves (§1)."""
+    try:
+        return await _walk(window, page, when, identity, path)
+    except ApiError as error:
+        span = window.latest - window.earliest
+        if not (error.code or "").endswith("UnexpectedError") or span <= MIN_WINDOW:
+            raise
+    middle = window.earliest + span / 2
+    older = await _walk_halving(Window(window.earliest, middle), page, when, identity, path)
+    newer = await _walk_halving(Window(middle, window.latest), page, when, identity, path)
+    seen = {identity(r) for r in older}
+    return older + [r for r in newer if identity(r) not in seen]
 
 
 __all__ = [

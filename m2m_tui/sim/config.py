@@ -78,6 +78,9 @@ class DiagnosticsConfig:
     """Fail each distinct history request once with ``UnexpectedError`` after ``timeout_delay``
     seconds, then serve it: the documented 30-second timeout behaviour."""
     timeout_delay: float = 0.0
+    max_window_days: float = 0.0
+    """When > 0, a history window longer than this always fails with ``UnexpectedError``
+    (a long window timing out, §1): clients must split it."""
 
 
 @dataclass

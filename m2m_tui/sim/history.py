@@ -222,6 +222,12 @@ def _device(state: SimState, body: dict[str, Any]) -> Device:
 async def _maybe_time_out(request: web.Request, state: SimState, body: dict[str, Any]) -> None:
     """The documented timeout: the first identical request fails, its re-send is served."""
     cfg = state.config.diagnostics
+    if cfg.max_window_days > 0:
+        span = _moment(body, "latest") - _moment(body, "earliest")
+        if span > timedelta(days=cfg.max_window_days):
+            raise m2m_error(
+                "REQUEST_FAILED.UnexpectedError", "The request could not be processed in time."
+            )
     if not cfg.unexpected_error_once:
         return
     key = request.path + json.dumps(body, sort_keys=True)

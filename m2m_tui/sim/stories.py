@@ -141,7 +141,7 @@ def _healthy(
 def _suspended(
     d: Device, s: Story, now: datetime, first: datetime, r: random.Random, ip: str
 ) -> None:
-    when = (now - 6 * DAY).replace(hour=9, minute=12, second=44, microsecond=0)
+    when = (now - 6 * DAY - 2 * HOUR).replace(second=44, microsecond=0)
     d.sessions = _daily(first, when - 4 * HOUR, r, ip)
     d.events.append(_event(when, "Suspend", "jdoe", s))
     d.state, d.suspend_date, d.times_suspended, d.connected = "suspend", when, 1, False
@@ -164,14 +164,14 @@ def _no_data(
 def _deactivated(
     d: Device, s: Story, now: datetime, first: datetime, r: random.Random, ip: str
 ) -> None:
-    when = (now - 10 * DAY).replace(hour=14, minute=3, second=9, microsecond=0)
+    when = (now - 10 * DAY - 3 * HOUR).replace(second=9, microsecond=0)
     d.sessions = _daily(first, when - 3 * HOUR, r, ip)
     d.events.append(_event(when, "Deactivate", "UWS API", s))
     d.state, d.connected, d.ip_address = "deactive", False, "0.0.0.0"
 
 
 def _moved(d: Device, s: Story, now: datetime, first: datetime, r: random.Random, ip: str) -> None:
-    when = (now - 8 * DAY).replace(hour=11, minute=30, second=0, microsecond=0)
+    when = (now - 8 * DAY - HOUR).replace(second=0, microsecond=0)
     d.ids[DeviceKind.IMEI] = MOVED_TO_IMEI
     d.events.append(_event(when, "changeIMEI", "ThingSpace Portal", s))
     sessions = _daily(first, now - 3 * HOUR, r, ip)
@@ -191,7 +191,7 @@ def _reconnect(
 
 
 def _open(d: Device, s: Story, now: datetime, first: datetime, r: random.Random, ip: str) -> None:
-    opened = (now - 8 * DAY).replace(hour=5, minute=41, second=3, microsecond=0)
+    opened = (now - 8 * DAY - 5 * HOUR).replace(second=3, microsecond=0)
     sessions = _daily(first, opened - DAY, r, ip)
     sessions.append(DataSession(opened, None, 0, ip))
     d.sessions, d.connected = sessions, True
@@ -200,7 +200,7 @@ def _open(d: Device, s: Story, now: datetime, first: datetime, r: random.Random,
 def _plan_change(
     d: Device, s: Story, now: datetime, first: datetime, r: random.Random, ip: str
 ) -> None:
-    when = (now - 5 * DAY).replace(hour=15, minute=20, second=0, microsecond=0)
+    when = (now - 5 * DAY - 4 * HOUR).replace(second=0, microsecond=0)
     sessions = _daily(first, when - DAY, r, ip)
     sessions.append(DataSession(when - 2 * HOUR, when + HOUR, 51_200, ip))
     d.service_plan = "M2MLTEBASIC"

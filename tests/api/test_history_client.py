@@ -197,3 +197,17 @@ async def test_device_groups_and_paged_detail(
     assert len(capped) == 3
     with pytest.raises(NotFoundError):
         await reads.group_devices(PRIMARY, "No Such Group")
+
+
+async def test_a_window_that_keeps_timing_out_is_halved(
+    reads: DiagnosticsReads, sim: RunningSimulator
+) -> None:
+    window = last(30)
+    whole = await reads.connection_history(story("C"), *window)
+    sim.config.diagnostics.max_window_days = 8  # longer windows always time out
+    halved = await reads.connection_history(story("C"), *window)
+    assert [e.identity() for e in halved] == [e.identity() for e in whole]
+    sim.config.diagnostics.max_window_days = 0.25  # even 12 hours is too long: give up
+    with pytest.raises(ApiError) as info:
+        await reads.connection_history(story("C"), *last(2))
+    assert (info.value.code or "").endswith("UnexpectedError")

@@ -108,7 +108,6 @@ async def test_story_i_stopped_after_a_plan_change(reads: DiagnosticsReads) -> N
     assert diagnosis.rule == "R5"
     assert diagnosis.line.startswith("Stopped right after Change Service Plan by mlee at ")
     assert "R7" in [f.rule for f in diagnosis.secondary]
-    assert "R15" in [n.rule for n in diagnosis.notes]  # 250 KB plan, ~1 MB a month
 
 
 async def test_unknown_device_and_preactive_line(reads: DiagnosticsReads) -> None:

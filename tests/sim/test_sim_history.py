@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from m2m_tui.api.identifiers import DeviceKind
 from m2m_tui.sim import RunningSimulator
 from m2m_tui.sim.config import DiagnosticsConfig, SimConfig
 from m2m_tui.sim.history import device_sessions, service_lost_at
@@ -212,3 +213,14 @@ async def test_stories_keep_the_inventory_size_and_suspended_story_has_status(
 async def test_days_without_usage_are_absent(m2m: M2M) -> None:
     usage = (await m2m.call("POST", USAGE, body(STORY_BY_LETTER["D"].mdn))).json()["usageHistory"]
     assert usage and all(r["bytesUsed"] > 0 or r["smsUsed"] > 0 for r in usage)
+
+
+async def test_story_b_has_an_auto_resume_date_for_suspension_status(sim: RunningSimulator) -> None:
+    from m2m_tui.sim.processing import suspension_item
+    from m2m_tui.sim.selection import Target
+
+    mdn = STORY_BY_LETTER["B"].mdn
+    device = next(d for d in sim.state.devices if d.ids.get(DeviceKind.MDN) == mdn)
+    item = suspension_item(sim.state, Target(device, [{"id": mdn, "kind": "mdn"}]))
+    assert item["state"] == "suspend"
+    assert item["expectedResumeDate"] and item["daysRemainingAutoResume"] == "84"
