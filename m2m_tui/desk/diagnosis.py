@@ -69,6 +69,19 @@ class Diagnosis:
     def rule(self) -> str | None:
         return self.headline.rule if self.headline is not None else None
 
+    def markdown(self) -> str:
+        """The diagnosis for a ticket or an export: the line, its evidence, the rest, the step."""
+        lines = [f"**Diagnosis:** {self.line}"]
+        if self.headline is not None:
+            lines += [f"- {e}" for e in self.headline.evidence]
+        for finding in self.secondary:
+            lines.append(f"- also ({finding.rule}): {finding.text}")
+        for note in self.notes:
+            lines.append(f"- note ({note.rule}): {note.text}")
+        if self.next_step:
+            lines.append(f"**Next step:** {self.next_step}")
+        return "\n".join(lines)
+
 
 Rule = Callable[[Timeline], Finding | None]
 

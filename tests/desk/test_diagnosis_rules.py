@@ -392,3 +392,15 @@ def test_no_conclusion_for_a_line_still_carrying_data() -> None:
     result = diagnose(facts(device=alive, connections=sessions))
     assert result.headline is None
     assert result.line.startswith("No conclusion: the line is active and still carries data")
+
+
+def test_markdown_carries_the_line_evidence_findings_and_next_step() -> None:
+    text = diagnose(facts()).markdown()
+    lines = text.splitlines()
+    assert lines[0].startswith("**Diagnosis:** Line active, device not attaching since")
+    assert any(line.startswith("- device list: state active, connected false") for line in lines)
+    assert any(line.startswith("- also (R8): Device attaches and gets an IP") for line in lines)
+    assert any(line.startswith("- note (R18): Usage after") for line in lines)
+    assert lines[-1].startswith("**Next step:** Check the device's power")
+    undecided = diagnose(Facts(now=NOW, device_error="timeout")).markdown()
+    assert undecided.startswith("**Diagnosis:** No conclusion: the device lookup failed")
