@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from m2m_tui.api.errors import ApiError, ThingSpaceError
 from m2m_tui.api.history import DiagnosticsReads, IncompleteHistory
 from m2m_tui.api.identifiers import DeviceKind
-from m2m_tui.api.models.accounts import ServicePlanList
+from m2m_tui.api.models.accounts import ServicePlan, ServicePlanList
 from m2m_tui.api.models.callbacks import SuspensionStatus
 from m2m_tui.api.models.devices import Device, DeviceId
 from m2m_tui.api.models.history import ConnectionEvent, ProvisioningEvent, UsageRecord
@@ -73,6 +73,13 @@ class DevicePicture:
     )
     usage: Section[list[UsageRecord]] = field(default_factory=lambda: Section("usage"))
     plans: Section[ServicePlanList] = field(default_factory=lambda: Section("plans"))
+
+    @property
+    def plan(self) -> ServicePlan | None:
+        """The device's plan resolved in the account's plan list (None: unknown or not loaded)."""
+        if self.device.value is None or self.plans.value is None:
+            return None
+        return self.plans.value.find(self.device.value.service_plan)
 
     def facts(
         self,

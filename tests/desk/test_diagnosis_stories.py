@@ -104,7 +104,9 @@ async def test_story_h_open_session_without_traffic(reads: DiagnosticsReads) -> 
 
 
 async def test_story_i_stopped_after_a_plan_change(reads: DiagnosticsReads) -> None:
-    diagnosis = (await picture_of(reads, "I")).diagnosis()
+    picture = await picture_of(reads, "I")
+    assert picture.plan is not None and picture.plan.code == "M2MLTEBASIC"
+    diagnosis = picture.diagnosis()
     assert diagnosis.rule == "R5"
     assert diagnosis.line.startswith("Stopped right after Change Service Plan by mlee at ")
     assert "R7" in [f.rule for f in diagnosis.secondary]
