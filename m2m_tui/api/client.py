@@ -403,6 +403,12 @@ class ThingSpaceClient:
         response = await self._m2m("POST", path, request, read_only=False)
         return self._exchange.parse(RequestIdResponse, response, "POST", path)
 
+    async def read(
+        self, method: str, path: str, body: OutboundModel | None = None
+    ) -> httpx.Response:
+        """A read-only M2M call (both tokens, retried like every read), for api/history.py."""
+        return await self._m2m(method, path, body, read_only=True)
+
     # ----------------------------------------------------------------- plumbing
 
     async def _m2m(

@@ -61,6 +61,29 @@ class FaultConfig:
 
 
 @dataclass
+class DiagnosticsConfig:
+    """Switches for the diagnostics reads, where the reference leaves the real answer open."""
+
+    stories: bool = True
+    """Seed the scenario-kit devices (``thingspace-diagnostics.md`` §10) into the inventory."""
+    history_page_size: int = 500
+    strict_date_range: bool = False
+    """Answer ``latest < earliest`` with a 400 instead of an empty 200 list."""
+    provisioning_bare_object: bool = False
+    """Answer provisioning history as a bare object instead of the SDK's array."""
+    pools_key: str = "iPPools"
+    """``iPPools`` (SDK) or ``ipPools`` (doc table) in the account answer."""
+    group_page_size: int = 100
+    unexpected_error_once: bool = False
+    """Fail each distinct history request once with ``UnexpectedError`` after ``timeout_delay``
+    seconds, then serve it: the documented 30-second timeout behaviour."""
+    timeout_delay: float = 0.0
+    max_window_days: float = 0.0
+    """When > 0, a history window longer than this always fails with ``UnexpectedError``
+    (a long window timing out, §1): clients must split it."""
+
+
+@dataclass
 class SimConfig:
     """Everything the simulator can be told; the defaults make a ready-to-use demo."""
 
@@ -95,6 +118,7 @@ class SimConfig:
     enforce_callback_ports: bool = False
     """Reject callback URLs on ports production refuses (off: tests listen on random ports)."""
     faults: FaultConfig = field(default_factory=FaultConfig)
+    diagnostics: DiagnosticsConfig = field(default_factory=DiagnosticsConfig)
 
     @property
     def primary_account(self) -> str:
