@@ -146,7 +146,8 @@ class Exchange:
                 try:
                     response = await self._attempt(method, url, path, retriable, limits, kwargs)
                 except ThingSpaceError as exc:
-                    if not retriable or isinstance(exc, AuthError):
+                    # A malformed or oversized answer is the server's way, not a glitch.
+                    if not retriable or isinstance(exc, AuthError | ResponseFormatError):
                         raise
                     attempt += 1
                     delay = self._delay(attempt, None, ends - loop.time())

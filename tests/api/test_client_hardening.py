@@ -224,7 +224,10 @@ async def test_a_gzip_bomb_costs_about_the_cap_not_hundreds_of_mb(
 ) -> None:
     assert len(gzip_bomb) < MB
 
+    served: list[str] = []
+
     async def handler(request: web.Request) -> web.Response:
+        served.append(request.path)
         return web.Response(
             body=gzip_bomb,
             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
@@ -244,6 +247,7 @@ async def test_a_gzip_bomb_costs_about_the_cap_not_hundreds_of_mb(
             tracemalloc.stop()
     print(f"gzip bomb (256 MB inflated), {call} call: peak {peak / MB:.1f} MB traced")
     assert peak < 50 * MB, peak
+    assert len(served) == 1  # an oversized answer is not asked for again
 
 
 # ---------------------------------------------------------------- 16: paging that cannot loop
