@@ -64,10 +64,15 @@ class ClientSettings:
     user_agent: str = "m2m-tui"
 
     def limits(self, kind: CallKind = "small") -> CallLimits:
-        """Deadline and size cap for a call kind: a device page may be big, the rest are small."""
+        """Deadline and size cap for a call kind: a device page may be big, the rest are small.
+
+        The deadline is never shorter than one attempt's connect and read timeouts, so a
+        profile that raises ``timeout`` for a slow link is not cut short by the default.
+        """
+        floor = self.timeout + self.connect_timeout
         if kind == "page":
-            return CallLimits(self.page_deadline, self.max_page_bytes)
-        return CallLimits(self.call_deadline, self.max_answer_bytes)
+            return CallLimits(max(self.page_deadline, floor), self.max_page_bytes)
+        return CallLimits(max(self.call_deadline, floor), self.max_answer_bytes)
 
     def oauth_url(self, name: str) -> str:
         return self.base_url.rstrip("/") + self.oauth_path + "/" + name

@@ -23,6 +23,7 @@ from m2m_tui.api.errors import (
     AppCredentialsRejected,
     GatewayError,
     LoginRejected,
+    NotRetriedTimeout,
     PagingStalled,
     RequestTimeout,
     ResponseFormatError,
@@ -30,7 +31,7 @@ from m2m_tui.api.errors import (
     ThingSpaceError,
     UnexpectedFailure,
 )
-from m2m_tui.api.models import DeviceListRequest
+from m2m_tui.api.models import DeviceId, DeviceListRequest, SuspendRequest
 
 from .hostile import (
     APP_SECRET,
@@ -47,6 +48,7 @@ from .hostile import (
 
 ACCOUNT = "0000123456-00001"
 MB = 1 << 20
+DEVICE = DeviceId(id="5551234567", kind="mdn")
 
 
 def no_secret_in(exc: BaseException, secrets: tuple[str, ...] = SECRETS) -> None:
@@ -146,7 +148,7 @@ async def test_any_other_failure_is_an_unexpected_failure_named_by_type() -> Non
 async def test_a_trickling_server_cannot_hold_a_call_past_its_deadline() -> None:
     # Each byte comes well within the read timeout: only a total deadline ends this.
     async with drip_server(byte_every=0.05, total=2000) as url:
-        client = client_for(url, attempts=3, timeout=2.0, call_deadline=1.0)
+        client = client_for(url, attempts=3, timeout=0.4, connect_timeout=0.2, call_deadline=1.0)
         async with client:
             started = time.monotonic()
             with pytest.raises(RequestTimeout) as info:
@@ -157,11 +159,42 @@ async def test_a_trickling_server_cannot_hold_a_call_past_its_deadline() -> None
     assert "within 1 s" in info.value.message
 
 
+async def test_a_trickled_provisioning_answer_times_out_and_is_not_resent() -> None:
+    calls: list[str] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        calls.append(request.path)
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        try:
+            for byte in b'{"requestId": "r-1"}'.ljust(2000):
+                await response.write(bytes([byte]))
+                await asyncio.sleep(0.05)
+        except (ConnectionError, RuntimeError):
+            pass
+        return response
+
+    async with hostile_server(handler) as url:
+        client = client_for(url, attempts=3, timeout=0.4, connect_timeout=0.2, call_deadline=1.0)
+        async with client:
+            await client.login()
+            started = time.monotonic()
+            with pytest.raises(NotRetriedTimeout) as info:
+                async with asyncio.timeout(10):
+                    await client.suspend(SuspendRequest.for_devices(ACCOUNT, DEVICE))
+            elapsed = time.monotonic() - started
+    assert elapsed < 2.5 and "within 1 s" in info.value.message
+    assert "may have been accepted" in info.value.hint
+    assert len(calls) == 1
+
+
 def test_limits_per_call_kind() -> None:
     settings = ClientSettings()
     small, page = settings.limits("small"), settings.limits("page")
     assert small.max_bytes == MB and page.max_bytes == 16 * MB
     assert small.deadline < page.deadline
+    slow = ClientSettings(timeout=120.0, connect_timeout=10.0)
+    assert slow.limits("small").deadline == 130.0 and slow.limits("page").deadline == 180.0
 
 
 async def test_answers_past_the_cap_raise_and_the_cap_is_per_call_kind() -> None:
@@ -204,6 +237,7 @@ async def test_a_huge_unannounced_body_is_not_read_into_memory() -> None:
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
+    print(f"unannounced 200 MB body, status call: peak {peak / MB:.1f} MB traced")
     assert peak < 20 * MB, peak
     assert sum(sent) < 100 * MB
 
