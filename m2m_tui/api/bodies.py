@@ -106,6 +106,11 @@ class BodyDecoder:
 async def read_capped(response: httpx.Response, limit: int, *, method: str, path: str) -> bytes:
     """The decoded body of a streamed response, or ResponseTooLarge past ``limit`` bytes."""
     status = response.status_code
+    if response.is_stream_consumed:
+        # Built in memory by a transport (a test double, a mock): already read and decoded.
+        if len(response.content) > limit:
+            raise _too_large(limit, method, path, status)
+        return response.content
     encoding = response.headers.get("content-encoding", "")
     decoder = BodyDecoder(encoding, method=method, path=path, status=status)
     declared = response.headers.get("content-length", "")

@@ -142,6 +142,29 @@ async def test_any_other_failure_is_an_unexpected_failure_named_by_type() -> Non
     assert PASSWORD not in str(info.value) + repr(info.value)
 
 
+async def test_answers_built_in_memory_by_a_transport_still_read() -> None:
+    """Test doubles hand back responses already read: they pass, under the same cap."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        if request.url.path.endswith("/login"):
+            return httpx.Response(200, json={"sessionToken": "s"})
+        if request.url.path.endswith("/big/status"):
+            return httpx.Response(200, json={"requestId": "big", "pad": "x" * (2 * MB)})
+        return httpx.Response(200, json={"requestId": "r", "status": "Success"})
+
+    client = ThingSpaceClient(
+        Credentials.of("k", "secret", "u", "p"),
+        ClientSettings(base_url="http://thingspace.invalid"),
+        transport=httpx.MockTransport(answer),
+    )
+    async with client:
+        assert (await client.request_status(ACCOUNT, "r")).requestId == "r"
+        with pytest.raises(ResponseTooLarge):
+            await client.request_status(ACCOUNT, "big")
+
+
 # ---------------------------------------------------------------- 15: deadlines and caps
 
 
