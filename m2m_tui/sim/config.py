@@ -114,6 +114,10 @@ class SimConfig:
     """Consecutive failed logins that lock the UWS user."""
     page_size: int = 2000
     """Most devices in one device-list response (production: 2000)."""
+    list_extended_attributes: bool = True
+    """Give listed devices their ``DeviceId`` extended attribute. Off: device-list pages carry
+    no ``extendedAttributes`` at all (Verizon's SDK says multi-device answers may not), so a
+    client must page by date added with ``earliest``."""
     max_devices_per_request: int = 10000
     enforce_callback_ports: bool = False
     """Reject callback URLs on ports production refuses (off: tests listen on random ports)."""
