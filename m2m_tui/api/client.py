@@ -368,8 +368,11 @@ class ThingSpaceClient:
     async def read(
         self, method: str, path: str, body: OutboundModel | None = None
     ) -> httpx.Response:
-        """A read-only M2M call (both tokens, retried like every read), for api/history.py."""
-        return await self._m2m(method, path, body, read_only=True)
+        """A read-only M2M call (both tokens, retried like every read), for api/history.py.
+
+        History answers are lists of a page's size, so they get a page's size cap and deadline.
+        """
+        return await self._m2m(method, path, body, read_only=True, kind="page")
 
     # ----------------------------------------------------------------- plumbing
 
