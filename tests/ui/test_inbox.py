@@ -191,13 +191,16 @@ async def test_window_and_older_pages(tmp_path: Path, monkeypatch: Any) -> None:
             for i in range(40):
                 await client.post(url, json=body(f"old-{i:03d}"))
         screen = await open_inbox(pilot)
+        await wait_for(pilot, lambda: screen.loaded)
         assert len(screen.entries) == 20 and screen.entries[0].request_id == "old-039"
         await pilot.press("o")
+        await wait_for(pilot, lambda: len(screen.entries) > 20)
         assert len(screen.entries) == 35 and screen.entries[-1].request_id == "old-005"
         await pilot.press("o")
+        await wait_for(pilot, lambda: len(screen.entries) > 35)
         assert len(screen.entries) == 40
         await pilot.press("o")
-        assert "no older rows in the journal" in notifications(app)[-1]
+        await wait_for(pilot, lambda: "no older rows in the journal" in notifications(app)[-1])
 
 
 async def test_replay_posts_to_our_listener(tmp_path: Path) -> None:
