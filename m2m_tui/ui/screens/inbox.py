@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.content import Content
@@ -28,6 +27,7 @@ from m2m_tui.tracking import inbox_rows as rows
 from m2m_tui.tracking.inbox_rows import InboxEntry
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
+from m2m_tui.ui.widgets.inbox_cells import cells as _cells
 
 WINDOW = 2000
 PAGE = 500
@@ -38,31 +38,6 @@ INCREMENTAL_MAX = 400
 REBUILD_EVERY = 1.0
 FILTERS: tuple[str | None, ...] = (None, *rows.CATEGORIES)
 COLUMNS = ("Time", "Request", "Category", "Kind", "Dup", "Device")
-STYLES = {
-    rows.OURS: "green",
-    rows.EARLY: "cyan",
-    rows.NOT_OURS: "yellow",
-    rows.REJECTED: "bold red",
-}
-
-
-class _Stamp(Text):
-    """The time cell, carrying the row's order so one ``sort`` puts the newest first."""
-
-    order: tuple[float, int]
-
-
-def _cells(entry: InboxEntry) -> tuple[Text, ...]:
-    stamp = _Stamp(rows.clock_text(entry.received_at))
-    stamp.order = (entry.received_at, entry.id if not entry.is_rejection else -entry.id)
-    return (
-        stamp,
-        Text(rows.short_id(entry.request_id) or "-"),
-        Text(entry.category_label, style=STYLES.get(entry.category, "")),
-        Text(entry.kind_label or "-"),
-        Text("dup" if entry.duplicate else ""),
-        Text(entry.device or (entry.source if entry.is_rejection else "")),
-    )
 
 
 class CallbacksInboxScreen(AppScreen):

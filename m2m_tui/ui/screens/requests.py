@@ -33,8 +33,10 @@ from m2m_tui.ui.widgets.request_rows import (
     age_text,
     matches,
     results_text,
+    sort_value,
     state_text,
     target_text,
+    view_of_submitted,
     view_of_summary,
     view_of_tracked,
 )
@@ -56,7 +58,6 @@ STATE_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
     ("failed", ("failed",)),
     ("timed out", ("timed_out",)),
 ]
-STATE_RANK = {"submitted": 0, "pending": 1, "partial": 2, "timed_out": 3, "failed": 4}
 #: ``o`` cycles these: (column, reversed).
 SORTS: list[tuple[str, bool]] = [
     ("age", False),
@@ -264,25 +265,7 @@ class RequestsScreen(AppScreen):
             if record.request_id in self._views:
                 continue
             tracked = tracker.get(record.request_id) if tracker is not None else None
-            if tracked is not None:
-                view = view_of_tracked(tracked)
-            else:
-                now = record.submitted_at
-                view = RequestView(
-                    record.request_id,
-                    record.action.value,
-                    record.account or "",
-                    {"devices": record.target}
-                    if isinstance(record.target, list)
-                    else {"filter": record.target},
-                    now,
-                    now,
-                    "submitted",
-                    None,
-                    record.pollable,
-                    None,
-                    None,
-                )
+            view = view_of_tracked(tracked) if tracked is not None else view_of_submitted(record)
             if matches(view, query.states, query.text):
                 self._add(view)
 
@@ -293,26 +276,13 @@ class RequestsScreen(AppScreen):
 
     # ------------------------------------------------------------------ sorting
 
-    def _sort_value(self, view: RequestView) -> Any:
-        column = SORTS[self._sort_index][0]
-        if column == "age":
-            return -view.submitted_at
-        if column == "state":
-            return (STATE_RANK.get(view.state, 9), view.completed_by or "", -view.submitted_at)
-        if column == "action":
-            return (view.action, -view.submitted_at)
-        if column == "results":
-            return (-(view.failures or 0), -(view.received or 0), -view.submitted_at)
-        if column == "target":
-            return (target_text(view.target), -view.submitted_at)
-        return view.request_id
-
     def _apply_sort(self) -> None:
         views = self._views
+        column = SORTS[self._sort_index][0]
 
         def key(cell: IdText) -> Any:
             view = views.get(cell.request_id)
-            return self._sort_value(view) if view is not None else 0
+            return sort_value(view, column) if view is not None else 0
 
         self.table.sort("id", key=key, reverse=SORTS[self._sort_index][1])
 

@@ -15,6 +15,7 @@ from m2m_tui.desk.queries import UNFINISHED, RequestSummary, request_matches
 if TYPE_CHECKING:
     from m2m_tui.tracking.tracker import TrackedRequest
     from m2m_tui.tracking.tracker_events import RequestChanged
+    from m2m_tui.ui.actions import SubmittedRequest
 
 __all__ = ["UNFINISHED", "RequestView"]
 
@@ -118,6 +119,43 @@ def view_of_tracked(tracked: TrackedRequest) -> RequestView:
     )
     view.merge_tracked(tracked)
     return view
+
+
+def view_of_submitted(record: SubmittedRequest) -> RequestView:
+    """A request accepted this session that neither the tracker nor the journal holds."""
+    target = record.target
+    now = record.submitted_at
+    return RequestView(
+        record.request_id,
+        record.action.value,
+        record.account or "",
+        {"devices": target} if isinstance(target, list) else {"filter": target},
+        now,
+        now,
+        "submitted",
+        None,
+        record.pollable,
+        None,
+        None,
+    )
+
+
+STATE_RANK = {"submitted": 0, "pending": 1, "partial": 2, "timed_out": 3, "failed": 4}
+
+
+def sort_value(view: RequestView, column: str) -> Any:
+    """The key a sort by ``column`` orders on (newest first within equal keys)."""
+    if column == "age":
+        return -view.submitted_at
+    if column == "state":
+        return (STATE_RANK.get(view.state, 9), view.completed_by or "", -view.submitted_at)
+    if column == "action":
+        return (view.action, -view.submitted_at)
+    if column == "results":
+        return (-(view.failures or 0), -(view.received or 0), -view.submitted_at)
+    if column == "target":
+        return (target_text(view.target), -view.submitted_at)
+    return view.request_id
 
 
 # ---------------------------------------------------------------------- cell texts
