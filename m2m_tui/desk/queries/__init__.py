@@ -4,6 +4,9 @@
 thread (never on the event loop) through one shared read-only connection and returns plain
 frozen values: no pydantic model, no connection, nothing a screen could write through.
 
+The account's callback registrations (an API read, not the journal) are read by
+:func:`m2m_tui.desk.queries.registration.read_registrations` for the same view.
+
 Importing this package is cheap (the app builds its queries before the first paint): the
 journal and the value types are imported when first used.
 """
