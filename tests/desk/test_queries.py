@@ -444,3 +444,14 @@ async def test_recent_devices_on_an_unusable_journal_say_why_and_keep_working(
         assert recent.broken and str(path) in recent.broken
     finally:
         recent.close()
+
+
+async def test_after_close_a_late_read_opens_nothing(desk: Desk) -> None:
+    """The app closes its queries on exit; a read still in flight then gets nothing back
+    instead of opening a connection nobody will close."""
+    desk.submit("restore", "late", devices=[MDN1])
+    queries = JournalQueries(desk.path)
+    assert (await queries.requests_page(RequestsQuery())).total == 1
+    queries.close()
+    page = await queries.requests_page(RequestsQuery())
+    assert page.rows == () and page.total == 0 and page.error is None

@@ -25,15 +25,17 @@ class JournalReader:
         self.path = path
         self._journal: Journal | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
     def run(self, read: Callable[[Journal], T], empty: T) -> T:
-        """Thread side: ``read`` with the shared connection; ``empty`` while no journal exists.
+        """Thread side: ``read`` with the shared connection; ``empty`` while no journal exists
+        (and after :meth:`close`: a read finishing as the app exits opens nothing).
 
         Raises :class:`JournalError` (the connection is then dropped and reopened next time).
         """
         with self._lock:
             if self._journal is None:
-                if not self.path.exists():
+                if self._closed or not self.path.exists():
                     return empty
                 from m2m_tui.tracking.journal import Journal  # not on the UI's start-up path
 
@@ -51,4 +53,5 @@ class JournalReader:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._drop()

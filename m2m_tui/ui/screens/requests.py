@@ -1,8 +1,8 @@
 """Tracked requests, this session's and earlier ones, newest first, with live state.
 
 The rows come from the journal through the desk's queries, a page at a time (an indexed
-``LIMIT/OFFSET`` query, in a thread), and the table keeps a window of at most :data:`WINDOW` rows: a journal of 10,000
-requests opens as fast as an empty one. The tracker's live state is merged in for requests
+``LIMIT/OFFSET`` query, in a thread), and the table keeps a window of at most :data:`WINDOW`
+rows: a journal of 10,000 requests opens as fast as an empty one. The tracker's live state is merged in for requests
 it holds in memory, and each coalesced :class:`TrackingUpdate` changes only the cells of the
 requests it names (inside ``batch_update``): a burst of callbacks costs a few repaints, and the
 table is never cleared and rebuilt for an update. Sorting reorders the loaded window.
