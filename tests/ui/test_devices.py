@@ -184,16 +184,37 @@ async def test_suspend_confirms_then_hands_request_over(
         assert any(f"copied request id: {record.request_id}" in n for n in notifications(app))
 
 
+LISTENING = {"callback": '{ listen = "127.0.0.1:0", public_url = "http://127.0.0.1:9/cb" }'}
+
+
 async def test_suspension_status_needs_no_confirm(
     sim: RunningSimulator, isolated_home: Path
 ) -> None:
-    app = app_for(sim, isolated_home)
+    app = app_for(sim, isolated_home, LISTENING)
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot, password=None)
         await lookup(pilot, wk.SUSPENDED_MDN)
+        await wait_for(pilot, lambda: app.tracking is not None and app.tracking.listening)
         await pilot.press("s")
         await wait_for(pilot, lambda: bool(app.submitted))
         assert not app.submitted[0].pollable
+
+
+async def test_suspension_status_without_listener_asks_and_says_why(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    app = app_for(sim, isolated_home)  # no public URL, no fixed port: no listener
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.SUSPENDED_MDN)
+        await wait_for(pilot, lambda: app.tracking is not None and app.tracking.started)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        text = " ".join(app.screen.lines)
+        assert "finishes only by callback" in text and "listener is off" in text
+        assert not sim.state.requests
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bool(app.submitted))
 
 
 async def test_activate_asks_plan_and_zip(sim: RunningSimulator, isolated_home: Path) -> None:
@@ -236,9 +257,9 @@ async def test_read_only_blocks_state_changes(
     sim: RunningSimulator, isolated_home: Path, how: str
 ) -> None:
     if how == "flag":
-        app = app_for(sim, isolated_home, read_only=True)
+        app = app_for(sim, isolated_home, LISTENING, read_only=True)
     else:
-        app = app_for(sim, isolated_home, profile_read_only=True)
+        app = app_for(sim, isolated_home, LISTENING, profile_read_only=True)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await login(pilot, password=None)
         assert app.header_info.read_only
@@ -249,6 +270,7 @@ async def test_read_only_blocks_state_changes(
         assert screen_name(app) == "DevicesScreen"
         assert any("read-only" in n for n in notifications(app))
         assert not app.submitted and not sim.state.requests
+        await wait_for(pilot, lambda: app.tracking is not None and app.tracking.listening)
         await pilot.press("s")  # reading the suspension status is still allowed
         await wait_for(pilot, lambda: bool(app.submitted))
 
