@@ -121,8 +121,12 @@ class RequestDesk:
             await self.tracking.stop()
 
     def registrations_seen(self, account: str, registered: Mapping[str, str | None]) -> None:
-        """The account's callback registration was read: service -> URL (None: none)."""
-        self._registered[account] = dict(registered)
+        """The account's callback registration was read: service -> URL (None: none).
+
+        The list is the whole truth: a service it does not name has nothing registered."""
+        known: dict[str, str | None] = dict.fromkeys(CALLBACK_SERVICE.values())
+        known.update(registered)
+        self._registered[account] = known
 
     # ------------------------------------------------------------------ policy
 

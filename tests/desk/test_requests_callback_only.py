@@ -118,5 +118,10 @@ async def test_registration_known_to_point_elsewhere_is_warned(
         assert "Register our URL" in verdict.reason
         # CarrierService does point at us: a filter suspend is fine.
         assert isinstance(desk.can(RequestAction.SUSPEND, FIELD_UNITS), Allowed)
+        # A list that does not name the service: nothing is registered for it.
+        desk.registrations_seen(ACCOUNT, {"CarrierService": tracking.listener_url})
+        verdict = desk.can(STATUS, DEVICE)
+        assert isinstance(verdict, Warned)
+        assert "no DeviceSuspensionStatus callback URL is registered" in verdict.reason
     finally:
         await desk.close()

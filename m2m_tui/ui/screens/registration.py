@@ -199,6 +199,7 @@ class RegistrationScreen(AppScreen):
             return
         found = await client.list_callbacks(account)
         self.registered = {item.serviceName: item for item in found}
+        self.m2m.desk.registrations_seen(account, {s: i.url for s, i in self.registered.items()})
         self.loaded = True
         self._show()
 
