@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from m2m_tui.api.client import ThingSpaceClient
 from m2m_tui.desk.actions import DeviceTarget, RequestAction, Submitted
 from m2m_tui.desk.requests import RequestDesk
@@ -81,3 +83,19 @@ async def test_port_taken_a_suspend_completes_by_poll(
             assert tracked.completed_by is not None and tracked.completed_by.value == "poll"
         finally:
             await desk.close()
+
+
+async def test_journal_unusable_the_notice_says_not_tracked(
+    client: ThingSpaceClient, sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """Only an unusable journal stops tracking; then the notice must not claim polling."""
+    journal = tmp_path / "not-a-file"
+    journal.mkdir()
+    desk = RequestDesk(journal, client=client, account=ACCOUNT)
+    with pytest.raises(Exception, match="not-a-file"):
+        await desk.start_tracking(settings(journal, None))
+    assert desk.tracking is not None and desk.tracking.error
+    outcome = await desk.submit(RequestAction.SUSPEND, DeviceTarget(ACCOUNT, "mdn", DEMO_MDN))
+    assert isinstance(outcome, Submitted) and not outcome.journaled
+    assert outcome.how.startswith("NOT tracked: ") and "not-a-file" in outcome.how
+    await desk.close()
