@@ -27,6 +27,25 @@ DEMO_CALLBACK_PASSWORD = "demo-callback-secret"
 DEMO_SERVICES = ("CarrierService", "DeviceSuspensionStatus")
 
 
+@dataclass(frozen=True)
+class DemoLogin:
+    """What the demo profile logs in with: the simulator's own credentials (not secrets)."""
+
+    base_url: str
+    account: str
+    app_key: str
+    app_secret: str
+    username: str
+    password: str
+
+
+def demo_account() -> str:
+    """The demo's account, known before the simulator runs (for the first frame)."""
+    from m2m_tui.sim.demo import PRIMARY_ACCOUNT
+
+    return PRIMARY_ACCOUNT
+
+
 @dataclass
 class DemoSetup:
     """What ``--demo`` runs: a simulator config, a private folder, whether to listen."""
@@ -94,6 +113,20 @@ class DemoServices:
         if self.sim is None or url is None:
             return
         point_callbacks(self.sim, url, DEMO_CALLBACK_USER, DEMO_CALLBACK_PASSWORD, DEMO_SERVICES)
+
+    def login(self) -> DemoLogin:
+        """The credentials the demo simulator accepts (its defaults when not started yet)."""
+        from m2m_tui.sim.demo import PRIMARY_ACCOUNT, SimConfig
+
+        config = self.setup.sim_config or SimConfig()
+        return DemoLogin(
+            base_url=self.sim.base_url if self.sim is not None else "http://127.0.0.1",
+            account=config.primary_account or PRIMARY_ACCOUNT,
+            app_key=config.app_key,
+            app_secret=config.app_secret,
+            username=config.username,
+            password=config.password,
+        )
 
     async def close(self) -> None:
         if self.sim is not None:

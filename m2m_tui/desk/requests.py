@@ -202,7 +202,7 @@ class RequestDesk:
             return Unconfirmed(action, target.description, exc, watching, found)
         except ThingSpaceError as exc:
             return Refused(f"{action.label} refused: {exc}", exc)
-        return await self.accepted(
+        record = self._new_record(
             action,
             target.account,
             target.wire(),
@@ -211,8 +211,9 @@ class RequestDesk:
             is_pollable(action, target),
             target.identity,
         )
+        return await self._accepted(record)
 
-    async def accepted(
+    def _new_record(
         self,
         action: RequestAction,
         account: str | None,
@@ -220,38 +221,9 @@ class RequestDesk:
         request_id: str,
         target_label: str,
         pollable: bool,
-        identity: frozenset[str] = frozenset(),
-        *,
-        found_after_timeout: bool = False,
-    ) -> Submitted:
-        """ThingSpace accepted a request: keep it, journal it (before saying so), track it."""
-        tracking = self.tracking
-        if tracking is not None and not tracking.finished_starting:
-            await tracking.wait_started()  # the journal is about to open: record it there
-        return self._record(
-            action,
-            account,
-            target_wire,
-            request_id,
-            target_label,
-            pollable,
-            identity,
-            found_after_timeout=found_after_timeout,
-        )
-
-    def _record(
-        self,
-        action: RequestAction,
-        account: str | None,
-        target_wire: Any,
-        request_id: str,
-        target_label: str,
-        pollable: bool,
-        identity: frozenset[str] = frozenset(),
-        *,
-        found_after_timeout: bool = False,
-    ) -> Submitted:
-        record = SubmittedRequest(
+        identity: frozenset[str],
+    ) -> SubmittedRequest:
+        return SubmittedRequest(
             action,
             account,
             target_wire,
@@ -261,6 +233,16 @@ class RequestDesk:
             self.clock(),
             identity | wire_keys(target_wire),
         )
+
+    async def _accepted(self, record: SubmittedRequest) -> Submitted:
+        """ThingSpace accepted a request: once tracking has started (or failed to), keep it."""
+        tracking = self.tracking
+        if tracking is not None and not tracking.finished_starting:
+            await tracking.wait_started()  # the journal is about to open: record it there
+        return self._keep(record)
+
+    def _keep(self, record: SubmittedRequest, *, found_after_timeout: bool = False) -> Submitted:
+        """Keep it in the ledger, journal it (before anyone says "submitted"), track it."""
         self.ledger.add(record)
         problem = self._journal(record)
         how = "NOT tracked: " + problem if problem else self.how_for(record.pollable)
@@ -269,12 +251,12 @@ class RequestDesk:
     def _journal(self, record: SubmittedRequest) -> str | None:
         """Hand the request to the tracker (which journals it first); the problem, if any."""
         tracking = self.tracking
-        tracker = tracking.tracker if tracking is not None else None
-        if tracker is None:
+        if tracking is None or tracking.tracker is None:
             reason = tracking.error if tracking is not None else None
             return reason or "request tracking is not running"
-        if self.client is not None:
-            tracking.attach_client(self.client.request_status)  # type: ignore[union-attr]
+        tracker = tracking.tracker
+        if self.client is not None and not tracking.polling:
+            tracking.attach_client(self.client.request_status)
         try:
             if isinstance(record.target, list):
                 tracker.submitted(
@@ -323,18 +305,16 @@ class RequestDesk:
         )
         adopted: list[Submitted] = []
         for item, request_id in self.ledger.timeouts.adoptions(callbacks, known, self.clock()):
-            adopted.append(
-                self._record(
-                    item.action,
-                    item.account,
-                    item.target,
-                    request_id,
-                    item.target_label,
-                    item.pollable,
-                    item.device_keys,
-                    found_after_timeout=True,
-                )
+            record = self._new_record(
+                item.action,
+                item.account,
+                item.target,
+                request_id,
+                item.target_label,
+                item.pollable,
+                item.device_keys,
             )
+            adopted.append(self._keep(record, found_after_timeout=True))
         return adopted
 
     # ------------------------------------------------------------------ feed
@@ -363,7 +343,6 @@ class RequestDesk:
 
 
 __all__ = [
-    "CALLBACK_SERVICE",
     "Allowed",
     "DeskUpdate",
     "Finished",

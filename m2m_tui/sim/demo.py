@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from m2m_tui.sim.config import SimConfig
+from m2m_tui.sim.config import PRIMARY_ACCOUNT, SimConfig
 from m2m_tui.sim.server import RunningSimulator, start_simulator
 from m2m_tui.sim.state import Registration
 from m2m_tui.sim.wellknown import WELL_KNOWN_DEVICES
+
+__all__ = [
+    "DEMO_PICKS",
+    "PRIMARY_ACCOUNT",
+    "SimConfig",
+    "demo_devices",
+    "point_callbacks",
+    "start_demo_simulator",
+]
 
 #: The simulator's fixed devices offered on a fresh demo, each by a different identifier kind
 #: so the first lookups also show the kind being recognised.
