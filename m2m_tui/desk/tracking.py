@@ -129,6 +129,8 @@ class DeskTracking:
                 why = f"request tracking did not start ({self.error})"
             elif not self.finished_starting and self.settings.listener is not None:
                 why = "the callback listener is still starting"
+            elif self._service is not None and self._service.listener is not None:
+                why = "the callback listener has stopped"
             else:
                 why = "the callback listener is off (no public_url or fixed listen port)"
         return CallbackReach(
