@@ -77,12 +77,13 @@ def test_refuses_a_foreign_journal(tmp_path: Path) -> None:
     journal = tmp_path / "notes.txt"
     journal.write_text("my notes\n" * 50)
     result = subprocess.run(
-        [sys.executable, "-m", "m2m_tui.tracking.listen_command", "--journal", str(journal)],
+        [sys.executable, "-m", "m2m_tui.tracking.listen_command", "--journal", str(journal),
+         "--no-credentials"],
         capture_output=True,
         text=True,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
         timeout=30,
-    )
+    )  # fmt: skip
     assert result.returncode == 2
     assert str(journal) in result.stderr and "not an SQLite database" in result.stderr
     assert journal.read_text() == "my notes\n" * 50
@@ -136,7 +137,7 @@ async def test_every_acknowledged_callback_survives_sigkill(tmp_path: Path) -> N
 def test_tls_needs_both_files(tmp_path: Path, flag: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "m2m_tui.tracking.listen_command", "--journal",
-         str(tmp_path / "j.db"), flag, str(tmp_path / "x.pem")],
+         str(tmp_path / "j.db"), "--no-credentials", flag, str(tmp_path / "x.pem")],
         capture_output=True,
         text=True,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
