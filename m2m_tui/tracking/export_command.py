@@ -19,7 +19,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_export_command(args: argparse.Namespace) -> int:
-    from m2m_tui.tracking.export import export
+    from m2m_tui.tracking.export import ExportError, export, write_export
     from m2m_tui.tracking.journal import Journal
     from m2m_tui.tracking.records import JournalError
 
@@ -40,7 +40,11 @@ def run_export_command(args: argparse.Namespace) -> int:
         print(f"m2m-tui export: {exc}", file=sys.stderr)
         return 2
     if args.output is not None:
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            write_export(args.output, text)
+        except ExportError as exc:
+            print(f"m2m-tui export: {exc}", file=sys.stderr)
+            return 2
     else:
         sys.stdout.write(text)
     return 0

@@ -361,7 +361,6 @@ def _export_text(path: Path, fmt: str, request_id: str) -> str:
 
 
 def _export_file(path: Path, fmt: str, request_id: str, target: Path) -> Path:
-    text = _export_text(path, fmt, request_id)
-    target = target.resolve()
-    target.write_text(text, encoding="utf-8")
-    return target
+    from m2m_tui.tracking.export import export_to_file
+
+    return export_to_file(path, fmt, request_id, target)  # created 0600, one-line errors
