@@ -285,6 +285,23 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         raise
 
 
+_BUSY, _LOCKED = 5, 6
+
+
+def _switch_to_wal(conn: sqlite3.Connection, busy_timeout: float) -> str:
+    """``PRAGMA journal_mode = WAL``, retried while another creator holds the file: sqlite
+    answers "database is locked" at once there, without waiting for the busy timeout."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code not in (_BUSY, _LOCKED) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def connect(
     path: str | Path,
     *,
@@ -342,7 +359,7 @@ def connect(
         if readonly:
             conn.execute("PRAGMA query_only = ON")
             return conn
-        mode_now = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode_now = _switch_to_wal(conn, busy_timeout)
         if str(mode_now).lower() != "wal":
             raise JournalError(f"{path}: cannot switch the journal to WAL mode (got {mode_now})")
         conn.execute(f"PRAGMA synchronous = {synchronous}")
