@@ -368,7 +368,13 @@ def connect(
         return conn
     except sqlite3.Error as exc:
         conn.close()
-        raise JournalError(f"{path}: cannot prepare the journal ({exc})") from exc
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        hint = (
+            f"; this user may not write it, or create its -wal/-shm in {path.parent}"
+            if code in (_CANTOPEN, _READONLY)
+            else ""
+        )
+        raise JournalError(f"{path}: cannot prepare the journal ({exc}){hint}") from exc
     except BaseException:
         conn.close()
         raise

@@ -99,7 +99,7 @@ class M2MApp(RequestsDesk):
             journal = journal_path()
         #: The one journal of this app: tracking, recent devices and the screens all read it.
         self.journal_path: Path = journal
-        self.recent = RecentDevices(journal)
+        self.recent = RecentDevices(journal, create=not options.follow)
         if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.loaded.config.animations:
             self.animation_level = "none"
         self.theme_problems = self._install_themes()
@@ -317,12 +317,20 @@ class M2MApp(RequestsDesk):
         listener = None
         if wanted:
             host, _, port = callback.listen.rpartition(":")
-            listener = ListenerConfig(
-                host=host or "127.0.0.1",
-                port=int(port),
-                username=callback.username,
-                password=callback.password,
-            )
+            try:
+                listener = ListenerConfig(
+                    host=host or "127.0.0.1",
+                    port=int(port),
+                    username=callback.username,
+                    password=callback.password,
+                )
+            except ValueError as exc:  # e.g. a username without a password: would accept anyone
+                self.notify(
+                    f"no callback listener: {exc}",
+                    title="Callbacks",
+                    severity="warning",
+                    markup=False,
+                )
         polling = profile.polling
         settings = TrackingSettings(
             journal_path=self.journal_path,

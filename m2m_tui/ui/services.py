@@ -120,6 +120,8 @@ class RecentDevices:
     """Devices looked at, kept in the journal; every call runs in a thread."""
 
     path: Path
+    #: False when following another process's journal: a mistyped path is not created.
+    create: bool = True
     _journal: Journal | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     broken: str | None = None
@@ -130,8 +132,9 @@ class RecentDevices:
             from m2m_tui.tracking.records import JournalError
 
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._journal = Journal.open(self.path, check_same_thread=False)
+                if self.create:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._journal = Journal.open(self.path, check_same_thread=False, create=self.create)
             except (JournalError, OSError) as exc:
                 self.broken = str(exc)
         return self._journal
