@@ -144,7 +144,9 @@ class CallbackListener:
         if server is not None:
             server.close()
         if runner is not None:
-            await runner.cleanup()
+            await runner.cleanup()  # closes the connections once their requests are answered
+        if server is not None:
+            await server.wait_closed()
         await self._pool.stop()
 
     async def __aenter__(self) -> Self:
