@@ -18,7 +18,8 @@ from m2m_tui.ui.run import build_options
 from .conftest import FAST_RETRY, SIZE, screen_name, sim_profile_toml, wait_for, write_config
 
 
-async def _log_in(app: M2MApp, sim: RunningSimulator) -> None:
+async def _log_in(app: M2MApp, sim: RunningSimulator, expected: str) -> list[str]:
+    """Log in; returns the notices once one of them contains ``expected``."""
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
         await wait_for(pilot, lambda: app.config_ready.is_set())
@@ -27,8 +28,9 @@ async def _log_in(app: M2MApp, sim: RunningSimulator) -> None:
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
         await wait_for(
-            pilot, lambda: any(n.title == "Callbacks" for n in app._notifications), within=15
+            pilot, lambda: any(expected in n.message for n in app._notifications), within=15
         )
+        return [n.message for n in app._notifications]
 
 
 def _app(journal: Path | None) -> M2MApp:
@@ -45,8 +47,7 @@ async def test_following_a_mistyped_journal_says_so_and_creates_nothing(
     write_config(isolated_home, sim_profile_toml(sim))
     missing = tmp_path / "shraed" / "journal.sqlite3"
     app = _app(missing)
-    await _log_in(app, sim)
-    messages = [n.message for n in app._notifications if n.title == "Callbacks"]
+    messages = await _log_in(app, sim, "no journal here")
     assert any("no journal here" in m and str(missing) in m for m in messages), messages
     assert not missing.exists() and not missing.parent.exists()
 
@@ -57,7 +58,6 @@ async def test_a_callback_username_without_a_password_gets_no_listener(
     callback = '{ username = "tui", public_url = "https://cb.example.com/m2m" }'
     write_config(isolated_home, sim_profile_toml(sim, callback=callback))
     app = _app(None)
-    await _log_in(app, sim)
-    messages = [n.message for n in app._notifications if n.title == "Callbacks"]
-    assert any("without a password" in m for m in messages), messages
+    messages = await _log_in(app, sim, "without a password")
+    assert any(m.startswith("callbacks off:") for m in messages), messages
     assert app.tracking is not None and app.tracking.settings.listener is None
