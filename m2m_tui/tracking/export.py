@@ -335,13 +335,3 @@ def write_export(target: Path, text: str) -> Path:
     except OSError as exc:
         raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
     return target.resolve()
-
-
-def export_to_file(journal_path: Path, fmt: str, request_id: str | None, target: Path) -> Path:
-    """Export from the journal at ``journal_path`` into ``target`` (0600); the UI's export.
-
-    Raises ExportError or JournalError, each with a message fit for one line.
-    """
-    with Journal.open(journal_path, readonly=True) as journal:
-        text = export(journal, fmt, request_id)
-    return write_export(target, text)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from m2m_tui.tracking.export import ExportError, export, export_to_file
+from m2m_tui.tracking.export import ExportError, export, write_export
 from m2m_tui.tracking.intake import examine
 from m2m_tui.tracking.journal import Journal
 from m2m_tui.tracking.records import CallbackRecord
@@ -235,10 +235,11 @@ def test_export_file_is_private_and_errors_are_one_line(journal_path: Path, tmp_
     assert f"the folder {missing.parent} does not exist" in failed.stderr
 
 
-def test_ui_export_writes_a_private_file(journal_path: Path, tmp_path: Path) -> None:
+def test_write_export_makes_a_private_file_or_says_why_not(tmp_path: Path) -> None:
     target = tmp_path / "ticket.csv"
-    written = export_to_file(journal_path, "csv", "req-ok", target)
-    assert written == target.resolve() and stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert "req-ok" in target.read_text()
+    assert write_export(target, "a,b\n") == target.resolve()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600 and target.read_text() == "a,b\n"
     with pytest.raises(ExportError, match="does not exist"):
-        export_to_file(journal_path, "csv", "req-ok", tmp_path / "nope" / "t.csv")
+        write_export(tmp_path / "nope" / "t.csv", "x")
+    with pytest.raises(ExportError, match="is a folder"):
+        write_export(tmp_path, "x")
