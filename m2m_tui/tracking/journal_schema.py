@@ -139,14 +139,15 @@ def create_private(path: Path, *, group_readable: bool = False) -> bool:
     return True
 
 
-def tighten(path: Path) -> None:
-    """Take read access away from others on a journal and its side files (best effort: a file
-    of another owner is left as it is)."""
+def tighten(path: Path, *, group_readable: bool = False) -> None:
+    """Take access away from others on a journal and its side files, and give its group read
+    access when asked (best effort: a file of another owner is left as it is)."""
     for name in (str(path), f"{path}-wal", f"{path}-shm"):
         try:
             mode = stat.S_IMODE(os.stat(name).st_mode)
-            if mode & 0o007:
-                os.chmod(name, mode & ~0o007)
+            wanted = (mode & ~0o007) | (0o040 if group_readable else 0)
+            if wanted != mode:
+                os.chmod(name, wanted)
         except OSError:
             continue
 
@@ -342,7 +343,7 @@ def connect(
                     f"{path}: cannot create the journal ({exc.strerror or exc})"
                 ) from exc
         else:
-            tighten(path)
+            tighten(path, group_readable=group_readable)
     mode = read_mode if readonly else ("rwc" if version is None else "rw")
     try:
         conn = sqlite3.connect(

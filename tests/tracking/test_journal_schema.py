@@ -267,6 +267,15 @@ def test_a_world_readable_journal_is_tightened_when_opened(journal_path: Path) -
         assert not _mode(f"{journal_path}-wal") & 0o007
 
 
+def test_an_existing_journal_is_shared_with_its_group_when_asked(journal_path: Path) -> None:
+    with Journal.open(journal_path) as journal:
+        journal.add_poll("r1", "Pending")
+    assert _mode(journal_path) == 0o600
+    with Journal.open(journal_path, group_readable=True) as journal:
+        journal.add_poll("r2", "Pending")
+        assert {_mode(f"{journal_path}{s}") for s in ("", "-wal", "-shm")} == {0o640}
+
+
 def test_the_listener_creates_a_private_journal(tmp_path: Path) -> None:
     journal = tmp_path / "listen.db"
     with JournalWriter(journal):
