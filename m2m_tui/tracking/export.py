@@ -19,14 +19,14 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from m2m_tui.tracking.journal import Journal
 from m2m_tui.tracking.records import CallbackRow, RequestRow
-from m2m_tui.tracking.redact import redact_body
+from m2m_tui.tracking.redact import redact_body, redact_secrets, redact_text
 
 FORMATS = ("json", "csv", "md")
 
@@ -99,11 +99,14 @@ def _callbacks(journal: Journal, request_id: str | None) -> Iterable[CallbackRow
         after = page[-1].id
 
 
-def _body(row: CallbackRow) -> Any:
+def _body(row: CallbackRow, secrets: Sequence[str] = ()) -> Any:
+    """The body, passwords redacted, and ``secrets`` (the configured callback password) too
+    wherever they occur: journals written before free text was redacted may quote it."""
     try:
-        return redact_body(row.body_dict())
+        body = redact_body(row.body_dict())
     except ValueError:
-        return row.body
+        return redact_text(row.body, *secrets)
+    return redact_secrets(body, secrets) if secrets else body
 
 
 def request_dict(row: RequestRow) -> dict[str, Any]:
@@ -125,7 +128,7 @@ def request_dict(row: RequestRow) -> dict[str, Any]:
     }
 
 
-def callback_dict(row: CallbackRow) -> dict[str, Any]:
+def callback_dict(row: CallbackRow, secrets: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "id": row.id,
         "requestId": row.request_id,
@@ -135,14 +138,16 @@ def callback_dict(row: CallbackRow) -> dict[str, Any]:
         "callbackCount": row.callback_count,
         "duplicate": row.duplicate,
         "source": row.source,
-        "body": _body(row),
+        "body": _body(row, secrets),
     }
 
 
-def export_json(journal: Journal, request_id: str | None = None) -> str:
+def export_json(
+    journal: Journal, request_id: str | None = None, secrets: Sequence[str] = ()
+) -> str:
     document = {
         "requests": [request_dict(r) for r in _requests(journal, request_id)],
-        "callbacks": [callback_dict(c) for c in _callbacks(journal, request_id)],
+        "callbacks": [callback_dict(c, secrets) for c in _callbacks(journal, request_id)],
     }
     return strict_json(document, indent=2) + "\n"
 
@@ -173,7 +178,7 @@ def _outcome(body: Any) -> tuple[str, str]:
     return str(body.get("status") or body.get("comment") or ""), code
 
 
-def export_csv(journal: Journal, request_id: str | None = None) -> str:
+def export_csv(journal: Journal, request_id: str | None = None, secrets: Sequence[str] = ()) -> str:
     """One row per callback with its request's fields; a request without callbacks gets one row."""
     requests = {r.request_id: r for r in _requests(journal, request_id)}
     out = io.StringIO()
@@ -191,7 +196,7 @@ def export_csv(journal: Journal, request_id: str | None = None) -> str:
     seen: set[str] = set()
     for callback in _callbacks(journal, request_id):
         request = requests.get(callback.request_id)
-        body = _body(callback)
+        body = _body(callback, secrets)
         outcome, code = _outcome(body)
         seen.add(callback.request_id)
         write(
@@ -265,7 +270,9 @@ def _result_text(callback: CallbackRow, body: Any) -> str:
     return str(body.get("status") or callback.kind)
 
 
-def export_markdown(journal: Journal, request_id: str | None = None) -> str:
+def export_markdown(
+    journal: Journal, request_id: str | None = None, secrets: Sequence[str] = ()
+) -> str:
     """A summary fit to paste into a support ticket: one section per request."""
     lines: list[str] = []
     requests = _requests(journal, request_id)
@@ -292,7 +299,7 @@ def export_markdown(journal: Journal, request_id: str | None = None) -> str:
         if callbacks:
             lines += ["", "| received (UTC) | device | result | dup |", "|---|---|---|---|"]
             for callback in callbacks:
-                body = _body(callback)
+                body = _body(callback, secrets)
                 lines.append(
                     f"| {iso(callback.received_at)} | {_md(callback.device_key or '-')} "
                     f"| {_md(_result_text(callback, body))} | {'yes' if callback.duplicate else ''} |"
@@ -301,13 +308,17 @@ def export_markdown(journal: Journal, request_id: str | None = None) -> str:
     return "\n".join(clean(line) for line in lines)  # one field can never add a line
 
 
-def export(journal: Journal, fmt: str, request_id: str | None = None) -> str:
+def export(
+    journal: Journal, fmt: str, request_id: str | None = None, secrets: Sequence[str] = ()
+) -> str:
+    """The export in ``fmt``; ``secrets`` are redacted from callback bodies wherever found."""
+    secrets = tuple(secret for secret in secrets if secret)
     if fmt == "json":
-        return export_json(journal, request_id)
+        return export_json(journal, request_id, secrets)
     if fmt == "csv":
-        return export_csv(journal, request_id)
+        return export_csv(journal, request_id, secrets)
     if fmt == "md":
-        return export_markdown(journal, request_id)
+        return export_markdown(journal, request_id, secrets)
     raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 

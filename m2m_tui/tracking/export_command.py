@@ -1,10 +1,23 @@
-"""``m2m-tui export --journal PATH --format json|csv|md [--request ID] [--output FILE]``."""
+"""``m2m-tui export --journal PATH --format json|csv|md [--request ID] [--output FILE]``.
+
+The configured callback password (the variables ``m2m-tui listen`` reads) is redacted from the
+export wherever it appears, also in journals written before the listener redacted free text.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+#: Where ``m2m-tui listen`` takes the callback password from (see listen_command).
+PASSWORD_ENVS = ("M2M_TUI_CALLBACK_PASSWORD", "M2M_TUI_CALLBACK__PASSWORD")
+
+
+def configured_passwords() -> tuple[str, ...]:
+    """The callback password ``m2m-tui listen`` would use, to redact it from exports."""
+    return tuple(secret for name in PASSWORD_ENVS if (secret := os.environ.get(name)))
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +48,7 @@ def run_export_command(args: argparse.Namespace) -> int:
                     f"m2m-tui export: no request {args.request} in {args.journal}", file=sys.stderr
                 )
                 return 1
-            text = export(journal, args.format, args.request)
+            text = export(journal, args.format, args.request, configured_passwords())
     except JournalError as exc:
         print(f"m2m-tui export: {exc}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -243,3 +244,28 @@ def test_write_export_makes_a_private_file_or_says_why_not(tmp_path: Path) -> No
         write_export(tmp_path / "nope" / "t.csv", "x")
     with pytest.raises(ExportError, match="is a folder"):
         write_export(tmp_path, "x")
+
+
+def test_export_redacts_the_configured_password_from_an_older_journal(tmp_path: Path) -> None:
+    """A journal written before free text was redacted still quotes the password."""
+    path = tmp_path / "old.sqlite"
+    leaky = 'pw "x\\y" here'
+    with Journal.open(path) as journal:  # no listener: nothing redacts free text here
+        journal.append_callbacks([_callback("req-old", 1, comment=f"login {leaky} refused")])
+    env = {**os.environ, "M2M_TUI_CALLBACK_PASSWORD": leaky}
+    texts = {}
+    for fmt in ("json", "csv"):
+        done = subprocess.run(
+            [sys.executable, "-m", "m2m_tui", "export", "--journal", str(path), "--format", fmt],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        texts[fmt] = done.stdout
+    body = json.loads(texts["json"])["callbacks"][0]["body"]
+    assert body["comment"] == "login [redacted] refused"
+    cells = [cell for row in csv.reader(io.StringIO(texts["csv"])) for cell in row]
+    assert not any(leaky in cell for cell in cells)
+    assert any("login [redacted] refused" in cell for cell in cells)
