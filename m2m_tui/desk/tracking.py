@@ -68,6 +68,17 @@ def profile_settings(
     )
 
 
+def checked_profile_settings(
+    profile: Profile, journal: Path, *, follow: bool = False, name: str | None = None
+) -> tuple[TrackingSettings, str | None]:
+    """:func:`profile_settings`, or the same without a listener and the reason, when the
+    profile's callback credentials would accept anyone (a username without a password)."""
+    try:
+        return profile_settings(profile, journal, follow=follow, name=name), None
+    except ValueError as exc:
+        return profile_settings(profile, journal, follow=follow, name=name, listen=False), str(exc)
+
+
 class DeskTracking:
     """One :class:`TrackingService` for the session, its events queued on :attr:`feed`."""
 

@@ -324,17 +324,14 @@ class M2MApp(App[int]):
             if self.client is not None:
                 self.tracking.attach_client(self.client.request_status)
             return
-        from m2m_tui.desk.tracking import profile_settings
+        from m2m_tui.desk.tracking import checked_profile_settings
 
-        follow, name = self.options.follow, self.profile_name
-        try:
-            settings = profile_settings(profile, self.journal_path, follow=follow, name=name)
-        except ValueError as exc:  # a callback username without a password would accept anyone
+        settings, problem = checked_profile_settings(
+            profile, self.journal_path, follow=self.options.follow, name=self.profile_name
+        )
+        if problem:  # e.g. a callback username without a password: it would accept anyone
             self.notify(
-                f"callbacks off: {exc}", title="Callbacks", severity="warning", markup=False
-            )
-            settings = profile_settings(
-                profile, self.journal_path, follow=follow, name=name, listen=False
+                f"callbacks off: {problem}", title="Callbacks", severity="warning", markup=False
             )
         self.run_worker(
             self._run_tracking(settings, profile.callback.public_url),
