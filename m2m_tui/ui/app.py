@@ -100,7 +100,7 @@ class M2MApp(App[int]):
         self.journal_path: Path = journal
         #: The screens' only way to read the journal (each read in a thread).
         self.queries = JournalQueries(journal)
-        self.recent = RecentDevices(journal)
+        self.recent = RecentDevices(journal, create=not options.follow)
         #: Every request of this session: submit, journal, track, announce (headless).
         self.desk = RequestDesk(journal, read_only=options.read_only, clock=self.clock)
         self.notices = RequestNotices(self, self.desk)
@@ -324,11 +324,15 @@ class M2MApp(App[int]):
             if self.client is not None:
                 self.tracking.attach_client(self.client.request_status)
             return
-        from m2m_tui.desk.tracking import profile_settings
+        from m2m_tui.desk.tracking import checked_profile_settings
 
-        settings = profile_settings(
+        settings, problem = checked_profile_settings(
             profile, self.journal_path, follow=self.options.follow, name=self.profile_name
         )
+        if problem:  # e.g. a callback username without a password: it would accept anyone
+            self.notify(
+                f"callbacks off: {problem}", title="Callbacks", severity="warning", markup=False
+            )
         self.run_worker(
             self._run_tracking(settings, profile.callback.public_url),
             group="tracking",
