@@ -153,6 +153,7 @@ class PgJournal:
             except psycopg.OperationalError as exc:
                 if attempt == 2:
                     raise self._error("read the journal", exc) from None
+                self._pool.check()  # the others idle in the pool may be cut too: drop them
             except PoolTimeout as exc:
                 raise self._error("read the journal", exc) from None
             except psycopg.Error as exc:

@@ -98,6 +98,11 @@ class PgJournalWriter:
         return safe_location(self._url)
 
     @property
+    def path(self) -> str:
+        """The same safe text: today's listener shows ``str(writer.path)`` in /healthz."""
+        return self.location
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive() and not self._closed
 
@@ -291,8 +296,8 @@ class PgJournalWriter:
                 log.warning("journal %s: connection lost; reconnecting", self.location)
                 self._next_attempt = 0.0
                 fresh = self._connection()
-                if fresh is None:
-                    raise
+                if fresh is None:  # cannot reconnect: say why (the server refuses, is down)
+                    raise JournalError(self._problem or f"{self.location}: unavailable") from None
                 conn = fresh
         raise AssertionError("unreachable")
 
@@ -314,7 +319,11 @@ class PgJournalWriter:
             )
         except Exception as exc:  # the batch is lost: every caller must hear it
             self._failed += 1
-            error = schema.failure(self._url, "write the journal", exc)
+            error = (
+                exc
+                if isinstance(exc, JournalError)
+                else schema.failure(self._url, "write the journal", exc)
+            )
             log.error("journal: batch of %d not written: %s", len(batch), error)
             if self._conn is None or self._conn.broken:
                 self._problem = str(error)
