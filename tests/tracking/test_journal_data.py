@@ -7,6 +7,7 @@ PostgreSQL URL (see ``journal_backends``).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,48 @@ def test_readonly_reader_sees_commits(journal_location: str) -> None:
         assert [r.request_id for r in reader.recent_callbacks()] == ["seen"]
         _add(writer, "req", 1.0)
         assert reader.get_request("req") is not None
+
+
+def test_exports_do_not_know_the_backend(tmp_path: Path, journal_location: str) -> None:
+    """The same journal content exports the same from either backend (ids aside: PostgreSQL
+    may leave gaps in them)."""
+    from m2m_tui.tracking.export import export
+
+    def fill(journal: JournalStore) -> None:
+        _add(journal, "rq", 100.0, profile="acme", expected_results=2)
+        first = suspension_body("rq", count=1)
+        other = suspension_body("rq", count=1, mdn="5559999999")
+        records = [_record(first), _record(suspension_body("rq", count=2))]
+        records.append(_record(other, device="mdn:5559999999"))
+        journal.append_callbacks([replace(r, received_at=200.0 + i) for i, r in enumerate(records)])
+        journal.update_request("rq", state="completed", completed_by="callback")
+
+    outputs = []
+    for location in (str(tmp_path / "reference.db"), journal_location):
+        with open_journal(location) as journal:
+            fill(journal)
+            outputs.append({fmt: export(journal, fmt) for fmt in ("json", "csv", "md")})
+    reference, tested = outputs
+    assert "`rq`" in tested["md"] and "5559999999" in tested["csv"]
+    for fmt in ("csv", "md"):
+        assert _without_times(tested[fmt]) == _without_times(reference[fmt]), fmt
+    assert _callbacks_of(tested["json"]) == _callbacks_of(reference["json"])
+    assert [c["duplicate"] for c in _callbacks_of(tested["json"])[1]] == [False, True, False]
+
+
+def _without_times(text: str) -> str:
+    import re
+
+    text = re.sub(r"\d{4}-\d\d-\d\dT[\d:.+]+(Z|[+-]\d\d:\d\d)?", "T", text)
+    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?", "T", text)
+
+
+def _callbacks_of(text: str) -> list[dict]:
+    import json
+
+    data = json.loads(text)
+    for item in data["callbacks"]:
+        item.pop("id")
+    for item in data["requests"]:
+        item.pop("updatedAt", None)
+    return [data["requests"], data["callbacks"]]
