@@ -75,9 +75,13 @@ class PgJournal:
         *,
         readonly: bool = False,
         max_connections: int = 4,
-        timeout: float = 30.0,
+        timeout: float = 5.0,
     ) -> None:
-        """Connect, create or migrate the schema (or, ``readonly``, check it), open the pool."""
+        """Connect, create or migrate the schema (or, ``readonly``, check it), open the pool.
+
+        ``timeout``: how long a call waits for a pooled connection before JournalError (the
+        tracker calls from the event loop: an unreachable server must not hang it for long).
+        """
         self._url = url
         self._readonly = readonly
         self._timeout = timeout
