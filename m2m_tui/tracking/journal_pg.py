@@ -13,6 +13,7 @@ Import it through :func:`.journal_open.open_journal`: psycopg is loaded only for
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -62,6 +63,7 @@ from m2m_tui.tracking.records import (
 )
 from m2m_tui.tracking.results import ResultTally
 
+log = logging.getLogger(__name__)
 Row = tuple[Any, ...]
 T = TypeVar("T")
 
@@ -87,12 +89,16 @@ class PgJournal:
         self._timeout = timeout
         with schema.connect(url) as conn:
             try:
-                schema.ensure_schema(conn, readonly=readonly)
+                before = schema.ensure_schema(conn, readonly=readonly)
             except JournalError as exc:
                 raise JournalError(f"{self.location}: {exc}") from None
             except psycopg.Error as exc:
                 raise schema.failure(url, "prepare the journal", exc) from None
             name = schema.current_schema(conn)
+        #: What opening did to the schema ("created ...", "migrated ..."), None if nothing.
+        self.schema_change = schema.describe_change(before)
+        if self.schema_change:
+            log.info("journal %s: %s", self.location, self.schema_change)
         self._channel = schema.channel_for(name)
         self._append_key = schema.lock_key(name, "append")
         self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(

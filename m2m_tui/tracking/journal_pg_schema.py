@@ -180,6 +180,15 @@ def _version(conn: psycopg.Connection[Any]) -> int | None:
     return int(row[0]) if row and row[0] is not None else 0
 
 
+def describe_change(before: int) -> str | None:
+    """What opening did to the schema, in words (None: it was current)."""
+    if before == SCHEMA_VERSION:
+        return None
+    if before == 0:
+        return f"created the journal (schema version {SCHEMA_VERSION})"
+    return f"migrated the journal from schema version {before} to {SCHEMA_VERSION}"
+
+
 def ensure_schema(conn: psycopg.Connection[Any], *, readonly: bool = False) -> int:
     """Create or migrate the journal (unless ``readonly``); returns the version it had before.
 

@@ -87,6 +87,8 @@ class PgJournalWriter:
         self._channel = ""
         self._append_key = 0
         self._problem: str | None = None
+        #: What starting did to the schema ("created ...", "migrated ..."), None if nothing.
+        self.schema_change: str | None = None
         self._next_attempt = 0.0
         self._items = 0
         self._batches = 0
@@ -177,7 +179,10 @@ class PgJournalWriter:
     def _open(self) -> psycopg.Connection[Any]:
         conn = schema.connect(self._url)
         try:
-            schema.ensure_schema(conn)
+            change = schema.describe_change(schema.ensure_schema(conn))
+            if change:
+                self.schema_change = change
+                log.info("journal %s: %s", self.location, change)
             name = schema.current_schema(conn)
             if conn.execute("SHOW synchronous_commit").fetchone() == ("off",):
                 conn.execute("SET synchronous_commit = on")

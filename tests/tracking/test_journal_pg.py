@@ -396,3 +396,58 @@ async def test_two_listeners_one_database_answer_after_commit_and_count_once(
     assert sorted(row.duplicate for row in rows) == [False, True]
     assert sum(listener.status().duplicates for listener in listeners) == 1
     assert SECRET not in health and "***" in health
+
+
+def test_opening_creates_or_migrates_and_says_so(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from m2m_tui.tracking import journal_pg_schema
+
+    with PgJournal(postgres_url) as journal:
+        assert journal.schema_change == f"created the journal (schema version {SCHEMA_VERSION})"
+        journal.add_poll("kept", "Pending")
+    with PgJournal(postgres_url) as journal:
+        assert journal.schema_change is None
+    # A next version: the open journal is brought to it, its rows kept, and that is said.
+    later = (*journal_pg_schema.MIGRATIONS, ("CREATE TABLE later_thing (x integer)",))
+    monkeypatch.setattr(journal_pg_schema, "MIGRATIONS", later)
+    monkeypatch.setattr(journal_pg_schema, "SCHEMA_VERSION", len(later))
+    writer = PgJournalWriter(postgres_url)
+    writer.start()
+    writer.close()
+    assert writer.schema_change == (
+        f"migrated the journal from schema version {len(later) - 1} to {len(later)}"
+    )
+    with PgJournal(postgres_url, readonly=True) as journal:
+        assert [p.request_id for p in journal.polls_for("kept")] == ["kept"]
+    with admin(postgres_url) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version")]
+        assert conn.execute("SELECT count(*) FROM later_thing").fetchone() == (0,)
+    assert versions == list(range(1, len(later) + 1))
+
+
+async def test_follower_resumes_after_given_ids_and_follows_rejections(
+    postgres_url: str, started: list[PgJournalWriter], journal: PgJournal
+) -> None:
+    """A UI restarting where it stopped: rows after the ids it had come in the first batch."""
+    from m2m_tui.tracking.records import RejectionRecord
+
+    first, *_ = journal.append_callbacks([_record(f"r{i}") for i in range(3)])
+    journal.append_rejections([RejectionRecord("not_json", "old")])
+    batches: list[FollowBatch] = []
+    follower = JournalFollower(
+        postgres_url, batches.append, after_callback=first.id, after_rejection=0
+    )
+    follower.start()
+    try:
+        await follower.wait_connected()
+        assert batches[0].resync
+        assert [row.request_id for row in batches[0].callbacks] == ["r1", "r2"]
+        assert [row.detail for row in batches[0].rejections] == ["old"]
+        writer = _writer(postgres_url, started)
+        await writer.append_rejection(RejectionRecord("bad_credentials", "new"))
+        await eventually(lambda: len(batches) == 2, within=1.0)
+        assert [row.detail for row in batches[1].rejections] == ["new"]
+        assert batches[1].callbacks == () and not batches[1].resync
+    finally:
+        await follower.stop()
