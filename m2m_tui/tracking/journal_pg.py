@@ -41,6 +41,7 @@ from m2m_tui.tracking.journal_pg_queries import (
 from m2m_tui.tracking.journal_pg_store import (
     lock_appends,
     notify,
+    rejection_totals,
     store_callbacks,
     store_rejections,
 )
@@ -461,9 +462,7 @@ class PgJournal:
             by_dup: dict[bool, int] = dict(
                 conn.execute("SELECT duplicate, count(*) FROM callbacks GROUP BY duplicate")
             )
-            rejections: dict[str, int] = dict(
-                conn.execute("SELECT reason, count(*) FROM rejections GROUP BY reason")
-            )
+            rejections = rejection_totals(conn)
             requests: dict[str, int] = dict(
                 conn.execute("SELECT state, count(*) FROM requests GROUP BY state")
             )

@@ -84,6 +84,7 @@ _V1 = (
         source text,
         excerpt text NOT NULL DEFAULT ''
     )""",
+    "CREATE INDEX rejections_by_reason ON rejections (reason, id)",
     """CREATE TABLE polls (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         request_id text NOT NULL,

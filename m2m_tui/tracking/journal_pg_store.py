@@ -16,6 +16,7 @@ commit; the NOTIFY that tells followers is sent in that same transaction.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,6 +33,9 @@ from m2m_tui.tracking.records import (
 from m2m_tui.tracking.redact import REDACTED, redact_text
 
 _MAX_BIGINT = 2**63 - 1
+#: Refused bodies kept per reason (every refusal is counted in ``meta`` all the same).
+REJECTION_SAMPLES = 100
+TOTAL_KEY = "rejected:"
 _COLUMNS = (
     "received_at, request_id, kind, device_key, body, body_hash, callback_count, duplicate,"
     " verdict, source"
@@ -197,12 +201,47 @@ def rejection_params(record: RejectionRecord) -> tuple[Any, ...]:
 
 
 def store_rejections(
-    conn: psycopg.Connection[Any], records: Sequence[RejectionRecord]
+    conn: psycopg.Connection[Any],
+    records: Sequence[RejectionRecord],
+    keep: int | None = REJECTION_SAMPLES,
 ) -> list[int]:
-    """Store rejections inside the caller's transaction; their ids, in order."""
+    """Store rejections inside the caller's transaction; their ids, in order.
+
+    Every one is counted (``meta``: ``rejected:<reason>``), but only the newest ``keep``
+    bodies per reason stay (None: all): a flood of refused posts must not fill the database
+    that every listener of the team writes to.
+    """
     ids: list[int] = []
     with conn.cursor() as cursor:
         for record in records:
             row = cursor.execute(INSERT_REJECTION, rejection_params(record)).fetchone()
             ids.append(int(row[0]) if row else 0)
+        for reason, added in Counter(_safe_text(r.reason) for r in records).items():
+            # The first count of a reason starts from the rows there (this batch's included).
+            cursor.execute(
+                "INSERT INTO meta (key, value) SELECT %s, count(*)::text FROM rejections"
+                " WHERE reason = %s ON CONFLICT (key) DO UPDATE"
+                " SET value = (meta.value::bigint + %s)::text",
+                (TOTAL_KEY + reason, reason, added),
+            )
+            if keep is not None:
+                cursor.execute(
+                    "DELETE FROM rejections WHERE reason = %s AND id <= (SELECT id FROM"
+                    " rejections WHERE reason = %s ORDER BY id DESC LIMIT 1 OFFSET %s)",
+                    (reason, reason, keep),
+                )
     return ids
+
+
+def rejection_totals(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Every rejection ever counted, per reason (bodies kept or not)."""
+    totals = {
+        str(reason): int(count)
+        for reason, count in conn.execute("SELECT reason, count(*) FROM rejections GROUP BY reason")
+    }
+    for key, value in conn.execute(
+        "SELECT key, value FROM meta WHERE starts_with(key, %s)", (TOTAL_KEY,)
+    ):
+        reason = str(key)[len(TOTAL_KEY) :]
+        totals[reason] = max(int(value), totals.get(reason, 0))
+    return totals

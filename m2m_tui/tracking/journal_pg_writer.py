@@ -30,6 +30,7 @@ import psycopg
 from m2m_tui.tracking import journal_pg_schema as schema
 from m2m_tui.tracking.journal_interface import safe_location
 from m2m_tui.tracking.journal_pg_store import (
+    REJECTION_SAMPLES,
     lock_appends,
     notify,
     store_callbacks,
@@ -71,8 +72,11 @@ class PgJournalWriter:
         max_batch: int = 500,
         linger: float = 0.0,
         retry_interval: float = 0.5,
+        keep_rejections: int | None = REJECTION_SAMPLES,
     ) -> None:
-        """``linger`` (seconds) waits for more items before committing a small batch."""
+        """``linger`` (seconds) waits for more items before committing a small batch;
+        ``keep_rejections``: refused bodies kept per reason (None: all; all are counted)."""
+        self._keep_rejections = keep_rejections
         self._url = url
         self._max_batch = max(1, max_batch)
         self._linger = linger
@@ -287,7 +291,11 @@ class PgJournalWriter:
                 with conn.transaction():
                     lock_appends(conn, self._append_key)
                     stored = store_callbacks(conn, callbacks, self._secrets) if callbacks else []
-                    ids = store_rejections(conn, rejections) if rejections else []
+                    ids = (
+                        store_rejections(conn, rejections, self._keep_rejections)
+                        if rejections
+                        else []
+                    )
                     last = [r.id for r in stored if isinstance(r, CallbackRecordId)]
                     if last:
                         notify(conn, self._channel, f"c:{max(last)}")

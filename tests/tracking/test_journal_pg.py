@@ -451,3 +451,19 @@ async def test_follower_resumes_after_given_ids_and_follows_rejections(
         assert batches[1].callbacks == () and not batches[1].resync
     finally:
         await follower.stop()
+
+
+async def test_a_flood_of_refusals_is_counted_but_only_samples_kept(
+    postgres_url: str, started: list[PgJournalWriter], journal: PgJournal
+) -> None:
+    from m2m_tui.tracking.records import RejectionRecord
+
+    writer = _writer(postgres_url, started, keep_rejections=3)
+    await asyncio.gather(
+        *(writer.append_rejection(RejectionRecord("not_json", f"flood {i}")) for i in range(10))
+    )
+    await writer.append_rejection(RejectionRecord("bad_credentials", "one"))
+    journal.append_rejections([RejectionRecord("not_json", "by the journal")])
+    kept = [row.detail for row in journal.rejections(limit=100) if row.reason == "not_json"]
+    assert kept[:3] == ["flood 7", "flood 8", "flood 9"] and kept[3:] == ["by the journal"]
+    assert dict(journal.counts().rejections) == {"not_json": 11, "bad_credentials": 1}
