@@ -141,6 +141,11 @@ class Journal:
         """The underlying connection, for the writer thread and tests; do not share it."""
         return self._conn
 
+    @property
+    def location(self) -> str:
+        """The path as text (the journal interface's safe name; a path holds no secret)."""
+        return str(self._path)
+
     def close(self) -> None:
         self._conn.close()
 

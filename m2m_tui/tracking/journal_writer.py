@@ -129,6 +129,11 @@ class JournalWriter:
         return self._path
 
     @property
+    def location(self) -> str:
+        """The path as text (the journal interface's safe name)."""
+        return str(self._path)
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive() and not self._closed
 
