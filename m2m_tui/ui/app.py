@@ -1,6 +1,6 @@
 """The App: bindings, command palette, the one worker-error handler.
 
-Screens do the work; the app holds what outlives a screen (the client, the submitted
+Screens do the work; the app holds what outlives a screen (the desk session, the submitted
 requests, the services) and turns every failure into a toast or a dialog, never a crash.
 """
 
@@ -23,9 +23,10 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker
 
+from m2m_tui.desk.session import LoginGuard, Session, guard_path
+from m2m_tui.desk.settings_files import SettingsFiles
 from m2m_tui.ui.actions import SubmittedRequest
 from m2m_tui.ui.app_requests import RequestsDesk
-from m2m_tui.ui.preload import Preloaded
 from m2m_tui.ui.services import DemoServices, DemoSetup, RecentDevices
 from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes
 from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingLink, TrackingUpdate
@@ -35,7 +36,7 @@ from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
     from m2m_tui.api.tokens import AuthSnapshot
-    from m2m_tui.config import LoadedConfig, Profile
+    from m2m_tui.desk.settings import LoadedSettings, Profile
 
 VALIDATE_AFTER = 0.3
 
@@ -44,8 +45,9 @@ VALIDATE_AFTER = 0.3
 class AppOptions:
     """Everything the command line (or a test) decides before the app starts."""
 
-    loaded: LoadedConfig | Preloaded
-    """Validated config, or the raw preload (validated right after the first paint)."""
+    loaded: LoadedSettings | SettingsFiles
+    """Validated settings, or the files as read for the first frame (validated right after
+    the first paint, from that same reading)."""
     profile: str | None = None
     read_only: bool = False
     demo: DemoSetup | None = None
@@ -61,6 +63,8 @@ class AppOptions:
     extra_problems: list[str] = field(default_factory=list)
     retry: Any = None
     """A RetryPolicy for the client (tests use a fast one)."""
+    data_dir: Path | None = None
+    """Where the login guard lives (default: the app's data dir; the demo uses its folder)."""
 
 
 class M2MApp(RequestsDesk):
@@ -75,12 +79,23 @@ class M2MApp(RequestsDesk):
     def __init__(self, options: AppOptions) -> None:
         super().__init__()
         self.options = options
-        self.loaded: Any = options.loaded
-        self.read_only_flag = options.read_only
+        self.files: SettingsFiles | None = None
+        """The files as read for the first frame (profile names only), until validated."""
+        self.settings: LoadedSettings | None = None
+        if isinstance(options.loaded, SettingsFiles):
+            self.files = options.loaded
+        else:
+            self.settings = options.loaded
         self.demo_services = DemoServices(options.demo) if options.demo else None
-        self.client: ThingSpaceClient | None = None
-        self.profile_name: str | None = options.profile
-        self.profile: Profile | None = None
+        self.clock: Callable[[], float] = options.clock or time.time
+        self.session = Session(
+            guard=LoginGuard(guard_path(options.data_dir)),
+            read_only=options.read_only,
+            retry=options.retry,
+            clock=self.clock,
+            on_notice=self.client_notice,
+        )
+        self.session.profile_name = options.profile
         self.config_ready = asyncio.Event()
         self.submitted: list[SubmittedRequest] = []
         self._awaiting_outcome: dict[str, SubmittedRequest] = {}
@@ -88,7 +103,6 @@ class M2MApp(RequestsDesk):
         self.tracking: TrackingLink | None = None
         self.callback_restore: Any = None
         """Callback registrations to put back on exit (screens/registration.py)."""
-        self.clock: Callable[[], float] = options.clock or time.time
         self.live_clock = options.clock is None
         journal = options.journal
         if journal is None and self.demo_services is not None:
@@ -100,9 +114,39 @@ class M2MApp(RequestsDesk):
         #: The one journal of this app: tracking, recent devices and the screens all read it.
         self.journal_path: Path = journal
         self.recent = RecentDevices(journal)
-        if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.loaded.config.animations:
+        animations = self.settings is not None and self.settings.config.animations
+        if not os.environ.get("TEXTUAL_ANIMATIONS") and not animations:
             self.animation_level = "none"
+        self._settings_theme: str | None = None
         self.theme_problems = self._install_themes()
+
+    # ------------------------------------------------------------------ settings
+
+    @property
+    def config_path(self) -> Path:
+        return self.settings.path if self.settings is not None else self._files.path
+
+    @property
+    def _files(self) -> SettingsFiles:
+        assert self.files is not None
+        return self.files
+
+    def profile_names(self) -> list[str]:
+        """Validated names once known; before that, the names as read for the first frame."""
+        if self.settings is not None:
+            return list(self.settings.config.profiles)
+        return self._files.profile_names()
+
+    def chosen_profile(self, name: str | None) -> tuple[str, Profile] | None:
+        """The named (else default, else only) validated profile; None before validation."""
+        return self.settings.profile(name) if self.settings is not None else None
+
+    def _wanted_theme(self) -> str | None:
+        if self.settings is not None:
+            found = self.settings.profile(self.options.profile)
+            return (found[1].theme if found else None) or self.settings.config.theme
+        # The first frame: the theme's name as written, validated right after.
+        return os.environ.get("M2M_TUI_THEME") or self._files.top_level_text("theme")
 
     # ------------------------------------------------------------------ themes
 
@@ -115,8 +159,7 @@ class M2MApp(RequestsDesk):
             self.register_theme(theme)
         if os.environ.get("TEXTUAL_THEME"):
             return loaded.problems
-        found = self.loaded.profile(self.options.profile)
-        wanted = (found[1].theme if found else None) or self.loaded.config.theme or DEFAULT_THEME
+        wanted = self._wanted_theme() or DEFAULT_THEME
         if wanted not in self.available_themes:
             loaded.problems.append(f"theme {wanted!r} is not known; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME
@@ -126,6 +169,8 @@ class M2MApp(RequestsDesk):
     def _theme_changed(self, theme: Theme) -> None:
         if not self.options.persist_settings or self.demo_services is not None:
             return
+        if theme.name == self._settings_theme:
+            return  # applied from the settings, not chosen by the user
         self.run_worker(
             partial(self._save_theme, theme.name),
             thread=True,
@@ -135,10 +180,10 @@ class M2MApp(RequestsDesk):
         )
 
     def _save_theme(self, name: str) -> None:
-        from m2m_tui.config import save_setting
+        from m2m_tui.desk.settings import save_setting
 
         try:
-            save_setting("theme", name, path=self.loaded.path)
+            save_setting("theme", name, path=self.config_path)
         except (OSError, ValueError) as exc:
             self.call_from_thread(
                 self.notify, f"theme not saved: {exc}", severity="warning", markup=False
@@ -153,12 +198,12 @@ class M2MApp(RequestsDesk):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        if isinstance(self.loaded, Preloaded):
+        if self.settings is None:
             # Not at once: importing pydantic in a thread would hold the GIL while the first
             # frame is rendered and written.
             self.set_timer(VALIDATE_AFTER, self._start_validation)
         else:
-            self._config_ready(self.loaded)
+            self._config_ready(self.settings)
         if self.theme_problems:
             self.notify(
                 "\n".join(self.theme_problems[:4]),
@@ -184,26 +229,52 @@ class M2MApp(RequestsDesk):
         )
 
     def _validate_config(self) -> None:
-        """In a thread, after the first paint: pydantic validation of the files."""
-        from m2m_tui.config import load_config, profile_from_env
+        """In a thread, after the first paint: validation of the files the first frame read."""
+        from m2m_tui.desk.settings import load_settings, profile_from_env
 
-        loaded = load_config(self.loaded.path)
-        if not loaded.config.profiles and "env" in self.loaded.config.profiles:
+        loaded = load_settings(files=self.files)
+        if not loaded.config.profiles:
             from_env = profile_from_env()
             if from_env is not None:
                 loaded.config.profiles["env"] = from_env
         self.call_from_thread(self._config_ready, loaded)
 
-    def _config_ready(self, loaded: LoadedConfig) -> None:
-        self.loaded = loaded
+    def _config_ready(self, loaded: LoadedSettings) -> None:
+        """The validated settings replace the first frame's reading everywhere at once."""
+        self.settings, self.files = loaded, None
+        profiles = loaded.config.profiles
+        extra = list(self.options.extra_problems)
+        wanted = self.session.profile_name
+        if wanted and wanted not in profiles:
+            known = ", ".join(profiles) or "none yet"
+            extra.append(f"no profile called {wanted!r} in {loaded.path} (known: {known})")
+            self.session.profile_name = None
+        found = loaded.profile(self.session.profile_name)
+        if found is not None:
+            self.session.profile_name = found[0]
+        self._apply_settings_theme()
         self.config_ready.set()
-        problems = [str(p) for p in loaded.problems] + self.options.extra_problems
+        from m2m_tui.ui.screens.login import LoginScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, LoginScreen):
+                screen.settings_ready()
+        self.refresh_bars()
+        problems = [str(p) for p in loaded.problems] + extra
         if problems:
             shown = "\n".join(problems[:4])
             more = f"\n(+{len(problems) - 4} more)" if len(problems) > 4 else ""
             self.notify(
                 shown + more, title="Config problems", severity="warning", timeout=15, markup=False
             )
+
+    def _apply_settings_theme(self) -> None:
+        if os.environ.get("TEXTUAL_THEME"):
+            return
+        wanted = self._wanted_theme()
+        if wanted and wanted != self.theme and wanted in self.available_themes:
+            self._settings_theme = wanted
+            self.theme = wanted
 
     async def _start_demo(self) -> Any:
         assert self.demo_services is not None
@@ -226,10 +297,8 @@ class M2MApp(RequestsDesk):
 
             with contextlib.suppress(Exception):
                 await restore_registrations(self)
-        client, self.client = self.client, None
         with contextlib.suppress(Exception):
-            if client is not None:
-                await client.aclose()
+            await self.session.aclose()
         if self.tracking is not None:
             with contextlib.suppress(Exception):
                 await self.tracking.stop()
@@ -246,33 +315,51 @@ class M2MApp(RequestsDesk):
 
     # ------------------------------------------------------------------ session
 
+    # Screens read the session through these (they hold no profile or client of their own).
+
+    @property
+    def client(self) -> ThingSpaceClient | None:
+        return self.session.client
+
+    @property
+    def profile(self) -> Profile | None:
+        return self.session.profile
+
+    @property
+    def profile_name(self) -> str | None:
+        return self.session.profile_name
+
+    @profile_name.setter
+    def profile_name(self, name: str | None) -> None:
+        self.session.profile_name = name
+
     @property
     def read_only(self) -> bool:
-        return self.read_only_flag or bool(self.profile and self.profile.read_only)
+        return self.session.read_only
 
     @property
     def account(self) -> str | None:
-        return self.profile.account if self.profile else None
+        return self.session.account
 
     @property
     def header_info(self) -> HeaderInfo:
-        profile = self.profile
+        profile = self.session.profile
         if profile is None:
-            found = self.loaded.profile(self.profile_name)
+            found = self.chosen_profile(self.session.profile_name)
             profile = found[1] if found else None
         return HeaderInfo(
-            profile=self.profile_name,
+            profile=self.session.profile_name,
             account=profile.account if profile else None,
             environment="demo"
             if self.demo_services
             else (profile.environment_name if profile else None),
-            read_only=self.read_only_flag or bool(profile and profile.read_only),
+            read_only=self.session.read_only_for(profile),
             demo=self.demo_services is not None,
             user=self.client.username if self.client else None,
         )
 
     def auth_snapshot(self) -> AuthSnapshot | None:
-        return self.client.auth_snapshot() if self.client is not None else None
+        return self.session.auth_snapshot()
 
     @property
     def listener_state(self) -> ListenerState:
@@ -294,11 +381,14 @@ class M2MApp(RequestsDesk):
         self.notify(text, title="Session", timeout=4, markup=False)
         self.refresh_bars()
 
-    def start_session(self, name: str, profile: Profile, client: ThingSpaceClient) -> None:
-        self.profile_name = name
-        self.profile = profile
-        self.client = client
+    def session_started(self) -> None:
+        """The login screen's session logged in: bars, tracking and the devices screen."""
+        from m2m_tui.ui.screens.devices import DevicesScreen
+
         self.refresh_bars()
+        if self.session.profile is not None:
+            self.start_listener(self.session.profile)
+        self.push_screen(DevicesScreen())
 
     def start_listener(self, profile: Profile) -> None:
         """Start tracking for a real profile: its listener when it names a public URL or a
@@ -368,10 +458,7 @@ class M2MApp(RequestsDesk):
         self.screen.post_message(update)
 
     async def end_session(self) -> None:
-        client = self.client
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.logout()
+        await self.session.logout()
         self.refresh_bars()
 
     def refresh_bars(self) -> None:

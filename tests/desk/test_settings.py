@@ -1,4 +1,4 @@
-"""Config files: profiles, secrets rules, environment overrides, errors with file/line/field."""
+"""Settings: profiles, secrets rules, environment overrides, errors with file/line/field."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from m2m_tui import config as cfg
+from m2m_tui import locate
+from m2m_tui.desk import settings as cfg
 from m2m_tui.locate import add_locate_arguments, run_locate_command
 
 
@@ -31,10 +32,10 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_locations_follow_overrides(isolated: Path) -> None:
-    assert cfg.config_path() == isolated / "conf" / "config.toml"
-    assert cfg.secrets_path() == isolated / "conf" / "secrets.toml"
-    assert cfg.user_themes_dir() == isolated / "conf" / "themes"
-    assert cfg.journal_path() == isolated / "data" / "journal.sqlite3"
+    assert locate.config_path() == isolated / "conf" / "config.toml"
+    assert locate.secrets_path() == isolated / "conf" / "secrets.toml"
+    assert locate.user_themes_dir() == isolated / "conf" / "themes"
+    assert locate.journal_path() == isolated / "data" / "journal.sqlite3"
 
 
 def test_platformdirs_location_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,18 +43,18 @@ def test_platformdirs_location_by_default(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.delenv("M2M_TUI_CONFIG_DIR")
     monkeypatch.delenv("M2M_TUI_DATA_DIR")
-    assert cfg.config_dir() == user_config_path("m2m-tui")
-    assert cfg.data_dir() == user_data_path("m2m-tui")
+    assert locate.config_dir() == user_config_path("m2m-tui")
+    assert locate.data_dir() == user_data_path("m2m-tui")
 
 
 def test_missing_file_is_an_empty_config() -> None:
-    loaded = cfg.load_config()
+    loaded = cfg.load_settings()
     assert loaded.config.profiles == {} and loaded.problems == [] and not loaded.exists
 
 
 def test_profiles_secrets_and_env_merge(monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(
-        cfg.config_path(),
+        locate.config_path(),
         'default_profile = "acme"\ntheme = "m2m-light"\n'
         "[profiles.acme]\n"
         'base_url = "https://staging.thingspace.verizon.com/"\n'
@@ -62,12 +63,12 @@ def test_profiles_secrets_and_env_merge(monkeypatch: pytest.MonkeyPatch) -> None
         'listen = "0.0.0.0:9001"\npublic_url = "https://tui.example.net:9001"\n',
     )
     write(
-        cfg.secrets_path(path),
+        locate.secrets_path(path),
         '[profiles.acme]\napp_secret = "s3"\n[profiles.acme.callback]\npassword = "cbpw"\n',
     ).chmod(0o600)
     monkeypatch.setenv("M2M_TUI_PASSWORD", "from-env")
     monkeypatch.setenv("M2M_TUI_CALLBACK__USERNAME", "tui")
-    loaded = cfg.load_config()
+    loaded = cfg.load_settings()
     assert loaded.problems == []
     name, profile = loaded.profile(None)  # type: ignore[misc]
     assert name == "acme" and loaded.config.theme == "m2m-light"
@@ -83,7 +84,7 @@ def test_profiles_secrets_and_env_merge(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_errors_name_file_line_and_field_and_keep_the_rest() -> None:
     path = write(
-        cfg.config_path(),
+        locate.config_path(),
         "[profiles.good]\n"
         'account = "0000123456-00001"\n'
         "[profiles.bad]\n"
@@ -93,7 +94,7 @@ def test_errors_name_file_line_and_field_and_keep_the_rest() -> None:
         "[profiles.bad.callback]\n"
         'listen = "nowhere"\n',
     )
-    loaded = cfg.load_config()
+    loaded = cfg.load_settings()
     problems = {p.field: p for p in loaded.problems}
     assert problems["profiles.bad.base_url"].line == 4
     assert problems["profiles.bad.account"].line == 5
@@ -106,8 +107,8 @@ def test_errors_name_file_line_and_field_and_keep_the_rest() -> None:
 
 
 def test_invalid_toml_gives_the_line() -> None:
-    write(cfg.config_path(), '[profiles.a]\nbase_url = "x"\naccount = \n')
-    loaded = cfg.load_config()
+    write(locate.config_path(), '[profiles.a]\nbase_url = "x"\naccount = \n')
+    loaded = cfg.load_settings()
     assert len(loaded.problems) == 1
     assert loaded.problems[0].line == 3 and "not valid TOML" in loaded.problems[0].message
 
@@ -123,34 +124,34 @@ def test_save_profile_keeps_secrets_apart_and_private() -> None:
         password=SecretStr("pw"),
     )
     written = cfg.save_profile("acme", profile)
-    assert written == [cfg.config_path()]
-    text = cfg.config_path().read_text()
+    assert written == [locate.config_path()]
+    text = locate.config_path().read_text()
     assert "s3cr3t" not in text and "pw" not in tomllib.loads(text)["profiles"]["acme"]
-    assert not cfg.secrets_path().exists()
+    assert not locate.secrets_path().exists()
 
     written = cfg.save_profile("acme", profile, save_secrets=True)
-    secrets = cfg.secrets_path()
-    assert written == [cfg.config_path(), secrets]
+    secrets = locate.secrets_path()
+    assert written == [locate.config_path(), secrets]
     assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
     data = tomllib.loads(secrets.read_text())
     assert data["profiles"]["acme"] == {"app_secret": "s3cr3t", "password": "pw"}
-    loaded = cfg.load_config()
+    loaded = cfg.load_settings()
     assert loaded.problems == []
     assert loaded.config.default_profile == "acme"
     assert loaded.config.profiles["acme"].password.get_secret_value() == "pw"  # type: ignore[union-attr]
 
 
 def test_readable_secrets_file_is_reported() -> None:
-    write(cfg.config_path(), "[profiles.a]\n")
-    write(cfg.secrets_path(), '[profiles.a]\npassword = "x"\n').chmod(0o644)
-    loaded = cfg.load_config()
+    write(locate.config_path(), "[profiles.a]\n")
+    write(locate.secrets_path(), '[profiles.a]\npassword = "x"\n').chmod(0o644)
+    loaded = cfg.load_settings()
     assert any("chmod 600" in p.message for p in loaded.problems)
 
 
 def test_save_setting_keeps_profiles() -> None:
-    write(cfg.config_path(), '[profiles.a]\naccount = "0000123456-00001"\n')
+    write(locate.config_path(), '[profiles.a]\naccount = "0000123456-00001"\n')
     cfg.save_setting("theme", "m2m-high-contrast")
-    data = tomllib.loads(cfg.config_path().read_text())
+    data = tomllib.loads(locate.config_path().read_text())
     assert data["theme"] == "m2m-high-contrast"
     assert data["profiles"]["a"]["account"] == "0000123456-00001"
 
@@ -172,3 +173,86 @@ def test_locate_prints_every_path(capsys: pytest.CaptureFixture[str], isolated: 
     assert str(isolated / "conf" / "config.toml") in out
     assert run_locate_command(parser.parse_args(["journal"])) == 0
     assert capsys.readouterr().out.strip() == str(isolated / "data" / "journal.sqlite3")
+
+
+# ----------------------------------------------------------------- issue 8, case 6
+
+
+@pytest.mark.parametrize("spelling", ["on", "y", "1", "true", "yes", "YES"])
+def test_read_only_from_env_in_any_spelling_applies_to_every_profile(
+    spelling: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(locate.config_path(), '[profiles.a]\naccount = "1"\n[profiles.b]\nread_only = false\n')
+    monkeypatch.setenv("M2M_TUI_READ_ONLY", spelling)
+    loaded = cfg.load_settings()
+    assert loaded.problems == []
+    assert all(p.read_only for p in loaded.config.profiles.values())
+
+
+def test_a_bad_env_value_names_the_variable_and_keeps_the_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write(locate.config_path(), '[profiles.a]\naccount = "0000123456-00001"\nread_only = true\n')
+    monkeypatch.setenv("M2M_TUI_READ_ONLY", "maybe")
+    loaded = cfg.load_settings()
+    assert [str(p).split(":")[0:2] for p in loaded.problems] == [
+        ["environment", " M2M_TUI_READ_ONLY"]
+    ]
+    profile = loaded.config.profiles["a"]
+    assert profile.account == "0000123456-00001" and profile.read_only  # the file's value
+
+
+def test_callback_password_one_spelling_for_ui_and_listen(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(locate.config_path(), "[profiles.a]\n")
+    monkeypatch.setenv("M2M_TUI_CALLBACK__PASSWORD", "new-spelling")
+    profile = cfg.load_settings().config.profiles["a"]
+    assert profile.callback.password is not None
+    assert profile.callback.password.get_secret_value() == "new-spelling"
+    assert capsys.readouterr().err == ""
+
+
+def test_deprecated_callback_password_spelling_is_accepted_with_a_note(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(locate.config_path(), "[profiles.a]\n")
+    monkeypatch.setenv("M2M_TUI_CALLBACK_PASSWORD", "old-spelling")
+    profile = cfg.load_settings().config.profiles["a"]
+    assert profile.callback.password is not None
+    assert profile.callback.password.get_secret_value() == "old-spelling"
+    err = capsys.readouterr().err
+    assert "M2M_TUI_CALLBACK_PASSWORD is deprecated" in err and "M2M_TUI_CALLBACK__PASSWORD" in err
+    assert "old-spelling" not in err
+
+
+def test_listen_reads_the_same_spelling_with_the_same_note(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from m2m_tui.cli import build_parser, listen_password
+
+    args = build_parser("listen").parse_args(["listen", "--journal", "j.db"])
+    monkeypatch.setenv("M2M_TUI_CALLBACK_PASSWORD", "old-spelling")
+    assert listen_password(args) == "old-spelling"
+    assert "is deprecated" in capsys.readouterr().err
+    monkeypatch.setenv("M2M_TUI_CALLBACK__PASSWORD", "new-spelling")
+    assert listen_password(args) == "new-spelling"
+    assert capsys.readouterr().err == ""
+
+
+def test_a_broken_file_is_read_once_for_the_first_frame_and_validation() -> None:
+    """The first frame's profile names come from the same reading that is then validated."""
+    from m2m_tui.desk.settings_files import read_files
+
+    path = write(
+        locate.config_path(),
+        '[profiles.ok]\naccount = "0000123456-00001"\n[profiles.broken]\nread_only = "perhaps"\n',
+    )
+    files = read_files()
+    assert files.profile_names() == ["ok", "broken"]
+    path.write_text("")  # the files are not read a second time
+    loaded = cfg.load_settings(files=files)
+    assert list(loaded.config.profiles) == ["ok", "broken"]
+    [problem] = loaded.problems
+    assert str(problem).startswith(f"{path}:4: profiles.broken.read_only:")
+    assert loaded.config.profiles["broken"].read_only is False
