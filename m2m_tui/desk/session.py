@@ -22,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from m2m_tui.api.errors import LOCKOUT_LIMIT, LoginRejected
 from m2m_tui.desk.settings_files import write_private
 from m2m_tui.locate import data_dir
 
@@ -33,6 +32,9 @@ if TYPE_CHECKING:
     from m2m_tui.desk.settings import Profile
 
 GUARD_FILE = "login-guard.json"
+#: Failed logins after which ThingSpace locks the UWS user (``api.errors.LOCKOUT_LIMIT``;
+#: repeated here because importing the API layer costs the first frame ~0.2 s).
+LOCKOUT_LIMIT = 5
 #: Failed logins after which every further attempt needs the user's explicit confirmation.
 CONFIRM_AFTER = 2
 
@@ -52,12 +54,16 @@ class LoginGuard:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.unsaved: dict[str, list[float]] | None = None
+        """Counts kept in memory when the file cannot be written (e.g. a read-only home)."""
 
     @staticmethod
     def key(base_url: str, username: str) -> str:
         return f"{base_url.rstrip('/')} {username.strip()}"
 
     def _load(self) -> dict[str, list[float]]:
+        if self.unsaved is not None:
+            return {k: list(v) for k, v in self.unsaved.items()}
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -73,7 +79,12 @@ class LoginGuard:
 
     def _save(self, entries: dict[str, list[float]]) -> None:
         body = {"version": 1, "failures": {k: v for k, v in entries.items() if v}}
-        write_private(self.path, json.dumps(body, indent=1).encode(), 0o600)
+        try:
+            write_private(self.path, json.dumps(body, indent=1).encode(), 0o600)
+        except OSError:
+            self.unsaved = entries  # still guards this run; never blocks a login
+        else:
+            self.unsaved = None
 
     def failures(self, base_url: str, username: str) -> list[float]:
         """Times (epoch seconds) of the failed logins since the last success."""
@@ -242,6 +253,8 @@ class Session:
         """Token, then session. Raises :class:`ConfirmationNeeded` before any request when
         the guard asks for a yes, and the client's typed errors otherwise; a rejected password
         is counted (persisted) and never retried."""
+        from m2m_tui.api.errors import LoginRejected
+
         step = on_step or (lambda _step: None)
         self.check_guard(profile, confirmed=confirmed)
         self.profile_name = name

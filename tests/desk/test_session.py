@@ -140,3 +140,21 @@ async def test_read_only_from_env_reaches_the_session(
     await session.login(name, profile)
     assert session.read_only and session.profile_name == "acme"
     await session.aclose()
+
+
+def test_an_unwritable_data_dir_still_guards_this_run(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    guard = LoginGuard(blocker / "login-guard.json")
+    for when in (1.0, 2.0):
+        guard.record_failure("https://x", "u", when)
+    assert guard.failures("https://x", "u") == [1.0, 2.0]
+    guard.clear("https://x", "u")
+    assert guard.failures("https://x", "u") == []
+
+
+def test_the_limit_named_is_the_api_layers() -> None:
+    from m2m_tui.api.errors import LOCKOUT_LIMIT
+    from m2m_tui.desk import session
+
+    assert session.LOCKOUT_LIMIT == LOCKOUT_LIMIT == 5

@@ -256,3 +256,31 @@ def test_a_broken_file_is_read_once_for_the_first_frame_and_validation() -> None
     [problem] = loaded.problems
     assert str(problem).startswith(f"{path}:4: profiles.broken.read_only:")
     assert loaded.config.profiles["broken"].read_only is False
+
+
+def test_first_frame_reading_needs_no_pydantic(isolated: Path) -> None:
+    """Start-up reads the files for the first frame without paying for pydantic (~0.2 s)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    write(locate.config_path(), '[profiles.a]\nread_only = "on"\n')
+    code = (
+        "import sys, argparse\n"
+        "from m2m_tui.ui.run import build_options\n"
+        "from m2m_tui.ui.app import M2MApp\n"
+        "app = M2MApp(build_options(argparse.Namespace()))\n"
+        "assert app.profile_names() == ['a'], app.profile_names()\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('pydantic', 'httpx'))))\n"
+    )
+    env = {
+        "PYTHONPATH": str(root),
+        "PATH": "/usr/bin:/bin",
+        "M2M_TUI_CONFIG_DIR": os.environ["M2M_TUI_CONFIG_DIR"],
+        "M2M_TUI_DATA_DIR": os.environ["M2M_TUI_DATA_DIR"],
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
