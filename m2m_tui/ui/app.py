@@ -199,9 +199,10 @@ class M2MApp(RequestsDesk):
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.settings is None:
-            # Not at once: importing pydantic in a thread would hold the GIL while the first
-            # frame is rendered and written.
-            self.set_timer(VALIDATE_AFTER, self._start_validation)
+            # Not at once: importing pydantic-settings in a thread would hold the GIL while the
+            # first frame is rendered and written; so only once that frame is out (a loaded
+            # machine may take longer than the delay to paint it).
+            self.call_after_refresh(self.set_timer, VALIDATE_AFTER, self._start_validation)
         else:
             self._config_ready(self.settings)
         if self.theme_problems:

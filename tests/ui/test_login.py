@@ -130,10 +130,13 @@ async def test_unreachable_host(isolated_home: Path) -> None:
 async def test_missing_fields_are_named(isolated_home: Path) -> None:
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+l")
-        await pilot.pause()
-        text = str(app.screen.query_one("#login-message").render())
-        assert "missing" in text and "App key" in text
+        await pilot.press("ctrl+l")  # before the settings are validated: it waits for them
+
+        def message() -> str:
+            return str(app.screen.query_one("#login-message").render())
+
+        await wait_for(pilot, lambda: "missing" in message())
+        assert "App key" in message()
 
 
 async def test_first_run_creates_profile_without_secrets(isolated_home: Path) -> None:
@@ -210,7 +213,10 @@ async def test_lockout_guard_survives_a_restart(sim: RunningSimulator, isolated_
     async with restarted.run_test(size=SIZE) as pilot:
         fill(restarted, app_secret=sim.config.app_secret, password="wrong")
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: isinstance(restarted.screen, ConfirmDialog))
+        await wait_for(
+            pilot,
+            lambda: isinstance(restarted.screen, ConfirmDialog) and restarted.screen.query(".body"),
+        )
         text = str(restarted.screen.query_one(".body").render())
         assert "2 login(s)" in text and "after 5 failed attempts" in text
         assert sim.state.login_failures == 2
