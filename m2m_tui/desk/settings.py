@@ -34,8 +34,10 @@ This module never imports Textual (import-linter contract).
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +53,8 @@ from pydantic_settings import (
 )
 
 from m2m_tui.desk.settings_files import (
+    CALLBACK_PASSWORD_ENV,
+    DEPRECATED_CALLBACK_PASSWORD_ENV,
     ConfigProblem,
     SettingsFiles,
     callback_password_from_env,
@@ -377,7 +381,20 @@ def load_settings(
     files = files or read_files(path)
     problems = list(files.problems)
     env_top = _EnvSource(Settings, env)()
-    sources = _Sources(files, profile_overrides(env, warn=warn), env_top)
+    note = io.StringIO()
+    sources = _Sources(files, profile_overrides(env, warn=note), env_top)
+    if note.getvalue():
+        # On stderr for a command, and with the problems for a front end (whose screen
+        # owns stderr while it runs).
+        print(note.getvalue(), end="", file=warn or sys.stderr)
+        problems.append(
+            ConfigProblem(
+                None,
+                None,
+                DEPRECATED_CALLBACK_PASSWORD_ENV,
+                f"deprecated: set {CALLBACK_PASSWORD_ENV} instead",
+            )
+        )
     settings = Settings()
     for _ in range(100):  # each pass drops at least one broken value
         try:

@@ -25,6 +25,7 @@ from textual.worker import Worker
 
 from m2m_tui.desk.session import LoginGuard, Session, guard_path
 from m2m_tui.desk.settings_files import SettingsFiles
+from m2m_tui.desk.settings_state import SettingsState
 from m2m_tui.ui.actions import SubmittedRequest
 from m2m_tui.ui.app_requests import RequestsDesk
 from m2m_tui.ui.services import DemoServices, DemoSetup, RecentDevices
@@ -79,13 +80,8 @@ class M2MApp(RequestsDesk):
     def __init__(self, options: AppOptions) -> None:
         super().__init__()
         self.options = options
-        self.files: SettingsFiles | None = None
-        """The files as read for the first frame (profile names only), until validated."""
-        self.settings: LoadedSettings | None = None
-        if isinstance(options.loaded, SettingsFiles):
-            self.files = options.loaded
-        else:
-            self.settings = options.loaded
+        self.settings = SettingsState(options.loaded)
+        """The first frame's reading of the files (names only), then the validated settings."""
         self.demo_services = DemoServices(options.demo) if options.demo else None
         self.clock: Callable[[], float] = options.clock or time.time
         self.session = Session(
@@ -114,39 +110,10 @@ class M2MApp(RequestsDesk):
         #: The one journal of this app: tracking, recent devices and the screens all read it.
         self.journal_path: Path = journal
         self.recent = RecentDevices(journal)
-        animations = self.settings is not None and self.settings.config.animations
-        if not os.environ.get("TEXTUAL_ANIMATIONS") and not animations:
+        if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.settings.animations:
             self.animation_level = "none"
         self._settings_theme: str | None = None
         self.theme_problems = self._install_themes()
-
-    # ------------------------------------------------------------------ settings
-
-    @property
-    def config_path(self) -> Path:
-        return self.settings.path if self.settings is not None else self._files.path
-
-    @property
-    def _files(self) -> SettingsFiles:
-        assert self.files is not None
-        return self.files
-
-    def profile_names(self) -> list[str]:
-        """Validated names once known; before that, the names as read for the first frame."""
-        if self.settings is not None:
-            return list(self.settings.config.profiles)
-        return self._files.profile_names()
-
-    def chosen_profile(self, name: str | None) -> tuple[str, Profile] | None:
-        """The named (else default, else only) validated profile; None before validation."""
-        return self.settings.profile(name) if self.settings is not None else None
-
-    def _wanted_theme(self) -> str | None:
-        if self.settings is not None:
-            found = self.settings.profile(self.options.profile)
-            return (found[1].theme if found else None) or self.settings.config.theme
-        # The first frame: the theme's name as written, validated right after.
-        return os.environ.get("M2M_TUI_THEME") or self._files.top_level_text("theme")
 
     # ------------------------------------------------------------------ themes
 
@@ -159,7 +126,7 @@ class M2MApp(RequestsDesk):
             self.register_theme(theme)
         if os.environ.get("TEXTUAL_THEME"):
             return loaded.problems
-        wanted = self._wanted_theme() or DEFAULT_THEME
+        wanted = self.settings.theme_name(self.options.profile) or DEFAULT_THEME
         if wanted not in self.available_themes:
             loaded.problems.append(f"theme {wanted!r} is not known; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME
@@ -170,6 +137,7 @@ class M2MApp(RequestsDesk):
         if not self.options.persist_settings or self.demo_services is not None:
             return
         if theme.name == self._settings_theme:
+            self._settings_theme = None
             return  # applied from the settings, not chosen by the user
         self.run_worker(
             partial(self._save_theme, theme.name),
@@ -183,7 +151,7 @@ class M2MApp(RequestsDesk):
         from m2m_tui.desk.settings import save_setting
 
         try:
-            save_setting("theme", name, path=self.config_path)
+            save_setting("theme", name, path=self.settings.path)
         except (OSError, ValueError) as exc:
             self.call_from_thread(
                 self.notify, f"theme not saved: {exc}", severity="warning", markup=False
@@ -198,13 +166,11 @@ class M2MApp(RequestsDesk):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        if self.settings is None:
-            # Not at once: importing pydantic-settings in a thread would hold the GIL while the
-            # first frame is rendered and written; so only once that frame is out (a loaded
-            # machine may take longer than the delay to paint it).
+        if self.settings.validated is None:
+            # Once the first frame is out: importing pydantic-settings in a thread holds the GIL.
             self.call_after_refresh(self.set_timer, VALIDATE_AFTER, self._start_validation)
         else:
-            self._config_ready(self.settings)
+            self._config_ready(self.settings.validated)
         if self.theme_problems:
             self.notify(
                 "\n".join(self.theme_problems[:4]),
@@ -231,29 +197,15 @@ class M2MApp(RequestsDesk):
 
     def _validate_config(self) -> None:
         """In a thread, after the first paint: validation of the files the first frame read."""
-        from m2m_tui.desk.settings import load_settings, profile_from_env
-
-        loaded = load_settings(files=self.files)
-        if not loaded.config.profiles:
-            from_env = profile_from_env()
-            if from_env is not None:
-                loaded.config.profiles["env"] = from_env
-        self.call_from_thread(self._config_ready, loaded)
+        self.call_from_thread(self._config_ready, self.settings.validate())
 
     def _config_ready(self, loaded: LoadedSettings) -> None:
         """The validated settings replace the first frame's reading everywhere at once."""
-        self.settings, self.files = loaded, None
-        profiles = loaded.config.profiles
-        extra = list(self.options.extra_problems)
-        wanted = self.session.profile_name
-        if wanted and wanted not in profiles:
-            known = ", ".join(profiles) or "none yet"
-            extra.append(f"no profile called {wanted!r} in {loaded.path} (known: {known})")
-            self.session.profile_name = None
-        found = loaded.profile(self.session.profile_name)
-        if found is not None:
-            self.session.profile_name = found[0]
-        self._apply_settings_theme()
+        chosen, extra = self.settings.accept(loaded, self.session.profile_name)
+        self.session.profile_name = chosen
+        wanted = self.settings.theme_name(self.options.profile)
+        if not os.environ.get("TEXTUAL_THEME") and wanted in self.available_themes:
+            self._settings_theme = self.theme = wanted  # not saved back: see _theme_changed
         self.config_ready.set()
         from m2m_tui.ui.screens.login import LoginScreen
 
@@ -261,21 +213,13 @@ class M2MApp(RequestsDesk):
             if isinstance(screen, LoginScreen):
                 screen.settings_ready()
         self.refresh_bars()
-        problems = [str(p) for p in loaded.problems] + extra
+        problems = [str(p) for p in loaded.problems] + extra + self.options.extra_problems
         if problems:
             shown = "\n".join(problems[:4])
             more = f"\n(+{len(problems) - 4} more)" if len(problems) > 4 else ""
             self.notify(
                 shown + more, title="Config problems", severity="warning", timeout=15, markup=False
             )
-
-    def _apply_settings_theme(self) -> None:
-        if os.environ.get("TEXTUAL_THEME"):
-            return
-        wanted = self._wanted_theme()
-        if wanted and wanted != self.theme and wanted in self.available_themes:
-            self._settings_theme = wanted
-            self.theme = wanted
 
     async def _start_demo(self) -> Any:
         assert self.demo_services is not None
@@ -316,8 +260,6 @@ class M2MApp(RequestsDesk):
 
     # ------------------------------------------------------------------ session
 
-    # Screens read the session through these (they hold no profile or client of their own).
-
     @property
     def client(self) -> ThingSpaceClient | None:
         return self.session.client
@@ -325,14 +267,6 @@ class M2MApp(RequestsDesk):
     @property
     def profile(self) -> Profile | None:
         return self.session.profile
-
-    @property
-    def profile_name(self) -> str | None:
-        return self.session.profile_name
-
-    @profile_name.setter
-    def profile_name(self, name: str | None) -> None:
-        self.session.profile_name = name
 
     @property
     def read_only(self) -> bool:
@@ -346,7 +280,7 @@ class M2MApp(RequestsDesk):
     def header_info(self) -> HeaderInfo:
         profile = self.session.profile
         if profile is None:
-            found = self.chosen_profile(self.session.profile_name)
+            found = self.settings.profile(self.session.profile_name)
             profile = found[1] if found else None
         return HeaderInfo(
             profile=self.session.profile_name,
@@ -419,7 +353,7 @@ class M2MApp(RequestsDesk):
             journal_path=self.journal_path,
             listener=listener,
             follow=follow,
-            profile=self.profile_name,
+            profile=self.session.profile_name,
             deadline=polling.deadline,
             schedule=PollSchedule(first=polling.initial_interval, longest=polling.max_interval),
         )

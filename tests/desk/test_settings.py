@@ -224,6 +224,11 @@ def test_deprecated_callback_password_spelling_is_accepted_with_a_note(
     err = capsys.readouterr().err
     assert "M2M_TUI_CALLBACK_PASSWORD is deprecated" in err and "M2M_TUI_CALLBACK__PASSWORD" in err
     assert "old-spelling" not in err
+    # A front end owns stderr while it runs: the note is with the problems too.
+    [problem] = cfg.load_settings().problems
+    assert str(problem) == (
+        "environment: M2M_TUI_CALLBACK_PASSWORD: deprecated: set M2M_TUI_CALLBACK__PASSWORD instead"
+    )
 
 
 def test_listen_reads_the_same_spelling_with_the_same_note(
@@ -270,7 +275,7 @@ def test_first_frame_reading_needs_no_pydantic(isolated: Path) -> None:
         "from m2m_tui.ui.run import build_options\n"
         "from m2m_tui.ui.app import M2MApp\n"
         "app = M2MApp(build_options(argparse.Namespace()))\n"
-        "assert app.profile_names() == ['a'], app.profile_names()\n"
+        "assert app.settings.profile_names() == ['a'], app.settings.profile_names()\n"
         "print(sorted(m for m in sys.modules if m.startswith(('pydantic', 'httpx'))))\n"
     )
     env = {

@@ -38,12 +38,13 @@ async def test_first_frame_names_then_validated_values(
         assert names[:2] == ["a", "b"]
         await wait_for(pilot, app.config_ready.is_set)
         await pilot.pause()
-        assert app.profile_name == "b"
+        assert app.session.profile_name == "b"
         screen = app.screen
         assert screen.query_one("#f-base_url", Input).value == "http://127.0.0.1:9000"
         assert screen.query_one("#f-password", Input).value == "pb"
         assert screen.query_one("#f-app_secret", Input).value == "from-env"
-        assert app.settings is not None and app.settings.config.profiles["a"].read_only
+        assert app.settings.validated is not None
+        assert app.settings.validated.config.profiles["a"].read_only
 
 
 async def test_env_only_profile_and_no_color(
@@ -56,9 +57,9 @@ async def test_env_only_profile_and_no_color(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, app.config_ready.is_set)
         await pilot.pause()
-        assert app.profile_name == "env"
+        assert app.session.profile_name == "env"
         assert app.header_info.account == "0000123456-00001"
-        assert app.settings is not None and "env" in app.settings.config.profiles
+        assert "env" in app.settings.profile_names()
         # Textual's own ANSI themes stay available next to ours.
         assert {"ansi-dark", "ansi-light"} <= set(app.available_themes)
         assert app.screen.query_one("#f-base_url", Input).value == "http://127.0.0.1:9"

@@ -211,6 +211,10 @@ async def test_lockout_guard_survives_a_restart(sim: RunningSimulator, isolated_
             await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
     restarted = make_app(isolated_home, profile="acme")
     async with restarted.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, restarted.config_ready.is_set)
+        await pilot.pause()
+        message = str(restarted.screen.query_one("#login-message").render())
+        assert "2 failed login(s) recorded" in message and "after 5" in message
         fill(restarted, app_secret=sim.config.app_secret, password="wrong")
         await pilot.press("ctrl+l")
         await wait_for(

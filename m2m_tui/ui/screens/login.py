@@ -117,21 +117,19 @@ class LoginScreen(AppScreen):
                 "$warning",
                 "#f-password",
             )
-        if app.settings is None:
+        settings = app.settings
+        if not settings.ready:
             # Only the names are known yet; the values follow in a moment (settings_ready).
-            names = app.profile_names()
-            wanted = app.profile_name
-            default = app.files.top_level_text("default_profile") if app.files else None
-            for candidate in (wanted, default, names[0] if len(names) == 1 else None):
-                if candidate and candidate in names:
-                    return candidate, None, "reading the settings…", "$text-muted", ""
-            if names or wanted:
+            chosen = settings.first_frame_choice(app.session.profile_name)
+            if chosen is not None:
+                return chosen, None, "reading the settings…", "$text-muted", ""
+            if settings.profile_names() or app.session.profile_name:
                 return "", None, "Pick a profile (Enter) or create one.", "$text-muted", "#profiles"
             return self._no_profile_yet()
-        found = app.chosen_profile(app.profile_name)
+        found = settings.profile(app.session.profile_name)
         if found is not None:
             return found[0], found[1], "", "", ""
-        if app.profile_names():
+        if settings.profile_names():
             return "", None, "Pick a profile (Enter) or create one.", "$text-muted", "#profiles"
         return self._no_profile_yet()
 
@@ -140,7 +138,7 @@ class LoginScreen(AppScreen):
             "default",
             None,
             "No profile yet: fill in the fields, log in, and save it with ctrl+s "
-            f"(into {self.m2m.config_path}).",
+            f"(into {self.m2m.settings.path}).",
             "$accent",
             "#f-app_key",
         )
@@ -158,12 +156,12 @@ class LoginScreen(AppScreen):
         if app.demo_services is not None or not self.query("#profiles"):
             return  # on_mount calls this again once the form exists
         self._awaiting_settings = False
-        names = app.profile_names()
+        names = app.settings.profile_names()
         if not all(self._has_option(f"p:{name}") for name in names):
             profiles = self.query_one("#profiles", OptionList)
             profiles.clear_options()
             profiles.add_options(self._options(names))
-        found = app.chosen_profile(app.profile_name)
+        found = app.settings.profile(app.session.profile_name)
         if found is not None:
             name, profile = found
             for key, value in self._values(name, profile).items():
@@ -171,7 +169,8 @@ class LoginScreen(AppScreen):
                 if not field.value:
                     field.value = value
             self._message("")
-        elif not app.profile_names() and not self._input("name").value:
+            self._guard_note(profile)
+        elif not names and not self._input("name").value:
             _, _, text, style, _ = self._no_profile_yet()
             self._input("name").value = "default"
             self._message(text, style)
@@ -182,11 +181,11 @@ class LoginScreen(AppScreen):
 
     def compose_body(self) -> list[Widget]:
         """The whole screen in its first frame: values are set here, not after mounting."""
-        self._awaiting_settings = self.m2m.settings is None
+        self._awaiting_settings = not self.m2m.settings.ready
         name, profile, message, style, self._focus = self._initial()
         values = self._values(name, profile)
         demo = self.m2m.demo_services is not None
-        names = ["demo"] if demo else self.m2m.profile_names()
+        names = ["demo"] if demo else self.m2m.settings.profile_names()
         options = self._options(names)
         if demo:
             options.pop()
@@ -225,11 +224,11 @@ class LoginScreen(AppScreen):
             id="login-form",
         )
         form.border_title = "Log in"
-        self.m2m.profile_name = name or self.m2m.profile_name
+        self.m2m.session.profile_name = name or self.m2m.session.profile_name
         return [Horizontal(profiles, form, id="login-body")]
 
     def on_mount(self) -> None:
-        if self._awaiting_settings and self.m2m.settings is not None:
+        if self._awaiting_settings and self.m2m.settings.ready:
             self.settings_ready()  # they arrived between compose and mount
         try:
             if self._focus:
@@ -288,8 +287,23 @@ class LoginScreen(AppScreen):
     def _fill(self, name: str, profile: Profile | None) -> None:
         for key, value in self._values(name, profile).items():
             self._input(key).value = value
-        self.m2m.profile_name = name
+        self.m2m.session.profile_name = name
+        self._message("")
+        if profile is not None:
+            self._guard_note(profile)
         self.refresh_bars()
+
+    def _guard_note(self, profile: Profile) -> None:
+        """Failed logins remembered from earlier runs: say so before the user tries."""
+        from m2m_tui.desk.session import LOCKOUT_LIMIT
+
+        failures = self.m2m.session.failed_logins(profile) if profile.username else 0
+        if failures:
+            self._message(
+                f"{failures} failed login(s) recorded for {profile.username}; ThingSpace locks "
+                f"the user after {LOCKOUT_LIMIT}. Check the password before trying.",
+                "$warning",
+            )
 
     def _focus_first_empty(self) -> None:
         target: Widget = self.query_one("#login", Button)
@@ -310,8 +324,7 @@ class LoginScreen(AppScreen):
         from m2m_tui.desk.settings import Profile
 
         name = self._input("name").value.strip() or "default"
-        settings = self.m2m.settings
-        base = settings.profile(name) if settings is not None else None
+        base = self.m2m.settings.profile(name)
         data: dict[str, Any] = base[1].model_dump() if base else {}
         data.update(
             base_url=self._input("base_url").value.strip(),
@@ -340,9 +353,9 @@ class LoginScreen(AppScreen):
         if self.m2m.demo_services is not None:
             self._fill("demo", self._demo_profile())
         else:
-            settings = self.m2m.settings
-            if settings is not None and name in settings.config.profiles:
-                self._fill(name, settings.config.profiles[name])
+            found = self.m2m.settings.profile(name)
+            if found is not None and found[0] == name:
+                self._fill(name, found[1])
         self._focus_first_empty()
 
     def action_new_profile(self) -> None:
@@ -388,13 +401,14 @@ class LoginScreen(AppScreen):
 
         try:
             written = save_profile(
-                name, profile, path=self.m2m.config_path, save_secrets=with_secrets
+                name, profile, path=self.m2m.settings.path, save_secrets=with_secrets
             )
         except (OSError, ValueError) as exc:
             self.app.call_from_thread(self._message, f"not saved: {exc}", "$error")
             return
-        if self.m2m.settings is not None:
-            self.m2m.settings.config.profiles[name] = profile
+        validated = self.m2m.settings.validated
+        if validated is not None:
+            validated.config.profiles[name] = profile
         text = "saved " + " and ".join(str(p) for p in written)
         if not with_secrets:
             text += " (secrets not saved)"
