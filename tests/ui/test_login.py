@@ -242,5 +242,7 @@ async def test_read_only_from_env_is_on_the_first_screen(
         assert "READ-ONLY" in str(app.screen.query_one(AppHeader).render())
         fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
+        await wait_for(
+            pilot, lambda: screen_name(app) == "DevicesScreen" and app.screen.focused is not None
+        )
         assert app.read_only and "READ-ONLY" in str(app.screen.query_one(AppHeader).render())
