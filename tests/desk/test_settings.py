@@ -289,3 +289,18 @@ def test_first_frame_reading_needs_no_pydantic(isolated: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_one_profile_from_env_and_a_bad_secret_named_in_its_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write(locate.config_path(), "[profiles.a]\n[profiles.b]\n")
+    secrets = write(locate.secrets_path(), "[profiles.b]\n\npassword = 12\n")
+    secrets.chmod(0o600)
+    monkeypatch.setenv("M2M_TUI_PROFILES__B__READ_ONLY", "on")
+    loaded = cfg.load_settings()
+    profiles = loaded.config.profiles
+    assert profiles["b"].read_only and not profiles["a"].read_only
+    [problem] = loaded.problems
+    assert problem.file == secrets and problem.line == 3
+    assert problem.field == "profiles.b.password" and profiles["b"].password is None
