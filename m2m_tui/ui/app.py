@@ -17,27 +17,30 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker
 
+from m2m_tui.desk.demo import DemoServices, DemoSetup
+from m2m_tui.desk.queries import JournalQueries, RecentDevices
+from m2m_tui.desk.requests import RequestDesk
 from m2m_tui.desk.session import LoginGuard, Session, guard_path
 from m2m_tui.desk.settings_files import SettingsFiles
 from m2m_tui.desk.settings_state import SettingsState
-from m2m_tui.ui.actions import SubmittedRequest
-from m2m_tui.ui.app_requests import RequestsDesk
-from m2m_tui.ui.services import DemoServices, DemoSetup, RecentDevices
+from m2m_tui.ui.app_requests import RequestNotices
 from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes
-from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingLink, TrackingUpdate
-from m2m_tui.ui.unconfirmed import TimeoutWatch
+from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingUpdate, listener_state
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 
 if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
     from m2m_tui.api.tokens import AuthSnapshot
+    from m2m_tui.desk.actions import SubmittedRequest
+    from m2m_tui.desk.feed import FeedBatch
     from m2m_tui.desk.settings import LoadedSettings, Profile
+    from m2m_tui.desk.tracking import DeskTracking
 
 VALIDATE_AFTER = 0.3
 
@@ -47,8 +50,7 @@ class AppOptions:
     """Everything the command line (or a test) decides before the app starts."""
 
     loaded: LoadedSettings | SettingsFiles
-    """Validated settings, or the files as read for the first frame (validated right after
-    the first paint, from that same reading)."""
+    """Validated settings, or the files read for the first frame (validated after it)."""
     profile: str | None = None
     read_only: bool = False
     demo: DemoSetup | None = None
@@ -65,10 +67,10 @@ class AppOptions:
     retry: Any = None
     """A RetryPolicy for the client (tests use a fast one)."""
     data_dir: Path | None = None
-    """Where the login guard lives (default: the app's data dir; the demo uses its folder)."""
+    """The login guard's folder (default: the app's data dir)."""
 
 
-class M2MApp(RequestsDesk):
+class M2MApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "m2m-tui"
     BINDINGS = [
@@ -81,7 +83,6 @@ class M2MApp(RequestsDesk):
         super().__init__()
         self.options = options
         self.settings = SettingsState(options.loaded)
-        """The first frame's reading of the files (names only), then the validated settings."""
         self.demo_services = DemoServices(options.demo) if options.demo else None
         self.clock: Callable[[], float] = options.clock or time.time
         self.session = Session(
@@ -93,10 +94,6 @@ class M2MApp(RequestsDesk):
         )
         self.session.profile_name = options.profile
         self.config_ready = asyncio.Event()
-        self.submitted: list[SubmittedRequest] = []
-        self._awaiting_outcome: dict[str, SubmittedRequest] = {}
-        self.timeout_watch = TimeoutWatch()
-        self.tracking: TrackingLink | None = None
         self.callback_restore: Any = None
         """Callback registrations to put back on exit (screens/registration.py)."""
         self.live_clock = options.clock is None
@@ -109,10 +106,16 @@ class M2MApp(RequestsDesk):
             journal = journal_path()
         #: The one journal of this app: tracking, recent devices and the screens all read it.
         self.journal_path: Path = journal
-        self.recent = RecentDevices(journal)
+        #: The screens' only way to read the journal (each read in a thread).
+        self.queries = JournalQueries(journal)
+        self.recent = RecentDevices(journal, create=not options.follow)
+        #: Every request of this session: submit, journal, track, announce (headless).
+        self.desk = RequestDesk(journal, read_only=options.read_only, clock=self.clock)
+        self.notices = RequestNotices(self, self.desk)
         if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.settings.animations:
             self.animation_level = "none"
-        self._settings_theme: str | None = None
+        self.settings_theme: str | None = None
+        """A theme applied from the settings (not the user's choice: not saved back)."""
         self.theme_problems = self._install_themes()
 
     # ------------------------------------------------------------------ themes
@@ -136,8 +139,8 @@ class M2MApp(RequestsDesk):
     def _theme_changed(self, theme: Theme) -> None:
         if not self.options.persist_settings or self.demo_services is not None:
             return
-        if theme.name == self._settings_theme:
-            self._settings_theme = None
+        if theme.name == self.settings_theme:
+            self.settings_theme = None
             return  # applied from the settings, not chosen by the user
         self.run_worker(
             partial(self._save_theme, theme.name),
@@ -187,48 +190,24 @@ class M2MApp(RequestsDesk):
         self.set_interval(FLUSH_INTERVAL, self._flush_tracking, name="tracking-flush")
 
     def _start_validation(self) -> None:
-        self.run_worker(
-            self._validate_config,
-            thread=True,
-            group="config",
-            exit_on_error=False,
-            description="read config",
-        )
+        from m2m_tui.ui.settings_link import validate_settings
 
-    def _validate_config(self) -> None:
-        """In a thread, after the first paint: validation of the files the first frame read."""
-        self.call_from_thread(self._config_ready, self.settings.validate())
+        validate_settings(self)
 
     def _config_ready(self, loaded: LoadedSettings) -> None:
-        """The validated settings replace the first frame's reading everywhere at once."""
-        chosen, extra = self.settings.accept(loaded, self.session.profile_name)
-        self.session.profile_name = chosen
-        wanted = self.settings.theme_name(self.options.profile)
-        if not os.environ.get("TEXTUAL_THEME") and wanted in self.available_themes:
-            self._settings_theme = self.theme = wanted  # not saved back: see _theme_changed
-        self.config_ready.set()
-        from m2m_tui.ui.screens.login import LoginScreen
+        from m2m_tui.ui.settings_link import settings_ready
 
-        for screen in self.screen_stack:
-            if isinstance(screen, LoginScreen):
-                screen.settings_ready()
-        self.refresh_bars()
-        problems = [str(p) for p in loaded.problems] + extra + self.options.extra_problems
-        if problems:
-            shown = "\n".join(problems[:4])
-            more = f"\n(+{len(problems) - 4} more)" if len(problems) > 4 else ""
-            self.notify(
-                shown + more, title="Config problems", severity="warning", timeout=15, markup=False
-            )
+        settings_ready(self, loaded)
 
     async def _start_demo(self) -> Any:
+        from m2m_tui.desk.tracking import DeskTracking
+
         assert self.demo_services is not None
-        self.tracking = TrackingLink(
-            self.demo_services.tracking_settings(), self._post_tracking_update
-        )
-        await self.demo_services.start(self.tracking)
+        tracking = DeskTracking(self.demo_services.tracking_settings())
+        self.desk.use_tracking(tracking)
+        await self.demo_services.start(tracking)
         if self.client is not None:
-            self.tracking.attach_client(self.client.request_status)
+            tracking.attach_client(self.client.request_status)
         from m2m_tui.ui.screens.login import LoginScreen
 
         for screen in self.screen_stack:
@@ -244,13 +223,13 @@ class M2MApp(RequestsDesk):
                 await restore_registrations(self)
         with contextlib.suppress(Exception):
             await self.session.aclose()
-        if self.tracking is not None:
-            with contextlib.suppress(Exception):
-                await self.tracking.stop()
+        with contextlib.suppress(Exception):
+            await self.desk.close()
         if self.demo_services is not None:
             with contextlib.suppress(Exception):
                 await self.demo_services.close()
         self.recent.close()
+        self.queries.close()
 
     def _start_watchdog(self) -> None:
         if self.options.watchdog:
@@ -297,12 +276,22 @@ class M2MApp(RequestsDesk):
         return self.session.auth_snapshot()
 
     @property
+    def tracking(self) -> DeskTracking | None:
+        """The session's tracking (journal, poller, listener), once started."""
+        return self.desk.tracking
+
+    @property
+    def submitted(self) -> list[SubmittedRequest]:
+        """The requests ThingSpace accepted this session, oldest first."""
+        return self.desk.ledger.requests
+
+    @property
     def listener_state(self) -> ListenerState:
         if self.tracking is None:
             if self.demo_services is not None and not self.demo_services.ready.is_set():
                 return ListenerState("starting")
             return ListenerState("off")
-        state = self.tracking.listener_state()
+        state = listener_state(self.tracking)
         if state.state == "following" and state.detail is None:
             state.detail = self.tracking.settings.journal_path.name
         return state
@@ -320,77 +309,71 @@ class M2MApp(RequestsDesk):
         """The login screen's session logged in: bars, tracking and the devices screen."""
         from m2m_tui.ui.screens.devices import DevicesScreen
 
+        client, profile = self.session.client, self.session.profile
+        if client is not None and profile is not None:
+            self.desk.logged_in(client, profile.account, self.read_only)
         self.refresh_bars()
         if self.session.profile is not None:
             self.start_listener(self.session.profile)
         self.push_screen(DevicesScreen())
 
     def start_listener(self, profile: Profile) -> None:
-        """Start tracking for a real profile: its listener when it names a public URL or a
-        fixed port, or following a journal another process writes (``--journal``)."""
+        """Start tracking for a real profile: the journal and poller always; its listener when
+        it names a public URL or a fixed port, or following a journal another process writes
+        (``--journal``). A listener that cannot start only removes the callback path."""
         if self.tracking is not None:
             if self.client is not None:
                 self.tracking.attach_client(self.client.request_status)
             return
-        from m2m_tui.tracking.listener_config import ListenerConfig
-        from m2m_tui.tracking.poller import PollSchedule
-        from m2m_tui.tracking.service import TrackingSettings
+        from m2m_tui.desk.tracking import checked_profile_settings
 
-        callback = profile.callback
-        follow = self.options.follow
-        wanted = not follow and (callback.public_url or not callback.listen.endswith(":0"))
-        listener = None
-        if wanted:
-            host, _, port = callback.listen.rpartition(":")
-            listener = ListenerConfig(
-                host=host or "127.0.0.1",
-                port=int(port),
-                username=callback.username,
-                password=callback.password,
-            )
-        polling = profile.polling
-        settings = TrackingSettings(
-            journal_path=self.journal_path,
-            listener=listener,
-            follow=follow,
-            profile=self.session.profile_name,
-            deadline=polling.deadline,
-            schedule=PollSchedule(first=polling.initial_interval, longest=polling.max_interval),
+        settings, problem = checked_profile_settings(
+            profile, self.journal_path, follow=self.options.follow, name=self.session.profile_name
         )
-        link = TrackingLink(settings, self._post_tracking_update)
-        link.public_url = callback.public_url
-        self.tracking = link
-        status_call = self.client.request_status if self.client is not None else None
+        if problem:  # e.g. a callback username without a password: it would accept anyone
+            self.notify(
+                f"callbacks off: {problem}", title="Callbacks", severity="warning", markup=False
+            )
         self.run_worker(
-            self._run_tracking(link, status_call),
+            self._run_tracking(settings, profile.callback.public_url),
             group="tracking",
             exit_on_error=False,
             description="request tracking",
         )
 
-    async def _run_tracking(self, link: TrackingLink, status_call: Any) -> None:
+    async def _run_tracking(self, settings: Any, public_url: str | None) -> None:
         try:
-            await link.start(status_call)
-        except Exception as exc:  # address in use, bad TLS files, broken journal: say so
+            tracking = await self.desk.start_tracking(settings, public_url)
+        except Exception as exc:  # the journal itself cannot be used: say so
             self.notify(
                 f"request tracking not started: {exc}",
-                title="Callbacks",
-                severity="warning",
+                title="Tracking",
+                severity="error",
                 markup=False,
             )
+        else:
+            if tracking.listener_error:
+                self.notify(
+                    f"callbacks off: {tracking.listener_error}. Requests are still journaled "
+                    "and polled; suspension status and filter actions cannot finish here.",
+                    title="Callbacks",
+                    severity="warning",
+                    timeout=15,
+                    markup=False,
+                )
         self.refresh_bars()
 
     def _flush_tracking(self) -> None:
-        if self.tracking is not None:
-            self.tracking.flush()
+        tracking = self.tracking
+        batch = tracking.feed.flush() if tracking is not None else None
+        if batch is not None:
+            self._post_tracking_update(batch)
 
-    def _post_tracking_update(self, update: TrackingUpdate) -> None:
+    def _post_tracking_update(self, batch: FeedBatch) -> None:
         """One coalesced update per flush: the bars repaint, the active screen may listen."""
         self.refresh_bars()
-        if update.callbacks and len(self.timeout_watch.pending):
-            self._adopt_from(update.callbacks)
-        self._announce_finished(update)
-        self.screen.post_message(update)
+        self.notices.batch(batch)
+        self.screen.post_message(TrackingUpdate(batch))
 
     async def end_session(self) -> None:
         await self.session.logout()
@@ -452,9 +435,10 @@ class M2MApp(RequestsDesk):
                 "What the account registered; register ours",
                 self.action_registration,
             )
-        if self.submitted:
+        last = self.desk.last
+        if last is not None:
             # The palette parses help text as markup: show only safe characters of the id.
-            shown = re.sub(r"[^A-Za-z0-9._-]", "?", self.submitted[-1].request_id)[:40]
+            shown = re.sub(r"[^A-Za-z0-9._-]", "?", last.request_id)[:40]
             if "app.open_last_request" not in offered:
                 yield SystemCommand("Open last request", f"{shown}", self.action_open_last_request)
             if "app.copy_last_request" not in offered:
@@ -481,3 +465,20 @@ class M2MApp(RequestsDesk):
 
         if not isinstance(self.screen, RegistrationScreen):
             self.push_screen(RegistrationScreen())
+
+    def action_open_last_request(self) -> None:
+        """Straight to the detail of the request just submitted (or found after a timeout)."""
+        last = self.desk.last
+        if last is None:
+            self.notify("no request submitted yet", timeout=3)
+            return
+        from m2m_tui.ui.screens.request_detail import RequestDetailScreen
+
+        self.push_screen(RequestDetailScreen(last.request_id))
+
+    def action_copy_last_request(self) -> None:
+        last = self.desk.last
+        if last is not None:
+            self.copy_text(last.request_id, "request id")
+        else:
+            self.notify("no request submitted yet", timeout=3)

@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from m2m_tui.desk.demo import DemoSetup
 from m2m_tui.desk.settings_files import SettingsFiles, read_files
 from m2m_tui.locate import ENV_PREFIX, user_themes_dir
 from m2m_tui.ui.app import AppOptions, M2MApp
-from m2m_tui.ui.services import DemoSetup
 
 if TYPE_CHECKING:
     from m2m_tui.desk.settings import LoadedSettings

@@ -271,11 +271,13 @@ def test_first_frame_reading_needs_no_pydantic(isolated: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     write(locate.config_path(), '[profiles.a]\nread_only = "on"\n')
     code = (
-        "import sys, argparse\n"
-        "from m2m_tui.ui.run import build_options\n"
-        "from m2m_tui.ui.app import M2MApp\n"
-        "app = M2MApp(build_options(argparse.Namespace()))\n"
-        "assert app.settings.profile_names() == ['a'], app.settings.profile_names()\n"
+        "import sys\n"
+        "from m2m_tui.desk.settings_files import read_files\n"
+        "from m2m_tui.desk.settings_state import SettingsState\n"
+        "from m2m_tui.desk.session import Session\n"
+        "state = SettingsState(read_files())\n"
+        "assert state.profile_names() == ['a'], state.profile_names()\n"
+        "assert state.first_frame_choice(None) == 'a' and Session().guard\n"
         "print(sorted(m for m in sys.modules if m.startswith(('pydantic', 'httpx'))))\n"
     )
     env = {
