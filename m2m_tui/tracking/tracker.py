@@ -506,6 +506,5 @@ __all__ = [
     "DeviceResult",
     "TrackedRequest",
     "Tracker",
-    "device_key",
     "is_pollable",
 ]
