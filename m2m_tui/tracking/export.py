@@ -380,10 +380,10 @@ def export(
     if progress is not None and request_id is None:
         tick = _ticker(journal, fmt, progress)
     if fmt == "json":
-        return export_json(journal, request_id, secrets, tick)
+        return export_json(journal, request_id, secrets, tick=tick)
     if fmt == "csv":
-        return export_csv(journal, request_id, secrets, tick)
-    return export_markdown(journal, request_id, secrets, tick)
+        return export_csv(journal, request_id, secrets, tick=tick)
+    return export_markdown(journal, request_id, secrets, tick=tick)
 
 
 def write_export(target: Path, text: str) -> Path:

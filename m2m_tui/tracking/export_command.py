@@ -181,7 +181,7 @@ def run_export_command(args: argparse.Namespace) -> int:
                     return resolved
                 request_id = resolved
             shown = progress if sys.stderr.isatty() else None
-            text = export(journal, args.format, request_id, configured_passwords(), shown)
+            text = export(journal, args.format, request_id, configured_passwords(), progress=shown)
     except JournalError as exc:
         _say(str(exc))
         return 2
