@@ -24,6 +24,7 @@ from textual.theme import Theme
 from textual.worker import Worker
 
 from m2m_tui.desk.queries import JournalQueries, RecentDevices
+from m2m_tui.desk.times import DEFAULT_ZONE, Times
 from m2m_tui.ui.actions import SubmittedRequest
 from m2m_tui.ui.app_requests import RequestsDesk
 from m2m_tui.ui.preload import Preloaded
@@ -253,6 +254,13 @@ class M2MApp(RequestsDesk):
     @property
     def read_only(self) -> bool:
         return self.read_only_flag or bool(self.profile and self.profile.read_only)
+
+    @property
+    def times(self) -> Times:
+        """How every screen writes times: the profile's ``time_zone``, else the file's (UTC)."""
+        zone = self.profile.time_zone if self.profile is not None else None
+        zone = zone or getattr(self.loaded.config, "time_zone", None) or DEFAULT_ZONE
+        return Times(zone)
 
     @property
     def account(self) -> str | None:

@@ -226,7 +226,7 @@ class FilterScreen(ActionFlow, AppScreen):
                     Text(state, style=TABLE_STATE_STYLES.get(state, "")),
                     Text(device.service_plan or "-"),
                     Text("yes" if device.connected else "no"),
-                    Text(when(device.lastConnectionDate)),
+                    Text(when(device.lastConnectionDate, times=self.m2m.times)),
                     Text(", ".join(device.groupNames)),
                     key=key,
                 )
