@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -210,8 +210,14 @@ def _result_text(callback: CallbackRow, body: Any) -> str:
     return str(body.get("status") or callback.kind)
 
 
-def export_markdown(journal: Journal, request_id: str | None = None) -> str:
-    """A summary fit to paste into a support ticket: one section per request."""
+def export_markdown(
+    journal: Journal,
+    request_id: str | None = None,
+    stamp: Callable[[float | None], str | None] = iso,
+) -> str:
+    """A summary fit to paste into a support ticket: one section per request.
+
+    ``stamp`` writes its times (the app passes its labelled convention, desk/times.py)."""
     lines: list[str] = []
     requests = _requests(journal, request_id)
     if not requests:
@@ -225,30 +231,35 @@ def export_markdown(journal: Journal, request_id: str | None = None) -> str:
             "",
             f"- Account: `{row.account}`",
             f"- Target: {_target_text(row)}",
-            f"- Submitted: {iso(row.submitted_at)}",
-            f"- State: **{row.state}**{by} (updated {iso(row.updated_at)})",
+            f"- Submitted: {stamp(row.submitted_at)}",
+            f"- State: **{row.state}**{by} (updated {stamp(row.updated_at)})",
             f"- Callbacks: {len(callbacks)} received, {duplicates} duplicate(s)",
         ]
         if row.last_error_code or row.last_error_message:
             code = f"`{row.last_error_code}` " if row.last_error_code else ""
             lines.append(f"- Last error: {code}{row.last_error_message or ''}")
         if callbacks:
-            lines += ["", "| received (UTC) | device | result | dup |", "|---|---|---|---|"]
+            lines += ["", "| received | device | result | dup |", "|---|---|---|---|"]
             for callback in callbacks:
                 body = _body(callback)
                 lines.append(
-                    f"| {iso(callback.received_at)} | {_md(callback.device_key or '-')} "
+                    f"| {stamp(callback.received_at)} | {_md(callback.device_key or '-')} "
                     f"| {_md(_result_text(callback, body))} | {'yes' if callback.duplicate else ''} |"
                 )
         lines.append("")
     return "\n".join(lines)
 
 
-def export(journal: Journal, fmt: str, request_id: str | None = None) -> str:
+def export(
+    journal: Journal,
+    fmt: str,
+    request_id: str | None = None,
+    stamp: Callable[[float | None], str | None] = iso,
+) -> str:
     if fmt == "json":
         return export_json(journal, request_id)
     if fmt == "csv":
         return export_csv(journal, request_id)
     if fmt == "md":
-        return export_markdown(journal, request_id)
+        return export_markdown(journal, request_id, stamp)
     raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -66,6 +66,15 @@ async def walk_every_screen(pilot: Any) -> dict[str, str]:
             table_text(screen.query_one("#timeline", DataTable)),
         ]
     )
+    await pilot.press("m")  # the Markdown ticket summary, copied
+    await wait_for(pilot, lambda: app.clipboard.startswith("###"))
+    # Our own times: submitted, updated, and each callback's arrival (the result column
+    # quotes ThingSpace's values as sent).
+    shown["ticket"] = "\n".join(
+        line.split(" | ")[0] if line.startswith("| 2") else line
+        for line in app.clipboard.splitlines()
+        if line.startswith(("- Submitted", "- State", "| 2"))
+    )
     await pilot.press("escape", "escape")
     await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
     await lookup(pilot, wk.SUSPENDED_MDN)
