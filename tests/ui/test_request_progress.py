@@ -117,3 +117,32 @@ async def test_device_list_bar_counts_against_expected(tmp_path: Path) -> None:
             await post(url, restore_body(LIST_ID, mdn))
         await wait_for(pilot, lambda: bar.progress == 3)
         assert bar.percentage == 1.0 and "3/3 answered" in text_of(widget)
+
+
+async def test_a_burst_of_callbacks_moves_the_bar_once(tmp_path: Path) -> None:
+    """Fifty results in one go reach the view as one coalesced update: one bar change."""
+    import time
+
+    from m2m_tui.tracking.events import CallbackAccepted
+
+    app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tracker, _url = await start(pilot)
+        tracker.submitted("restore", ACCOUNT, FILTER_ID, filter={"groupName": "trucks"})
+        await pilot.press("escape", "g")
+        await wait_for(pilot, lambda: screen_name(app) == "RequestsScreen")
+        screen: RequestsScreen = app.screen  # type: ignore[assignment]
+        await wait_for(pilot, lambda: FILTER_ID in screen.table.rows)
+        widget, bar = bar_of(screen)
+        await wait_for(pilot, lambda: widget.shown is not None)
+        await pilot.pause(0.3)
+        before = widget.changes
+        now = time.time()
+        for index in range(50):
+            tracker.callback(
+                CallbackAccepted(10_000 + index, FILTER_ID, "result", f"mdn:{index}", False, now)
+            )
+        await wait_for(pilot, lambda: bar.progress == 50)
+        await pilot.pause(0.3)
+        assert widget.changes == before + 1
+        assert "50 answered" in text_of(widget)

@@ -38,6 +38,8 @@ class RequestProgress(Horizontal):
         super().__init__(id=id, classes="-empty")
         #: What is shown now (tests read it; None while hidden).
         self.shown: Progress | None = None
+        #: Times the bar changed (one per coalesced tracking update at most).
+        self.changes = 0
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=None, show_eta=False, show_percentage=True)
@@ -49,6 +51,7 @@ class RequestProgress(Horizontal):
         if progress == self.shown:
             return
         self.shown = progress
+        self.changes += 1
         self.set_class(progress is None, "-empty")
         if progress is None:
             return
