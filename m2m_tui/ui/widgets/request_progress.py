@@ -42,7 +42,8 @@ class RequestProgress(Horizontal):
         self.changes = 0
 
     def compose(self) -> ComposeResult:
-        yield ProgressBar(total=None, show_eta=False, show_percentage=True)
+        # A known total while hidden: Textual animates an unknown one at 15 frames a second.
+        yield ProgressBar(total=1, show_eta=False, show_percentage=True)
         yield Static("", classes="progress-text", markup=False)
 
     def show(self, view: RequestView | None) -> None:
@@ -53,13 +54,16 @@ class RequestProgress(Horizontal):
         self.shown = progress
         self.changes += 1
         self.set_class(progress is None, "-empty")
+        bar = self.query_one(ProgressBar)
         if progress is None:
+            bar.update(total=1, progress=0)  # hidden, and still
             return
         self.set_class(progress.failures > 0, "-failures")
-        bar = self.query_one(ProgressBar)
         # Finished with no known count: nothing is on its way, so no bar keeps moving.
-        bar.display = progress.expected is not None or not progress.finished
-        bar.update(total=progress.expected, progress=progress.answered)
+        moving = progress.expected is not None or not progress.finished
+        bar.display = moving
+        total = progress.expected if moving else 1
+        bar.update(total=total, progress=progress.answered if moving else 0)
         bar.query_one("#percentage").display = progress.expected is not None
         parts: list[Content | tuple[str, str] | str] = [progress.text]
         if progress.failures:
