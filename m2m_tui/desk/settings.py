@@ -41,7 +41,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, Literal, TextIO, cast
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -127,6 +127,8 @@ class Profile(_Section):
     password: SecretStr | None = None
     read_only: bool = False
     theme: str | None = None
+    time_zone: Literal["utc", "local"] | None = None
+    """Times shown in UTC or the local zone (always labelled); the top level's when unset."""
     verify_tls: bool = True
     timeout: float = Field(default=30.0, gt=0)
     callback: CallbackSettings = Field(default_factory=CallbackSettings)
@@ -191,6 +193,7 @@ class Settings(BaseSettings):
 
     default_profile: str | None = None
     theme: str | None = None
+    time_zone: Literal["utc", "local"] = "utc"
     animations: bool = False
     profiles: dict[str, Profile] = Field(default_factory=dict)
 

@@ -302,8 +302,11 @@ def export_markdown(
     request_id: str | None = None,
     secrets: Sequence[str] = (),
     tick: Tick = _no_tick,
+    stamp: Callable[[float | None], str | None] = iso,
 ) -> str:
-    """A summary fit to paste into a support ticket: one section per request."""
+    """A summary fit to paste into a support ticket: one section per request.
+
+    ``stamp`` writes its times (the app passes its labelled convention, desk/times.py)."""
     lines: list[str] = []
     requests = _requests(journal, request_id)
     if not requests:
@@ -320,19 +323,19 @@ def export_markdown(
             "",
             f"- Account: `{row.account}`",
             f"- Target: {_target_text(row)}",
-            f"- Submitted: {iso(row.submitted_at)}",
-            f"- State: **{row.state}**{by} (updated {iso(row.updated_at)})",
+            f"- Submitted: {stamp(row.submitted_at)}",
+            f"- State: **{row.state}**{by} (updated {stamp(row.updated_at)})",
             f"- Callbacks: {len(callbacks)} received, {duplicates} duplicate(s)",
         ]
         if row.last_error_code or row.last_error_message:
             code = f"`{row.last_error_code}` " if row.last_error_code else ""
             lines.append(f"- Last error: {code}{row.last_error_message or ''}")
         if callbacks:
-            lines += ["", "| received (UTC) | device | result | dup |", "|---|---|---|---|"]
+            lines += ["", "| received | device | result | dup |", "|---|---|---|---|"]
             for callback in callbacks:
                 body = _body(callback, secrets)
                 lines.append(
-                    f"| {iso(callback.received_at)} | {_md(callback.device_key or '-')} "
+                    f"| {stamp(callback.received_at)} | {_md(callback.device_key or '-')} "
                     f"| {_md(_result_text(callback, body))} | {'yes' if callback.duplicate else ''} |"
                 )
         lines.append("")
@@ -367,8 +370,11 @@ def export(
     request_id: str | None = None,
     secrets: Sequence[str] = (),
     progress: Progress | None = None,
+    stamp: Callable[[float | None], str | None] = iso,
 ) -> str:
     """The export in ``fmt``; ``secrets`` are redacted from callback bodies wherever found.
+
+    ``stamp`` writes the Markdown summary's times (JSON and CSV keep ISO 8601 UTC).
 
     ``progress`` is told how far a whole-journal export has got (not used with ``request_id``:
     one request is quick).
@@ -383,7 +389,7 @@ def export(
         return export_json(journal, request_id, secrets, tick=tick)
     if fmt == "csv":
         return export_csv(journal, request_id, secrets, tick=tick)
-    return export_markdown(journal, request_id, secrets, tick=tick)
+    return export_markdown(journal, request_id, secrets, tick=tick, stamp=stamp)
 
 
 def write_export(target: Path, text: str) -> Path:

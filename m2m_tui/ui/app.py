@@ -29,6 +29,7 @@ from m2m_tui.desk.requests import RequestDesk
 from m2m_tui.desk.session import LoginGuard, Session, guard_path
 from m2m_tui.desk.settings_files import SettingsFiles
 from m2m_tui.desk.settings_state import SettingsState
+from m2m_tui.desk.times import DEFAULT_ZONE, Times
 from m2m_tui.ui.app_requests import RequestNotices
 from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes
 from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingUpdate, listener_state
@@ -250,6 +251,15 @@ class M2MApp(App[int]):
     @property
     def read_only(self) -> bool:
         return self.session.read_only
+
+    @property
+    def times(self) -> Times:
+        """How every screen writes times: the profile's ``time_zone``, else the file's (UTC)."""
+        zone = self.profile.time_zone if self.profile is not None else None
+        validated = self.settings.validated
+        zone = zone or (validated.config.time_zone if validated is not None else None)
+        zone = zone or DEFAULT_ZONE
+        return Times(zone)
 
     @property
     def account(self) -> str | None:

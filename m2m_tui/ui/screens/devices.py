@@ -330,7 +330,7 @@ class DevicesScreen(ActionFlow, AppScreen):
         data = await self.m2m.queries.request_detail(request_id)
         if self.target != target:
             return  # the user moved on while the journal was read
-        self.query_one(DeviceCard).show_outcome(outcome_panels(data.outcomes))
+        self.query_one(DeviceCard).show_outcome(outcome_panels(data.outcomes, self.m2m.times))
 
     # ------------------------------------------------------------------ other keys
 
@@ -354,7 +354,7 @@ class DevicesScreen(ActionFlow, AppScreen):
         if self.device is None:
             self.notify("no device shown", severity="warning")
             return
-        self.m2m.copy_text(summary_text(self.device), "device summary")
+        self.m2m.copy_text(summary_text(self.device, self.m2m.times), "device summary")
 
     async def action_logout(self) -> None:
         await self.m2m.end_session()

@@ -6,7 +6,7 @@ states or kinds are shown verbatim rather than refused.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
@@ -14,6 +14,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
+
+from m2m_tui.desk.times import UTC_TIMES, Times
 
 if TYPE_CHECKING:
     from m2m_tui.api.models import Device
@@ -41,21 +43,25 @@ def ago(moment: datetime, now: float) -> str:
     return "just now"
 
 
-def when(value: datetime | str | None, now: float | None = None) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, str):
-        return value
-    text = value.strftime("%Y-%m-%d %H:%M")
-    if value.tzinfo is not None:
-        offset = value.strftime("%z")
-        text += f" {offset[:3]}:{offset[3:]}" if offset else ""
-        if now is not None:
-            text += f"  ({ago(value, now)})"
+def when(value: datetime | str | None, now: float | None = None, times: Times = UTC_TIMES) -> str:
+    """A device date in the app's one convention (labelled), and how long ago when ``now``."""
+    if value is None or isinstance(value, str):
+        return times.minute(value)
+    text = times.minute(value)
+    if now is not None:
+        text += f"  ({ago(value if value.tzinfo else value.replace(tzinfo=UTC), now)})"
     return text
 
 
-def device_rows(device: Device, now: float | None = None) -> list[tuple[str, Content]]:
+def times_of(widget: Widget) -> Times:
+    """The app's time convention (UTC outside the m2m app, e.g. in a widget test)."""
+    found = getattr(widget.app, "times", None)
+    return found if isinstance(found, Times) else UTC_TIMES
+
+
+def device_rows(
+    device: Device, now: float | None = None, times: Times = UTC_TIMES
+) -> list[tuple[str, Content]]:
     """(label, value) pairs in reading order; the caller lays them out."""
     rows: list[tuple[str, Content]] = []
     ids = sorted(
@@ -77,8 +83,8 @@ def device_rows(device: Device, now: float | None = None) -> list[tuple[str, Con
             "$success" if device.connected else "$warning",
         )
     rows.append(("Connected", connected))
-    rows.append(("Last conn.", Content(when(device.lastConnectionDate, now))))
-    activation = when(device.lastActivationDate, now)
+    rows.append(("Last conn.", Content(when(device.lastConnectionDate, now, times))))
+    activation = when(device.lastActivationDate, now, times)
     if device.lastActivationBy:
         activation += f" by {device.lastActivationBy}"
     rows.append(("Activated", Content(activation)))
@@ -90,8 +96,8 @@ def device_rows(device: Device, now: float | None = None) -> list[tuple[str, Con
             rows.append((pair.key, Content(pair.value or "")))
     else:
         rows.append(("Custom", Content("-")))
-    rows.append(("Created", Content(when(device.createdAt))))
-    rows.append(("Bill cycle", Content(when(device.billingCycleEndDate))))
+    rows.append(("Created", Content(when(device.createdAt, times=times))))
+    rows.append(("Bill cycle", Content(when(device.billingCycleEndDate, times=times))))
     for pair in device.extendedAttributes:
         label = pair.key.replace("PrimaryPlaceOfUse", "Place ")
         rows.append((label, Content(pair.value or "")))
@@ -99,14 +105,18 @@ def device_rows(device: Device, now: float | None = None) -> list[tuple[str, Con
 
 
 def card_content(
-    device: Device, now: float | None = None, label_width: int = 12, width: int = 0
+    device: Device,
+    now: float | None = None,
+    label_width: int = 12,
+    width: int = 0,
+    times: Times = UTC_TIMES,
 ) -> Content:
     """The card's text; two columns side by side when ``width`` leaves room for them."""
     wide = width >= 2 * WIDE_COLUMN
     if wide:
         label_width += 2
     lines: list[Content] = []
-    for label, value in device_rows(device, now):
+    for label, value in device_rows(device, now, times):
         shown = label if len(label) <= label_width else label[: label_width - 1] + "…"
         lines.append(Content.assemble((shown.ljust(label_width), "$text-muted"), " ", value))
     if wide and len(lines) > 8:
@@ -135,11 +145,11 @@ def device_summary(device: Device) -> dict[str, Any]:
     }
 
 
-def summary_text(device: Device) -> str:
+def summary_text(device: Device, times: Times = UTC_TIMES) -> str:
     ids = ", ".join(f"{d.kind.upper()} {d.id}" for d in device.deviceIds)
     return (
         f"Device {ids}\nState: {device.state or 'unknown'}; plan {device.service_plan or '-'}; "
-        f"connected {device.connected}; last connection {when(device.lastConnectionDate)}; "
+        f"connected {device.connected}; last connection {when(device.lastConnectionDate, times=times)}; "
         f"account {device.accountName or '-'}"
     )
 
@@ -177,7 +187,7 @@ class DeviceCard(VerticalScroll, can_focus=True):
     def _render_card(self) -> None:
         if self.device is not None:
             width = self.scrollable_content_region.width
-            body = card_content(self.device, self._now, width=width)
+            body = card_content(self.device, self._now, width=width, times=times_of(self))
             self.query_one("#card-body", Static).update(body)
 
     def on_resize(self) -> None:

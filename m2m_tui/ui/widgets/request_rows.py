@@ -189,6 +189,39 @@ def results_text(view: RequestView) -> str:
     return f"{view.received}/{expected}{failed}"
 
 
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Answered against expected, as the progress bar shows it (no count invented)."""
+
+    answered: int
+    failures: int
+    #: None when the number of devices is not known (a filter's): the bar says so.
+    expected: int | None
+    finished: bool
+
+    @property
+    def text(self) -> str:
+        if self.expected is not None:
+            return f"{self.answered}/{self.expected} answered"
+        if self.finished:
+            return f"{self.answered} answered · how many were expected was never known"
+        return f"{self.answered} answered · expected count unknown"
+
+    @property
+    def failed_text(self) -> str:
+        return f"✗ {self.failures} failed" if self.failures else ""
+
+
+def progress_of(view: RequestView | None) -> Progress | None:
+    """What the bar shows for ``view``; None when there is nothing to count yet."""
+    if view is None or view.received is None:
+        return None
+    answered = view.received
+    if view.expected is not None:
+        answered = min(answered, view.expected) if view.expected else answered
+    return Progress(answered, view.failures or 0, view.expected, view.finished)
+
+
 def target_text(target: Any, *, long: bool = False) -> str:
     """The device id alone when there is one (what a ticket names), else a count or filter."""
     if isinstance(target, dict):
