@@ -27,7 +27,7 @@ from m2m_tui.ui.actions import SubmittedRequest
 from m2m_tui.ui.app_requests import RequestsDesk
 from m2m_tui.ui.preload import Preloaded
 from m2m_tui.ui.services import DemoServices, DemoSetup, RecentDevices
-from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes
+from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes, theme_problem
 from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingLink, TrackingUpdate
 from m2m_tui.ui.unconfirmed import TimeoutWatch
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
@@ -122,6 +122,22 @@ class M2MApp(RequestsDesk):
             wanted = DEFAULT_THEME
         self.theme = wanted
         return loaded.problems
+
+    def validate_theme(self, theme_name: str) -> str:
+        """Never let a theme stop the app: one Textual cannot apply is reported and skipped."""
+        theme = self.get_theme(theme_name)
+        problem = theme_problem(theme) if theme is not None else None
+        if problem is None or theme_name == DEFAULT_THEME:
+            return theme_name
+        self.unregister_theme(theme_name)
+        self.notify(
+            f"{theme_name}: {problem}; using {DEFAULT_THEME}",
+            title="Theme skipped",
+            severity="warning",
+            timeout=10,
+            markup=False,
+        )
+        return DEFAULT_THEME
 
     def _theme_changed(self, theme: Theme) -> None:
         if not self.options.persist_settings or self.demo_services is not None:

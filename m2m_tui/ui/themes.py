@@ -4,16 +4,24 @@ Shipped themes come from ``m2m_tui/themes`` inside the wheel (hatch force-includ
 repository's top-level ``themes/`` there) or, in a source checkout, from ``themes/`` beside the
 package. User themes come from ``<config dir>/themes`` and may replace a shipped one by name.
 A broken file is skipped; all problems are returned together so the app shows one warning.
+
+Every value is checked with Textual's own parsers (``Color.parse`` for the colour fields, the
+CSS declaration parser for ``[variables]``), never with a looser rule of ours: a theme that
+passed a looser check once reached Textual at paint time and killed the app (issue 12).
 """
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual.color import Color, ColorParseError
+from textual.css.parse import parse_declarations
+from textual.css.tokenize import tokenize_values
 from textual.theme import Theme
 
 import m2m_tui
@@ -49,15 +57,75 @@ def builtin_theme_dirs() -> list[Path]:
 
 
 def _check_color(value: Any, where: str) -> str:
+    """Textual's ``Color.parse``, as ``Theme`` uses it: "#FFFFFF 10%" is CSS, not a colour."""
     if not isinstance(value, str):
         raise ValueError(f"{where}: expected a colour string")
     text = value.strip()
-    base = text.rsplit(" ", 1)[0] if text.endswith("%") else text
     try:
-        Color.parse(base)
-    except ColorParseError:
-        raise ValueError(f"{where}: {value!r} is not a colour") from None
+        Color.parse(text)
+    except ColorParseError as exc:
+        raise ValueError(f"{where}: {value!r} is not a colour Textual can parse ({exc})") from None
     return text
+
+
+#: The CSS properties a variable's value is checked against, by what Textual's own value of
+#: that variable parses as (``$text`` is "auto 87%", a colour; ``$link-style`` a text style).
+_PROBE_PROPERTIES = ("color", "text-style")
+
+
+def _plain(message: object) -> str:
+    """Textual's CSS errors carry Rich markup ("[i]color[/]"): shown as plain text."""
+    try:
+        return Text.from_markup(str(message)).plain
+    except Exception:  # not markup after all
+        return str(message)
+
+
+def _declaration_error(prop: str, value: str) -> str | None:
+    try:
+        parse_declarations(f"{prop}: {value};", ("theme", ""))
+    except Exception as exc:  # DeclarationError, TokenError, ...: any refusal counts
+        return _plain(exc) or type(exc).__name__
+    return None
+
+
+@cache
+def _variable_properties() -> dict[str, str]:
+    """Textual's theme variables and the CSS property each one's default value fits."""
+    defaults = Theme(name="probe", primary="#0178D4").to_color_system().generate()
+    kinds: dict[str, str] = {}
+    for name, value in defaults.items():
+        for prop in _PROBE_PROPERTIES:
+            if _declaration_error(prop, value) is None:
+                kinds[name] = prop
+                break
+    return kinds
+
+
+def _check_variable(name: str, value: str) -> None:
+    """A variable Textual defines must parse where its default does; others must tokenize."""
+    prop = _variable_properties().get(name)
+    if prop is not None:
+        problem = _declaration_error(prop, value)
+    else:
+        try:
+            tokenize_values({name: value})
+            problem = None
+        except Exception as exc:
+            problem = _plain(exc) or type(exc).__name__
+    if problem is not None:
+        raise ValueError(f"variables.{name}: {value!r} is refused by Textual: {problem}")
+
+
+def theme_problem(theme: Theme) -> str | None:
+    """Why Textual could not apply ``theme``, or None: what the app checks before switching."""
+    try:
+        theme.to_color_system().generate()
+        for name, value in theme.variables.items():
+            _check_variable(name, value)
+    except Exception as exc:  # a theme must never stop the app, whatever Textual raises
+        return _plain(exc) or type(exc).__name__
+    return None
 
 
 def theme_from_mapping(data: dict[str, Any], fallback_name: str) -> Theme:
@@ -87,8 +155,14 @@ def theme_from_mapping(data: dict[str, Any], fallback_name: str) -> Theme:
             extra[key] = float(data[key])
     if "ansi" in data:
         extra["ansi"] = bool(data["ansi"])
+    for key, value in variables.items():
+        _check_variable(key, value)
     fields: dict[str, Any] = {**colors, **extra}
-    return Theme(name=name.strip(), dark=dark, variables=dict(variables), **fields)
+    theme = Theme(name=name.strip(), dark=dark, variables=dict(variables), **fields)
+    problem = theme_problem(theme)
+    if problem is not None:
+        raise ValueError(problem)
+    return theme
 
 
 def load_theme_file(path: Path) -> Theme:
