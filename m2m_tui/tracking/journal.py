@@ -35,6 +35,7 @@ from m2m_tui.tracking.records import (
     RejectionRecord,
     RejectionRow,
     RequestAction,
+    RequestAlreadyRecorded,
     RequestRow,
     RequestState,
     UnknownRequest,
@@ -187,7 +188,11 @@ class Journal:
         state: RequestState | str = RequestState.SUBMITTED,
         profile: str | None = None,
     ) -> RequestRow:
-        """Record a request the moment its requestId is known; raises JournalError if known."""
+        """Record a request the moment its requestId is known.
+
+        A known id raises :class:`RequestAlreadyRecorded` with the recorded row: the tracker
+        decides if it is the same request or a new attempt (``journal_attempts``).
+        """
         action = RequestAction(action)
         state = RequestState(state)
         now = time.time()
@@ -213,7 +218,10 @@ class Journal:
                     f"INSERT INTO requests ({_REQUEST_COLUMNS}) VALUES ({_placeholders(14)})", row
                 )
         except sqlite3.IntegrityError as exc:
-            raise JournalError(f"{self._path}: request {request_id} is already recorded") from exc
+            raise RequestAlreadyRecorded(
+                f"{self._path}: request {request_id} is already recorded",
+                self.get_request(request_id),
+            ) from exc
         return _request(row)
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow:

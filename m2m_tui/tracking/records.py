@@ -22,6 +22,14 @@ class UnknownRequest(JournalError, LookupError):
     """No request with that id is in the journal."""
 
 
+class RequestAlreadyRecorded(JournalError):
+    """A request with that id is in the journal already; the tracker decides what it is."""
+
+    def __init__(self, message: str, existing: RequestRow | None) -> None:
+        super().__init__(message)
+        self.existing = existing
+
+
 class JournalRecordError(JournalError, ValueError):
     """One record could not be stored (e.g. an integer too large for sqlite); others were."""
 

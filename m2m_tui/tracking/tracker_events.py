@@ -23,6 +23,8 @@ class RequestChanged:
     expected: int | None
     failures: int
     pollable: bool
+    #: The device results in words once any are in: "3 of 5 devices failed".
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
