@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from m2m_tui.tracking.records import (
     UNFINISHED_STATES,
@@ -20,7 +20,11 @@ from m2m_tui.tracking.records import (
     RequestAction,
     RequestRow,
     RequestState,
+    RequestSummary,
 )
+from m2m_tui.tracking.results import outcome_text
+
+S = TypeVar("S", bound=RequestSummary)
 
 #: ThingSpace resends an unacknowledged callback 3 more times, 5 minutes apart (§4.3): past
 #: this, nothing more will come.
@@ -94,6 +98,7 @@ class TrackedRequest:
     duplicates: int = 0
     last_error_code: str | None = None
     last_error_message: str | None = None
+    profile: str | None = None
 
     @classmethod
     def from_row(cls, row: RequestRow) -> TrackedRequest:
@@ -110,6 +115,7 @@ class TrackedRequest:
             completed_by=CompletedBy(row.completed_by) if row.completed_by else None,
             last_error_code=row.last_error_code,
             last_error_message=row.last_error_message,
+            profile=row.profile,
         )
 
     @property
@@ -135,29 +141,28 @@ class TrackedRequest:
 
     @property
     def outcome(self) -> str | None:
-        """The device count in words once results are in: "3 of 5 failed", "all 4 failed"."""
+        """The device count in words once results are in: "3 of 5 devices failed"."""
         return outcome_text(self.received, self.expected, self.failures)
 
-
-def outcome_text(received: int, expected: int | None, failures: int) -> str | None:
-    """One wording of a request's device results for every front end (None: no results yet).
-
-    "all 5 devices failed", "3 of 5 devices failed", "all 5 devices succeeded"; while results
-    are still coming, "so far" and the count answered.
-    """
-    if received == 0:
-        return None
-    total = expected if expected is not None and expected >= received else received
-    noun = "device" if total == 1 else "devices"
-    if received < total:
-        return f"{failures} of {total} {noun} failed so far ({received} answered)"
-    if total == 1:
-        return "the device failed" if failures else "the device succeeded"
-    if failures == 0:
-        return f"all {total} {noun} succeeded"
-    if failures == total:
-        return f"all {total} {noun} failed"
-    return f"{failures} of {total} {noun} failed"
+    def summary(self, kind: type[S] = RequestSummary) -> S:  # type: ignore[assignment]
+        """This request in the one shape every reader gets (``kind``: or ``RequestChanged``)."""
+        return kind(
+            request_id=self.request_id,
+            action=self.action,
+            state=self.state,
+            completed_by=self.completed_by,
+            received=self.received,
+            expected=self.expected,
+            failures=self.failures,
+            pollable=self.pollable,
+            account=self.account,
+            target=self.target,
+            submitted_at=self.submitted_at,
+            deadline=self.deadline,
+            last_error_code=self.last_error_code,
+            last_error_message=self.last_error_message,
+            profile=self.profile,
+        )
 
 
 def settled_state(request: TrackedRequest) -> RequestState:

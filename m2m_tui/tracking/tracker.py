@@ -41,6 +41,7 @@ from m2m_tui.tracking.records import (
     RequestAlreadyRecorded,
     RequestRow,
     RequestState,
+    RequestSummary,
 )
 from m2m_tui.tracking.results import result_key
 from m2m_tui.tracking.tracked import (
@@ -59,18 +60,13 @@ from m2m_tui.tracking.tracked import (
     settles_on_last_result,
     superseded_note,
 )
-from m2m_tui.tracking.tracker_events import (
-    CallbackReceived,
-    RequestChanged,
-    TrackerEvent,
-)
+from m2m_tui.tracking.tracker_events import CallbackReceived, RequestChanged
+from m2m_tui.tracking.tracker_hub import EventHub
 
 log = logging.getLogger("m2m_tui.tracking")
 
-Subscriber = Callable[[TrackerEvent], None]
 
-
-class Tracker:
+class Tracker(EventHub):
     """Correlates polls and callbacks into one state per request and publishes changes."""
 
     def __init__(
@@ -81,6 +77,7 @@ class Tracker:
         profile: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self._journal = journal
         self._deadline = deadline
         self._profile = profile
@@ -88,45 +85,9 @@ class Tracker:
         self._requests: dict[str, TrackedRequest] = {}
         #: Ids this tracker recorded itself: a repeat of one is the same request.
         self._submitted_here: set[str] = set()
-        self._subscribers: list[Subscriber] = []
-        self._wakers: list[Callable[[], None]] = []
-
-    # ------------------------------------------------------------------ subscribers
-
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Call ``subscriber`` with every event; returns the function that unsubscribes."""
-        self._subscribers.append(subscriber)
-        return lambda: self._subscribers.remove(subscriber)
-
-    def on_new_pollable(self, waker: Callable[[], None]) -> None:
-        """The poller registers here so a new pollable request is polled without delay."""
-        self._wakers.append(waker)
-
-    def publish(self, event: TrackerEvent) -> None:
-        """Pass on an event from a part the tracker does not own (listener, poller)."""
-        self._publish(event)
-
-    def _publish(self, event: TrackerEvent) -> None:
-        for subscriber in list(self._subscribers):
-            try:
-                subscriber(event)
-            except Exception:  # a broken subscriber must not stop tracking
-                log.exception("tracker subscriber failed on %s", type(event).__name__)
 
     def _changed(self, request: TrackedRequest) -> None:
-        self._publish(
-            RequestChanged(
-                request_id=request.request_id,
-                action=request.action.value,
-                state=request.state.value,
-                completed_by=request.completed_by.value if request.completed_by else None,
-                received=request.received,
-                expected=request.expected,
-                failures=request.failures,
-                pollable=request.pollable,
-                outcome=request.outcome,
-            )
-        )
+        self._publish(request.summary(RequestChanged))
 
     # ------------------------------------------------------------------ queries
 
@@ -135,6 +96,14 @@ class Tracker:
 
     def requests(self) -> list[TrackedRequest]:
         return list(self._requests.values())
+
+    def summary(self, request_id: str) -> RequestSummary | None:
+        """The request in the shape the journal queries return too (None: not tracked)."""
+        request = self._requests.get(request_id)
+        return None if request is None else request.summary()
+
+    def summaries(self) -> list[RequestSummary]:
+        return [request.summary() for request in self._requests.values()]
 
     def pollable_unfinished(self) -> list[TrackedRequest]:
         return [r for r in self._requests.values() if r.pollable and not r.finished]
@@ -362,10 +331,6 @@ class Tracker:
     def _settle_if_whole(self, request: TrackedRequest) -> None:
         if not request.finished and settles_on_last_result(request):
             self._finish(request, settled_state(request), CompletedBy.CALLBACK)
-
-    def _wake(self) -> None:
-        for wake in self._wakers:
-            wake()
 
     def _apply(
         self,
