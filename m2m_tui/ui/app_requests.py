@@ -133,6 +133,8 @@ class RequestsDesk(App[int]):
         target_label: str = "",
         *,
         found_after_timeout: bool = False,
+        expected_devices: int | None = None,
+        sent_at: float | None = None,
     ) -> SubmittedRequest:
         """ThingSpace accepted a request: keep it, show its id, tell the screens."""
         record = SubmittedRequest(
@@ -140,7 +142,7 @@ class RequestsDesk(App[int]):
         )
         self.submitted.append(record)
         self._awaiting_outcome[request_id] = record
-        self._track(action, account, target, request_id)
+        self._track(action, account, target, request_id, expected_devices, sent_at)
         keys = "o open · y copy id · g requests"
         severity: SeverityLevel
         if found_after_timeout:
@@ -163,15 +165,32 @@ class RequestsDesk(App[int]):
         self.screen.post_message(RequestSubmitted(record))
         return record
 
-    def _track(self, action: Action, account: str | None, target: Any, request_id: str) -> None:
+    def _track(
+        self,
+        action: Action,
+        account: str | None,
+        target: Any,
+        request_id: str,
+        expected_devices: int | None = None,
+        sent_at: float | None = None,
+    ) -> None:
         tracker = self.tracking.tracker if self.tracking is not None else None
         if tracker is None:
             return
         try:
             if isinstance(target, list):
-                tracker.submitted(action.value, account or "", request_id, devices=target)
+                tracker.submitted(
+                    action.value, account or "", request_id, devices=target, sent_at=sent_at
+                )
             else:
-                tracker.submitted(action.value, account or "", request_id, filter=target)
+                tracker.submitted(
+                    action.value,
+                    account or "",
+                    request_id,
+                    filter=target,
+                    expected_devices=expected_devices,
+                    sent_at=sent_at,
+                )
         except Exception as exc:  # the request went through; only our record of it failed
             self.report_error(exc, "tracking the request")
 

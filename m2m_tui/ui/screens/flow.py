@@ -15,6 +15,7 @@ from textual.events import Key
 from m2m_tui.ui.actions import (
     Action,
     ActionParams,
+    FilterTarget,
     Target,
     build_request,
     consequences,
@@ -150,6 +151,11 @@ class ActionFlow:
             request_id,
             is_pollable(action, target),
             target.description,
+            # Every matching device listed: the request settles once all have answered.
+            expected_devices=target.loaded
+            if isinstance(target, FilterTarget) and not target.more
+            else None,
+            sent_at=sent_at,
         )
         self.after_submit(action)
 
