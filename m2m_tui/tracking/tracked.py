@@ -205,6 +205,13 @@ def settled_by_deadline(request: TrackedRequest) -> str | None:
 
 
 def deadline_advice(request: TrackedRequest) -> str:
+    if request.expected is not None and 0 < request.received < request.expected:
+        missing = request.expected - request.received
+        return (
+            f"{missing} of {request.expected} devices never answered before the deadline "
+            f"({request.received} answered, {request.failures} failed): check them in the "
+            "ThingSpace portal"
+        )
     if request.pollable:
         return "no final status before the deadline: check the request in the ThingSpace portal"
     return (

@@ -114,3 +114,16 @@ def test_outcome_wording() -> None:
     assert outcome_text(4, 4, 0) == "all 4 devices succeeded"
     assert outcome_text(2, None, 1) == "1 of 2 devices failed"
     assert outcome_text(2, 5, 2) == "2 of 5 devices failed so far (2 answered)"
+
+
+def test_devices_missing_at_the_deadline_time_out_with_the_count(
+    tracker: Tracker, journal: Journal, clock: Clock
+) -> None:
+    request = tracker.submitted("suspend", ACCOUNT, "short", filter=FIELD_UNITS, expected_devices=4)
+    deliver(journal, tracker, carrier("short", mdn(0), ok=False))
+    deliver(journal, tracker, carrier("short", mdn(1)))
+    clock.now += 601
+    assert tracker.check_deadlines() == ["short"]
+    assert request.state is RequestState.TIMED_OUT
+    assert request.last_error_message is not None
+    assert request.last_error_message.startswith("2 of 4 devices never answered")
