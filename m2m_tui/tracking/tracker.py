@@ -154,9 +154,13 @@ class Tracker(EventHub):
             old = exc.existing
             if old is not None and self._is_same(old, action, account, target):
                 return self._merged(self._adopt_row(old), expected)
-            self._supersede(request_id, action, target, sent_at)
+            moved = self._supersede(request_id, action, target, sent_at)
             row = self._journal.add_request(request_id, **fields)
+        else:
+            moved = set()
         request = TrackedRequest.from_row(row)
+        # The earlier attempt's callbacks, should their events still be on their way.
+        request.applied.update(moved)
         self._requests[request_id] = request
         self._submitted_here.add(request_id)
         self._changed(request)
@@ -303,8 +307,11 @@ class Tracker(EventHub):
 
     def _supersede(
         self, request_id: str, action: RequestAction, target: Any, sent_at: float | None
-    ) -> None:
-        """The id was given out again: the recorded attempt moves aside, still visible."""
+    ) -> set[int]:
+        """The id was given out again: the recorded attempt moves aside, still visible.
+
+        Returns the record ids of the callbacks that moved with it.
+        """
         # Wall-clock, as the listener stamps callbacks (the tracker's clock may be a test's).
         before = sent_at if sent_at is not None else time.time() - EARLY_CALLBACK_WINDOW
         note = superseded_note(action, target)
@@ -312,7 +319,7 @@ class Tracker(EventHub):
         self._requests.pop(request_id, None)
         self._submitted_here.discard(request_id)
         if moved is None:
-            return
+            return set()
         log.warning(
             "request %s given out again; earlier attempt kept as %s", request_id, moved.request_id
         )
@@ -320,6 +327,7 @@ class Tracker(EventHub):
         self._requests[moved.request_id] = earlier
         self._apply_journaled(earlier, publish=False)
         self._changed(earlier)
+        return set(earlier.applied)
 
     def _apply_journaled(self, request: TrackedRequest, *, publish: bool = True) -> None:
         """Apply the request's journaled callbacks (early ones, or all of them on reload)."""

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from m2m_tui.api.models import CallbackMessage
+from m2m_tui.tracking.events import CallbackAccepted
 from m2m_tui.tracking.journal import Journal
 from m2m_tui.tracking.records import CallbackRecord, RequestState
 from m2m_tui.tracking.tracker import Tracker
@@ -175,3 +176,20 @@ def test_an_open_pollable_attempt_is_closed_and_no_longer_polled(
     assert after.get("p") is third
     assert journal.get_request("p~2") is not None
     assert journal.count_requests() == 3
+
+
+def test_a_late_event_for_a_moved_callback_is_not_counted_for_the_new_attempt(
+    journal: Journal, clock: Clock
+) -> None:
+    """The listener's event for a callback stored before the new POST arrives afterwards."""
+    before = Tracker(journal, deadline=600, clock=clock)
+    before.submitted("suspend", ACCOUNT, "late", devices=[MDN])
+    store(journal, None, carrier("late", MDN, ok=False), at=time.time() - 10)
+    (stored,) = journal.callbacks_for("late")
+
+    after = Tracker(journal, deadline=600, clock=clock)
+    request = after.submitted("suspend", ACCOUNT, "late", devices=[MDN2], sent_at=time.time())
+    after.callback(CallbackAccepted(stored.id, "late", stored.kind, stored.device_key, False, 0.0))
+
+    assert request.received == 0 and request.state is RequestState.SUBMITTED
+    assert [c.id for c in journal.callbacks_for("late~1")] == [stored.id]
