@@ -23,7 +23,9 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from m2m_tui.api.credentials import ClientSettings, Credentials
+from m2m_tui.api.bearer import BearerKeeper
+from m2m_tui.api.bodies import ACCEPT_ENCODING
+from m2m_tui.api.credentials import CallKind, ClientSettings, Credentials
 from m2m_tui.api.errors import (
     ApiError,
     AppCredentialsRejected,
@@ -56,7 +58,9 @@ from m2m_tui.api.models import (
     SuspensionStatusRequest,
     decode_error_body,
 )
+from m2m_tui.api.paging import DevicePager
 from m2m_tui.api.retry import RetryPolicy
+from m2m_tui.api.scrub import Scrubber, guard_calls
 from m2m_tui.api.tokens import AuthSnapshot, TokenState, same_secret
 from m2m_tui.api.transport import Exchange, json_body
 
@@ -66,6 +70,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 NoticeHandler = Callable[[str], None]
 
 
+@guard_calls("_m2m")
 class ThingSpaceClient:
     """Talks to ThingSpace (or the simulator) on behalf of one logged-in user."""
 
@@ -84,7 +89,6 @@ class ThingSpaceClient:
         self._on_notice = on_notice
         self._clock = clock
         self._tokens = TokenState()
-        self._bearer_lock = asyncio.Lock()
         self._session_lock = asyncio.Lock()
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout),
@@ -93,12 +97,31 @@ class ThingSpaceClient:
                 max_keepalive_connections=self.settings.max_connections,
             ),
             verify=self.settings.verify_tls,
-            headers={"User-Agent": self.settings.user_agent, "Accept": "application/json"},
+            headers={
+                "User-Agent": self.settings.user_agent,
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             transport=transport,
+        )
+        self._scrubber = Scrubber()
+        self._scrubber.credentials(
+            credentials.app_key, credentials.app_secret, credentials.password
         )
         #: Counters a status bar or a test can read: token fetches, logins, calls.
         self.stats: dict[str, int] = {"tokens": 0, "logins": 0, "calls": 0, "retries": 0}
-        self._exchange = Exchange(self._http, retry or RetryPolicy(), self.stats)
+        self._exchange = Exchange(
+            self._http, retry or RetryPolicy(), self.stats, self.settings.limits("small")
+        )
+        self._bearer = BearerKeeper(
+            self.settings,
+            lambda: self._credentials,
+            self._exchange,
+            self._tokens,
+            self._scrubber,
+            clock=clock,
+            notice=self._notice,
+        )
 
     @property
     def retry(self) -> RetryPolicy:
@@ -134,6 +157,9 @@ class ThingSpaceClient:
     def set_credentials(self, credentials: Credentials) -> None:
         """New credentials typed by the user; the failed-login count stays (ThingSpace keeps it)."""
         self._credentials = credentials
+        self._scrubber.credentials(
+            credentials.app_key, credentials.app_secret, credentials.password
+        )
         self._tokens.drop_session()
         self._tokens.drop_bearer()
 
@@ -150,68 +176,11 @@ class ThingSpaceClient:
 
     async def fetch_token(self) -> OAuthToken:
         """``POST /oauth2/token`` with Basic auth and a form body; remembers the token."""
-        path = "/oauth2/token"
-        creds = self._credentials
-        response = await self._exchange.send_with_retry(
-            "POST",
-            self.settings.oauth_url("token"),
-            path,
-            retriable=True,
-            auth=(creds.app_key, creds.app_secret.get_secret_value()),
-            data={"grant_type": "client_credentials"},
-        )
-        if response.status_code != 200:
-            raise self._exchange.error(response, "POST", path)
-        token = self._exchange.parse(OAuthToken, response, "POST", path)
-        self.stats["tokens"] += 1
-        self._tokens.set_bearer(token.access_token, token.expires_in, self._clock())
-        return token
+        return await self._bearer.fetch()
 
     async def revoke_token(self, token: SecretStr) -> None:
         """Best effort: ThingSpace hands out the same bearer for an hour unless it is revoked."""
-        creds = self._credentials
-        try:
-            await self._http.post(
-                self.settings.oauth_url("revoke"),
-                auth=(creds.app_key, creds.app_secret.get_secret_value()),
-                data={"grant_type": "client_credentials", "token": token.get_secret_value()},
-            )
-        except httpx.HTTPError as exc:
-            log.debug("token revoke failed: %s", exc.__class__.__name__)
-
-    async def _ensure_bearer(self) -> SecretStr:
-        margin = self.settings.bearer_margin
-        if self._tokens.bearer_fresh(margin, self._clock()) and self._tokens.bearer:
-            return self._tokens.bearer
-        async with self._bearer_lock:
-            if self._tokens.bearer_fresh(margin, self._clock()) and self._tokens.bearer:
-                return self._tokens.bearer
-            old = self._tokens.bearer
-            self._tokens.renewing += 1
-            try:
-                token = await self.fetch_token()
-                if old is not None and same_secret(old, token.access_token):
-                    # Same token, still near its end: force a new one.
-                    await self.revoke_token(old)
-                    await self.fetch_token()
-            finally:
-                self._tokens.renewing -= 1
-            assert self._tokens.bearer is not None
-            return self._tokens.bearer
-
-    async def _renew_bearer(self, refused: SecretStr) -> None:
-        """After a 401: revoke the refused token and get a new one, once for all callers."""
-        async with self._bearer_lock:
-            if not same_secret(self._tokens.bearer, refused) and self._tokens.bearer is not None:
-                return
-            self._tokens.renewing += 1
-            try:
-                self._tokens.drop_bearer()
-                await self.revoke_token(refused)
-                await self.fetch_token()
-                self._notice("bearer token refused; fetched a new one")
-            finally:
-                self._tokens.renewing -= 1
+        await self._bearer.revoke(token)
 
     # ----------------------------------------------------------------- VZ-M2M session
 
@@ -237,7 +206,7 @@ class ThingSpaceClient:
         tokens.renewing += 1
         try:
             for refused_once in (False, True):
-                bearer = await self._ensure_bearer()
+                bearer = await self._bearer.ensure()
                 response = await self._exchange.send(
                     "POST",
                     self.settings.m2m_url(path),
@@ -248,12 +217,13 @@ class ThingSpaceClient:
                 )
                 if response.status_code == 200:
                     session = self._exchange.parse(SessionTokenResponse, response, "POST", path)
+                    self._scrubber.token(session.sessionToken)
                     tokens.set_session(session.sessionToken, self._clock())
                     self.stats["logins"] += 1
                     return
                 error_body = decode_error_body(response.content)
                 if self._exchange.bearer_refused(response, error_body) and not refused_once:
-                    await self._renew_bearer(bearer)
+                    await self._bearer.renew(bearer)
                     continue
                 if isinstance(error_body, M2MErrorBody) and response.status_code in (400, 401):
                     tokens.login_failures += 1
@@ -298,7 +268,7 @@ class ThingSpaceClient:
         if session is None:
             return
         path = "/session/logout"
-        bearer = await self._ensure_bearer()
+        bearer = await self._bearer.ensure()
         try:
             response = await self._exchange.send(
                 "POST",
@@ -319,7 +289,9 @@ class ThingSpaceClient:
 
     async def list_devices(self, request: DeviceListRequest) -> DeviceListResponse:
         """One page of the device list (HTTP 202 means more pages follow)."""
-        response = await self._m2m("POST", "/devices/actions/list", request, read_only=True)
+        response = await self._m2m(
+            "POST", "/devices/actions/list", request, read_only=True, kind="page"
+        )
         return self._exchange.parse(DeviceListResponse, response, "POST", "/devices/actions/list")
 
     async def get_device(self, account: str, device_id: DeviceId) -> Device:
@@ -334,21 +306,11 @@ class ThingSpaceClient:
         return page.devices[0]
 
     async def iter_device_pages(self, request: DeviceListRequest) -> AsyncIterator[list[Device]]:
-        """Every page of a filtered list, following ``largestDeviceIdSeen``."""
-        current = request
-        while True:
-            page = await self.list_devices(current)
-            yield page.devices
-            if not page.hasMoreData or not page.devices:
-                return
-            ids = [d.numeric_device_id for d in page.devices if d.numeric_device_id is not None]
-            if not ids:
-                raise ResponseFormatError(
-                    "more devices announced but no DeviceId attribute to page with",
-                    status=202,
-                    path="/devices/actions/list",
-                )
-            current = current.model_copy(update={"largestDeviceIdSeen": max(ids)})
+        """Every page of a filtered list (see :class:`DevicePager`); PagingStalled when the
+        pages stop moving forward."""
+        pager = DevicePager(self.list_devices, request)
+        while pager.more:
+            yield await pager.next_page()
 
     async def suspension_status(self, request: SuspensionStatusRequest) -> RequestIdResponse:
         return await self._action("/devices/suspension/status", request)
@@ -403,6 +365,15 @@ class ThingSpaceClient:
         response = await self._m2m("POST", path, request, read_only=False)
         return self._exchange.parse(RequestIdResponse, response, "POST", path)
 
+    async def read(
+        self, method: str, path: str, body: OutboundModel | None = None
+    ) -> httpx.Response:
+        """A read-only M2M call (both tokens, retried like every read), for api/history.py.
+
+        History answers are lists of a page's size, so they get a page's size cap and deadline.
+        """
+        return await self._m2m(method, path, body, read_only=True, kind="page")
+
     # ----------------------------------------------------------------- plumbing
 
     async def _m2m(
@@ -413,18 +384,20 @@ class ThingSpaceClient:
         *,
         read_only: bool,
         reveal: bool = False,
+        kind: CallKind = "small",
     ) -> httpx.Response:
         """One M2M call with both tokens, renewing each at most once."""
         payload = body.wire(reveal_secrets=reveal) if body is not None else None
         bearer_renewed = session_renewed = False
         while True:
-            bearer = await self._ensure_bearer()
+            bearer = await self._bearer.ensure()
             session = await self._ensure_session()
             response = await self._exchange.send_with_retry(
                 method,
                 self.settings.m2m_url(path),
                 path,
                 retriable=read_only,
+                limits=self.settings.limits(kind),
                 headers=self._exchange.json_headers(bearer, session),
                 json=payload,
             )
@@ -437,7 +410,7 @@ class ThingSpaceClient:
                 if bearer_renewed:
                     raise self._exchange.error(response, method, path)
                 bearer_renewed = True
-                await self._renew_bearer(bearer)
+                await self._bearer.renew(bearer)
                 continue
             if isinstance(error_body, M2MErrorBody) and error_body.code_suffix.startswith(
                 "SessionToken."

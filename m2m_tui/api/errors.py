@@ -224,6 +224,27 @@ class ResponseFormatError(ThingSpaceError):
     default_hint = "ThingSpace answered something this tool does not understand"
 
 
+class ResponseTooLarge(ResponseFormatError):
+    """An answer past the size cap of its call kind; reading stopped there."""
+
+    default_hint = (
+        "the answer was far larger than ThingSpace sends for this call: check the base URL "
+        "and any proxy in between"
+    )
+
+
+class PagingStalled(ResponseFormatError):
+    """More devices announced, but the pages stopped moving forward: the list is incomplete."""
+
+    default_hint = "the device list is incomplete: narrow the filter and list again"
+
+
+class UnexpectedFailure(ThingSpaceError):
+    """Anything the client did not foresee, named by type only (its text may hold secrets)."""
+
+    default_hint = "an unexpected failure in the ThingSpace client; try again"
+
+
 def error_from_body(
     body: ErrorBody | None,
     *,

@@ -22,6 +22,7 @@ from m2m_tui.sim.errors import (
     optional_str,
     read_json_object,
 )
+from m2m_tui.sim.history import session_user
 from m2m_tui.sim.inventory import SERVICE_PLANS
 from m2m_tui.sim.processing import ActionParams, run_provisioning, run_suspension_status
 from m2m_tui.sim.selection import (
@@ -173,6 +174,7 @@ async def provisioning(request: web.Request) -> web.Response:
         else:
             raise _no_devices()
         params = ActionParams(request_account=account, reason_code=optional_str(body, "reasonCode"))
+    params.event_by = session_user(request)
     single = isinstance(devices, list) and len(devices) == 1
     record = _record(state, account, action, targets, single)
     deliverer = request.app[DELIVERY_KEY]

@@ -61,6 +61,29 @@ class FaultConfig:
 
 
 @dataclass
+class DiagnosticsConfig:
+    """Switches for the diagnostics reads, where the reference leaves the real answer open."""
+
+    stories: bool = True
+    """Seed the scenario-kit devices (``thingspace-diagnostics.md`` §10) into the inventory."""
+    history_page_size: int = 500
+    strict_date_range: bool = False
+    """Answer ``latest < earliest`` with a 400 instead of an empty 200 list."""
+    provisioning_bare_object: bool = False
+    """Answer provisioning history as a bare object instead of the SDK's array."""
+    pools_key: str = "iPPools"
+    """``iPPools`` (SDK) or ``ipPools`` (doc table) in the account answer."""
+    group_page_size: int = 100
+    unexpected_error_once: bool = False
+    """Fail each distinct history request once with ``UnexpectedError`` after ``timeout_delay``
+    seconds, then serve it: the documented 30-second timeout behaviour."""
+    timeout_delay: float = 0.0
+    max_window_days: float = 0.0
+    """When > 0, a history window longer than this always fails with ``UnexpectedError``
+    (a long window timing out, §1): clients must split it."""
+
+
+@dataclass
 class SimConfig:
     """Everything the simulator can be told; the defaults make a ready-to-use demo."""
 
@@ -95,10 +118,15 @@ class SimConfig:
     """Consecutive failed logins that lock the UWS user."""
     page_size: int = 2000
     """Most devices in one device-list response (production: 2000)."""
+    list_extended_attributes: bool = True
+    """Give listed devices their ``DeviceId`` extended attribute. Off: device-list pages carry
+    no ``extendedAttributes`` at all (Verizon's SDK says multi-device answers may not), so a
+    client must page by date added with ``earliest``."""
     max_devices_per_request: int = 10000
     enforce_callback_ports: bool = False
     """Reject callback URLs on ports production refuses (off: tests listen on random ports)."""
     faults: FaultConfig = field(default_factory=FaultConfig)
+    diagnostics: DiagnosticsConfig = field(default_factory=DiagnosticsConfig)
 
     @property
     def primary_account(self) -> str:

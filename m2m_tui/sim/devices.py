@@ -3,9 +3,10 @@
 The single-device form is what the TUI uses most, so its errors (kind, identifier, not found,
 account) follow §6/§8.2 exactly. The listing pages the way production consumers rely on: sorted
 by ``DeviceId``, ``hasMoreData`` with HTTP 202 while more remain, ``largestDeviceIdSeen`` to
-continue. List entries carry only the ``DeviceId`` extended attribute (paging needs it, and a
-production consumer reads it there); the full set, with the PrimaryPlaceOfUse* keys, is
-returned for single-device queries.
+continue (without it, by date added; ``earliest`` is inclusive). List entries carry only the
+``DeviceId`` extended attribute (paging needs it, and a production consumer reads it there),
+or none when ``list_extended_attributes`` is off; the full set, with the PrimaryPlaceOfUse*
+keys, is returned for single-device queries.
 """
 
 from __future__ import annotations
@@ -58,9 +59,12 @@ def _date_field(body: dict[str, Any], key: str) -> datetime | None:
     return moment
 
 
-def _list_entry(device: Device) -> dict[str, Any]:
+def _list_entry(device: Device, extended: bool) -> dict[str, Any]:
     entry = device.to_wire(extended=False)
-    entry["extendedAttributes"] = [{"key": "DeviceId", "value": str(device.device_id)}]
+    if extended:
+        entry["extendedAttributes"] = [{"key": "DeviceId", "value": str(device.device_id)}]
+    else:
+        entry.pop("extendedAttributes", None)
     return entry
 
 
@@ -88,7 +92,8 @@ async def list_devices(request: web.Request) -> web.Response:
     latest = _date_field(body, "latest")
     limit = _int_field(body, "maxNumberOfDevices", 1) or state.config.page_size
     limit = min(limit, state.config.page_size)
-    after = _int_field(body, "largestDeviceIdSeen", 0) or 0
+    seen = _int_field(body, "largestDeviceIdSeen", 0)
+    after = seen or 0
     matched = [
         d
         for d in state.account_devices(account)
@@ -97,9 +102,12 @@ async def list_devices(request: web.Request) -> web.Response:
         and (earliest is None or d.created_at >= earliest)
         and (latest is None or d.created_at <= latest)
     ]
+    if seen is None:  # without largestDeviceIdSeen, results come by date added
+        matched.sort(key=lambda d: (d.created_at, d.device_id))
     page = matched[:limit]
     more = len(matched) > limit
+    extended = state.config.list_extended_attributes
     return web.json_response(
-        {"hasMoreData": more, "devices": [_list_entry(d) for d in page]},
+        {"hasMoreData": more, "devices": [_list_entry(d, extended) for d in page]},
         status=202 if more else 200,
     )

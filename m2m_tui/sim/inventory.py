@@ -14,6 +14,7 @@ from typing import Any
 
 from m2m_tui.api.identifiers import DeviceKind, identifier_error
 from m2m_tui.sim.config import SimConfig
+from m2m_tui.sim.timeline import DataSession, ProvisioningEvent
 from m2m_tui.sim.wellknown import DEMO_DEVICE_ID, WELL_KNOWN_DEVICES, WellKnownDevice
 
 try:
@@ -93,6 +94,10 @@ class Device:
     """Suspensions in the last 12 months, the current one included."""
     daily_actions: dict[str, int] = field(default_factory=dict)
     """Provisioning actions applied per local day (``YYYY-MM-DD`` -> count)."""
+    sessions: list[DataSession] | None = None
+    """Fixed data sessions (a story device); None: generated from the seed and the state."""
+    events: list[ProvisioningEvent] = field(default_factory=list)
+    """Provisioning events beyond the ones implied by the state (stories, simulator actions)."""
 
     def wire_ids(self) -> list[dict[str, str]]:
         """The ``deviceIds`` array as the device list shows it (``iccId`` casing)."""

@@ -16,6 +16,7 @@ from typing import Any
 from m2m_tui.api.identifiers import DeviceKind
 from m2m_tui.sim.delivery import Deliverer
 from m2m_tui.sim.errors import DAILY_LIMIT, SERVICE
+from m2m_tui.sim.history import record_event
 from m2m_tui.sim.inventory import EASTERN, Device
 from m2m_tui.sim.selection import Target
 from m2m_tui.sim.state import RequestRecord, SimState
@@ -36,6 +37,8 @@ class ActionParams:
     custom_fields: dict[str, str] = field(default_factory=dict)
     reason_code: str | None = None
     place_of_use: dict[str, str] = field(default_factory=dict)
+    event_by: str | None = None
+    """The UWS user whose session sent the request (provisioning history's ``eventBy``)."""
 
 
 class ActionFailed(Exception):
@@ -180,12 +183,17 @@ async def run_provisioning(
         try:
             inner = apply_action(state, record.action, target, params)
         except ActionFailed as error:
+            if error.code == DAILY_LIMIT:
+                record_event(
+                    target.device, record.action, params.event_by, state.wall_now(), "Failed"
+                )
             ok = False
             payload = _failure(record, target, error)
             record.results.append(
                 {"deviceId": target.device.device_id, "status": "Failed", "faultcode": error.code}
             )
         else:
+            record_event(target.device, record.action, params.event_by, state.wall_now())
             payload = {
                 "requestId": record.request_id,
                 "deviceIds": target.requested,

@@ -14,7 +14,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from m2m_tui.sim import actions, auth, callbacks_registry, devices, request_status
+from m2m_tui.sim import actions, auth, callbacks_registry, devices, diagnostics, request_status
 from m2m_tui.sim.auth import Handler
 from m2m_tui.sim.config import SimConfig
 from m2m_tui.sim.delivery import DELIVERY_KEY, Deliverer
@@ -120,6 +120,7 @@ def create_app(config: SimConfig | None = None) -> web.Application:
         f"{M2M}/accounts/{{accountName}}/requests/{{requestId}}/status",
         request_status.request_status,
     )
+    diagnostics.register(app, M2M)
     return app
 
 

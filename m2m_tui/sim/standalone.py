@@ -74,6 +74,11 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
     )
     creds.add_argument("--page-size", type=int, default=d.page_size, help="devices per list page")
     creds.add_argument(
+        "--no-list-attributes",
+        action="store_true",
+        help="device-list pages without extendedAttributes (clients page by date added)",
+    )
+    creds.add_argument(
         "--daily-action-limit", type=int, default=d.daily_action_limit, help="actions/line/day"
     )
     creds.add_argument(
@@ -121,6 +126,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         seed=args.seed,
         inventory_size=args.devices,
         page_size=args.page_size,
+        list_extended_attributes=not args.no_list_attributes,
         daily_action_limit=args.daily_action_limit,
         lockout_after=args.lockout_after,
         token_ttl=args.token_ttl,

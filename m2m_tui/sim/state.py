@@ -22,8 +22,10 @@ from typing import Any
 from aiohttp import web
 
 from m2m_tui.api.identifiers import DeviceKind
+from m2m_tui.sim import stories
 from m2m_tui.sim.config import SimConfig
 from m2m_tui.sim.inventory import EASTERN, Device, IdFactory, generate_inventory
+from m2m_tui.sim.wellknown import WELL_KNOWN_DEVICES
 
 log = logging.getLogger("m2m_tui.sim")
 
@@ -105,7 +107,12 @@ class SimState:
         self._started = time.monotonic()
         start = config.now or datetime.now(EASTERN).replace(microsecond=0)
         self._wall_start = start if start.tzinfo else start.replace(tzinfo=EASTERN)
-        self.devices: list[Device] = generate_inventory(config, self.rng, self._wall_start)
+        self.devices: list[Device] = stories.install(
+            generate_inventory(config, self.rng, self._wall_start),
+            config,
+            self._wall_start,
+            reserved=len(WELL_KNOWN_DEVICES),
+        )
         self._index: dict[tuple[DeviceKind, str], Device] = {}
         for device in self.devices:
             self.index_device(device)

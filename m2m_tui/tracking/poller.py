@@ -5,6 +5,10 @@ requests do not poll in lock-step. A 429 or 5xx pauses all polling (ThingSpace i
 so asking faster helps no one); a terminal status, a completion callback or the deadline stops
 polling that request. Session expiry is handled by the client's renewal, so the poller only
 pauses when the client gives up (a rejected password is never retried).
+
+Nothing one poll does may end polling for the session: any exception from a status call counts
+as an error of that request (logged by type, backed off, given up after a few), and a failure
+around the polls (the tracker, the journal) is logged and waited out like a 5xx.
 """
 
 from __future__ import annotations
@@ -89,6 +93,8 @@ class Poller:
         self._task: asyncio.Task[None] | None = None
         #: Status calls made, for tests and the status bar.
         self.polls = 0
+        #: Polls that failed, and rounds that failed around the polls (tracker, journal).
+        self.errors = 0
         tracker.on_new_pollable(self.wake)
 
     def set_status_call(self, status_call: StatusCall) -> None:
@@ -107,11 +113,14 @@ class Poller:
         return self._task
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Cancel the loop and wait for it; whatever ended it, stopping does not raise."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.wait({task})
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the poller had ended with %s", type(task.exception()).__name__)
 
     @property
     def running(self) -> bool:
@@ -131,9 +140,16 @@ class Poller:
         """The loop: poll what is due, one request at a time, then sleep until the next due."""
         try:
             while True:
-                self._tracker.check_deadlines()
-                self._sync_slots()
-                await self._poll_due()
+                try:
+                    self._tracker.check_deadlines()
+                    self._sync_slots()
+                    await self._poll_due()
+                except Exception as exc:  # the tracker or the journal: wait, then go on
+                    self.errors += 1
+                    log.error("polling round failed; pausing", exc_info=exc)
+                    self._paused_until = self._clock() + self._schedule.pause
+                    self._last_error = f"polling failed ({type(exc).__name__}); trying again"
+                    self._publish()
                 await self._sleep_until_next()
         finally:
             self._publish()
@@ -173,28 +189,39 @@ class Poller:
         try:
             answer = await self._status_call(account, request_id)
         except (RateLimited, ServerError, RequestTimeout, NetworkError) as exc:
+            self.errors += 1
             retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
             self._pause(retry_after if retry_after is not None else self._schedule.pause, exc)
             return False
         except AuthError as exc:
+            self.errors += 1
             # The client already renewed what it could; waiting will not fix a password.
             self._pause(self._schedule.longest, exc)
             return False
         except (ApiError, ThingSpaceError) as exc:
-            slot.errors += 1
-            self._tracker.poll_failed(request_id, exc.code, exc.message)
-            if slot.errors >= self._schedule.give_up_after:
-                self._tracker.stop_polling(
-                    request_id,
-                    f"status unavailable ({exc.code or exc.message}); awaiting callbacks",
-                )
-                self._slots.pop(request_id, None)
-                return True
-            self._reschedule(slot)
-            return True
+            return self._failed(request_id, slot, exc.code, exc.message)
+        except Exception as exc:  # not the client's typed errors: its text may hold anything
+            log.warning("status call for %s failed: %s", request_id, type(exc).__name__)
+            return self._failed(
+                request_id, slot, None, f"status call failed ({type(exc).__name__})"
+            )
         slot.errors = 0
         self._last_error = None
         self._tracker.polled(request_id, answer.status)
+        self._reschedule(slot)
+        return True
+
+    def _failed(self, request_id: str, slot: _Slot, code: str | None, message: str) -> bool:
+        """One request's poll failed: back off on it, and leave it after a few failures."""
+        self.errors += 1
+        slot.errors += 1
+        self._tracker.poll_failed(request_id, code, message)
+        if slot.errors >= self._schedule.give_up_after:
+            self._tracker.stop_polling(
+                request_id, f"status unavailable ({code or message}); awaiting callbacks"
+            )
+            self._slots.pop(request_id, None)
+            return True
         self._reschedule(slot)
         return True
 

@@ -15,9 +15,8 @@ before login so the callbacks of earlier requests are not missed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,17 +119,43 @@ class TrackingService:
         self._poller.start()
 
     async def stop(self) -> None:
-        """Stop polling and listening, write what is queued, close the journal."""
+        """Stop polling and listening, write what is queued, close the journal.
+
+        Each step runs whatever the one before did: a poller or listener that fails to stop
+        must not leave the writer's queue unwritten or the journal open. Failures are logged.
+        """
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("poller", self._stop_poller),
+            ("journal follower", self._stop_follow),
+            ("listener", self._stop_listener),
+            ("journal writer", self._close_writer),
+            ("journal", self._close_journal),
+        ]
+        for name, step in steps:
+            try:
+                await step()
+            except Exception as exc:
+                log.error("stopping tracking: the %s did not stop cleanly", name, exc_info=exc)
+
+    async def _stop_poller(self) -> None:
         if self._poller is not None:
             await self._poller.stop()
-        if self._follow_task is not None:
-            self._follow_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follow_task
+
+    async def _stop_follow(self) -> None:
+        task, self._follow_task = self._follow_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task})
+
+    async def _stop_listener(self) -> None:
         if self._listener is not None:
             await self._listener.stop()
+
+    async def _close_writer(self) -> None:
         if self._writer is not None:
             await asyncio.to_thread(self._writer.close)
+
+    async def _close_journal(self) -> None:
         if self._journal is not None:
             self._journal.close()
 

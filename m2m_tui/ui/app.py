@@ -23,10 +23,11 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker
 
+from m2m_tui.desk.queries import JournalQueries, RecentDevices
 from m2m_tui.ui.actions import SubmittedRequest
 from m2m_tui.ui.app_requests import RequestsDesk
 from m2m_tui.ui.preload import Preloaded
-from m2m_tui.ui.services import DemoServices, DemoSetup, RecentDevices
+from m2m_tui.ui.services import DemoServices, DemoSetup
 from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes, theme_problem
 from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingLink, TrackingUpdate
 from m2m_tui.ui.unconfirmed import TimeoutWatch
@@ -99,6 +100,8 @@ class M2MApp(RequestsDesk):
             journal = journal_path()
         #: The one journal of this app: tracking, recent devices and the screens all read it.
         self.journal_path: Path = journal
+        #: The screens' only way to read the journal (each read in a thread).
+        self.queries = JournalQueries(journal)
         self.recent = RecentDevices(journal)
         if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.loaded.config.animations:
             self.animation_level = "none"
@@ -253,6 +256,7 @@ class M2MApp(RequestsDesk):
             with contextlib.suppress(Exception):
                 await self.demo_services.close()
         self.recent.close()
+        self.queries.close()
 
     def _start_watchdog(self) -> None:
         if self.options.watchdog:

@@ -1,6 +1,6 @@
-"""What runs beside the screens: the demo simulator and the recent-devices journal.
+"""What runs beside the screens: the demo simulator (recent devices are the desk's).
 
-Each is started inside the app's own event loop (after the first paint) and closed when the
+It is started inside the app's own event loop (after the first paint) and closed when the
 app unmounts. Heavy imports (aiohttp, the simulator) happen here, lazily, never at start-up.
 """
 
@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from m2m_tui.sim import RunningSimulator, SimConfig
-    from m2m_tui.tracking.journal import Journal
     from m2m_tui.tracking.records import DeviceRow
     from m2m_tui.tracking.service import TrackingSettings
     from m2m_tui.ui.tracking_link import TrackingLink
@@ -113,53 +111,6 @@ class DemoServices:
     async def close(self) -> None:
         if self.sim is not None:
             await self.sim.close()
-
-
-@dataclass
-class RecentDevices:
-    """Devices looked at, kept in the journal; every call runs in a thread."""
-
-    path: Path
-    _journal: Journal | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    broken: str | None = None
-
-    def _open(self) -> Journal | None:
-        if self._journal is None and self.broken is None:
-            from m2m_tui.tracking.journal import Journal
-            from m2m_tui.tracking.records import JournalError
-
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._journal = Journal.open(self.path, check_same_thread=False)
-            except (JournalError, OSError) as exc:
-                self.broken = str(exc)
-        return self._journal
-
-    def _remember(self, account: str, kind: str, value: str, label: str, summary: Any) -> None:
-        with self._lock:
-            journal = self._open()
-            if journal is not None:
-                journal.add_device_lookup(account, kind, value, label=label, summary=summary)
-
-    def _recent(self, limit: int) -> list[DeviceRow]:
-        with self._lock:
-            journal = self._open()
-            return [] if journal is None else journal.recent_devices(limit)
-
-    async def remember(
-        self, account: str | None, kind: str, value: str, label: str, summary: Any
-    ) -> None:
-        await asyncio.to_thread(self._remember, account or "", kind, value, label, summary)
-
-    async def recent(self, limit: int = 15) -> list[DeviceRow]:
-        return await asyncio.to_thread(self._recent, limit)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._journal is not None:
-                self._journal.close()
-                self._journal = None
 
 
 #: The simulator's fixed devices offered on a fresh demo, each by a different identifier kind

@@ -106,7 +106,6 @@ class TimeoutWatch:
 
 def callbacks_since(journal_path: Path, item: UnconfirmedRequest) -> list[CallbackRow]:
     """What already arrived about the device since the POST was sent (it can beat the timeout)."""
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.desk.queries import callbacks_about
 
-    with Journal.open(journal_path, readonly=True) as journal:
-        return journal.callbacks_about(sorted(item.device_keys), item.sent_at)
+    return callbacks_about(journal_path, item.device_keys, item.sent_at)

@@ -153,6 +153,33 @@ async def test_page_size_caps_a_response(make_sim: SimFactory, http: httpx.Async
     assert answer.json()["hasMoreData"] is True
 
 
+async def test_listing_can_leave_out_extended_attributes(
+    make_sim: SimFactory, http: httpx.AsyncClient
+) -> None:
+    sim = await make_sim(list_extended_attributes=False)
+    m2m = M2M(sim, http)
+    answer = await _list(m2m, maxNumberOfDevices=30)
+    body = answer.json()
+    assert answer.status_code == 202 and len(body["devices"]) == 30
+    assert all("extendedAttributes" not in d for d in body["devices"])
+    by_date = sorted(
+        (d for d in sim.state.devices if d.account == m2m.account),
+        key=lambda d: (d.created_at, d.device_id),
+    )
+    listed = [d["deviceIds"] for d in body["devices"]]
+    assert listed == [sim_device_ids(d) for d in by_date[:30]]
+    # earliest is inclusive: the next page starts again at the last device listed.
+    last = body["devices"][-1]
+    following = (await _list(m2m, maxNumberOfDevices=30, earliest=last["createdAt"])).json()
+    assert following["devices"][0]["deviceIds"] == last["deviceIds"]
+    (single,) = (await m2m.lookup(DEMO_MDN, "mdn")).json()["devices"]
+    assert any(pair["key"] == "DeviceId" for pair in single["extendedAttributes"])
+
+
+def sim_device_ids(device: Any) -> list[dict[str, str]]:
+    return [dict(pair) for pair in device.to_wire(extended=False)["deviceIds"]]
+
+
 async def test_listing_without_account_needs_one(m2m: M2M) -> None:
     answer = await m2m.call("POST", LIST, {})
     assert answer.json()["errorCode"] == PREFIX + "REQUEST_FAILED.MultipleAccounts"

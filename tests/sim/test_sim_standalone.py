@@ -57,6 +57,8 @@ def test_defaults() -> None:
         ("0000654321-00001", False),
     ]
     assert cfg.app_key == "demo-app-key" and cfg.password == "Demo#Pass1"
+    assert cfg.list_extended_attributes
+    assert not config_from_args(parse("--no-list-attributes")).list_extended_attributes
 
 
 async def test_runs_until_sigint() -> None:

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from m2m_tui.api.client import ThingSpaceClient
-from m2m_tui.api.models import DeviceId, SuspendRequest, SuspensionStatusRequest
+from m2m_tui.api.models import (
+    DeviceId,
+    RequestStatus,
+    RequestStatusResponse,
+    SuspendRequest,
+    SuspensionStatusRequest,
+)
 from m2m_tui.sim import RunningSimulator
 from m2m_tui.sim.wellknown import DEMO_MDN
 from m2m_tui.tracking.journal import Journal
@@ -19,6 +27,7 @@ from m2m_tui.tracking.records import RequestState
 from m2m_tui.tracking.tracker import Tracker
 from m2m_tui.tracking.tracker_events import PollerStatus
 
+from ..api.hostile import client_for, hostile_server, json_answer
 from ..waiting import eventually
 
 ACCOUNT = "0000123456-00001"
@@ -145,3 +154,100 @@ async def test_survives_session_expiry_through_the_client(
         assert sim.state.logins == 2
     finally:
         await poller.stop()
+
+
+# ---------------------------------------------------------------- issue 9, points 13 and 14
+
+
+async def test_undecodable_and_too_deep_answers_do_not_stop_polling(journal: Journal) -> None:
+    answers = iter(
+        [
+            web.Response(
+                body=b'{"status": "Pending"}',
+                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            ),
+            web.Response(body=b"[" * 200_000 + b"]" * 200_000, content_type="application/json"),
+        ]
+    )
+
+    async def status(request: web.Request) -> web.Response:
+        request_id = request.match_info["tail"].split("/")[-2]
+        return next(answers, None) or json_answer({"requestId": request_id, "status": "Success"})
+
+    tracker = Tracker(journal)
+    async with hostile_server(status) as url, client_for(url) as client:
+        poller = Poller(tracker, client.request_status, schedule=FAST)
+        request = tracker.submitted("suspend", ACCOUNT, "req-13", devices=[{"id": DEMO_MDN}])
+        poller.start()
+        try:
+            await eventually(lambda: request.finished)
+            assert poller.running
+        finally:
+            await poller.stop()
+    assert request.state is RequestState.COMPLETED
+    assert poller.errors == 2 and poller.polls == 3
+
+
+async def test_any_exception_from_a_status_call_is_counted_and_backed_off(
+    journal: Journal, caplog: pytest.LogCaptureFixture
+) -> None:
+    failures = [RuntimeError("secret-ish text"), KeyError("x"), ValueError("y")]
+
+    async def status_call(account: str, request_id: str) -> RequestStatusResponse:
+        if failures:
+            raise failures.pop(0)
+        return RequestStatusResponse(requestId=request_id, status=RequestStatus.SUCCESS)
+
+    tracker = Tracker(journal)
+    poller = Poller(tracker, status_call, schedule=FAST)
+    request = tracker.submitted("suspend", ACCOUNT, "req-14", devices=[{"id": DEMO_MDN}])
+    poller.start()
+    try:
+        await eventually(lambda: request.finished)
+        assert poller.running
+    finally:
+        await poller.stop()
+    assert request.state is RequestState.COMPLETED
+    assert poller.errors == 3
+    assert "RuntimeError" in caplog.text and "secret-ish text" not in caplog.text
+
+
+async def test_a_failing_round_is_waited_out(journal: Journal) -> None:
+    tracker = Tracker(journal)
+    statuses: list[PollerStatus] = []
+    poller = Poller(tracker, _success, schedule=FAST, on_status=statuses.append)
+    real_check = tracker.check_deadlines
+    broken = [sqlite3.OperationalError("database is locked")] * 2
+
+    def check_deadlines() -> list[str]:
+        if broken:
+            raise broken.pop()
+        return real_check()
+
+    tracker.check_deadlines = check_deadlines  # type: ignore[method-assign]
+    request = tracker.submitted("suspend", ACCOUNT, "req-round", devices=[{"id": DEMO_MDN}])
+    poller.start()
+    try:
+        await eventually(lambda: request.finished)
+        assert poller.running
+    finally:
+        await poller.stop()
+    assert poller.errors == 2
+    assert any(s.last_error and "OperationalError" in s.last_error for s in statuses)
+
+
+async def test_stopping_a_poller_that_died_does_not_raise(journal: Journal) -> None:
+    poller = Poller(Tracker(journal), _success, schedule=FAST)
+
+    async def dies() -> None:
+        raise RuntimeError("ended")
+
+    poller.run = dies  # type: ignore[method-assign]
+    task = poller.start()
+    await eventually(task.done)
+    await poller.stop()
+    assert not poller.running
+
+
+async def _success(account: str, request_id: str) -> RequestStatusResponse:
+    return RequestStatusResponse(requestId=request_id, status=RequestStatus.SUCCESS)

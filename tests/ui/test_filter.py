@@ -78,3 +78,26 @@ async def test_filter_action_confirms_every_matching_device(
         await wait_for(pilot, lambda: bool(app.submitted))
         assert not app.submitted[0].pollable
         assert app.submitted[0].target == {"servicePlan": "M2MPLAN3G"}
+
+
+async def test_filter_pages_on_when_pages_carry_no_device_id(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    sim.config.list_extended_attributes = False  # pages by date added from here on
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await open_filter(pilot, app)
+        screen = app.screen
+        screen.query_one("#q-group", Input).value = f"Default: {sim.config.primary_account}"
+        await pilot.press("enter")
+        table = screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == PAGE_SIZE)
+        assert "more as you scroll" in count_text(app)
+        await pilot.press("ctrl+end")
+        # earliest is inclusive: the second page starts with the last device of the first.
+        await wait_for(pilot, lambda: table.row_count == 2 * PAGE_SIZE - 1)
+        keys = [row.value for row in table.rows]
+        assert len(set(keys)) == len(keys)
+        assert isinstance(screen, FilterScreen) and screen.pager is not None
+        assert screen.pager.by_date

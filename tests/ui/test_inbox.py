@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,11 @@ def categories(screen: CallbacksInboxScreen) -> dict[str, str]:
         entry = next(e for e in screen.entries if e.key == row_key.value)
         out[entry.request_id or entry.reason] = str(table.get_row(row_key)[2])
     return out
+
+
+def row_key(screen: CallbacksInboxScreen, wanted: Callable[[Any], bool]) -> str:
+    """The table row (as shown) of the first entry ``wanted`` picks."""
+    return next(e.key for e in screen.entries if wanted(e))
 
 
 async def open_inbox(pilot: Any) -> CallbacksInboxScreen:
@@ -139,8 +145,9 @@ async def test_filters_raw_view_and_copy(tmp_path: Path) -> None:
         assert table.row_count == 2
 
         # The raw JSON of the callback whose id looks like markup: shown verbatim, redacted.
-        row = next(i for i, e in enumerate(screen._shown()) if e.request_id == tricky)
-        table.move_cursor(row=row)
+        table.move_cursor(
+            row=table.get_row_index(row_key(screen, lambda e: e.request_id == tricky))
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RawDialog))
         dialog = app.screen
@@ -152,8 +159,7 @@ async def test_filters_raw_view_and_copy(tmp_path: Path) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, CallbacksInboxScreen))
         # A rejection's raw view: reason, detail, redacted excerpt.
-        row = next(i for i, e in enumerate(screen._shown()) if e.is_rejection)
-        table.move_cursor(row=row)
+        table.move_cursor(row=table.get_row_index(row_key(screen, lambda e: e.is_rejection)))
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RawDialog))
         text = app.screen.text  # type: ignore[attr-defined]
@@ -191,13 +197,16 @@ async def test_window_and_older_pages(tmp_path: Path, monkeypatch: Any) -> None:
             for i in range(40):
                 await client.post(url, json=body(f"old-{i:03d}"))
         screen = await open_inbox(pilot)
+        await wait_for(pilot, lambda: screen.loaded)
         assert len(screen.entries) == 20 and screen.entries[0].request_id == "old-039"
         await pilot.press("o")
+        await wait_for(pilot, lambda: len(screen.entries) > 20)
         assert len(screen.entries) == 35 and screen.entries[-1].request_id == "old-005"
         await pilot.press("o")
+        await wait_for(pilot, lambda: len(screen.entries) > 35)
         assert len(screen.entries) == 40
         await pilot.press("o")
-        assert "no older rows in the journal" in notifications(app)[-1]
+        await wait_for(pilot, lambda: "no older rows in the journal" in notifications(app)[-1])
 
 
 async def test_replay_posts_to_our_listener(tmp_path: Path) -> None:
@@ -290,3 +299,34 @@ async def test_rebuilds_keep_coming_when_they_are_due_at_once(
 
         await wait_for(pilot, newest_shown)
         assert screen.rebuilds >= 2
+
+
+async def test_the_inbox_never_reads_the_journal_on_the_event_loop(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Opening the inbox, following new callbacks and paging back all read in a thread:
+    a big window read on the loop froze the keys while it ran."""
+    import threading
+
+    from m2m_tui.tracking.journal import Journal
+
+    readers: list[str] = []
+    for name in ("recent_callbacks", "rejections", "callbacks_before", "get_request"):
+        original = getattr(Journal, name)
+
+        def spy(self: Journal, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            if threading.current_thread() is threading.main_thread():
+                readers.append(_original.__name__)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Journal, name, spy)
+    app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_inbox(pilot)
+        url = app.tracking.listener_url  # type: ignore[union-attr]
+        for i in range(3):
+            assert await post(url, body(f"off-loop-{i}")) == 200
+        await wait_for(pilot, lambda: len(screen.entries) == 3)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: "no older rows" in " ".join(notifications(app)))
+    assert readers == []

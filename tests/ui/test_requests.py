@@ -343,7 +343,7 @@ async def test_live_rows_update_in_place(tmp_path: Path) -> None:
         tracker.submitted(
             "suspend", ACCOUNT, new_id, devices=[{"id": wk.DEMO_IMEI, "kind": "imei"}]
         )
-        await wait_for(pilot, lambda: new_id in screen._views)
+        await wait_for(pilot, lambda: new_id in table.rows)
         assert str(table.coordinate_to_cell_key((0, 0)).row_key.value) == new_id
         tracker.polled(new_id, "Pending")
         await wait_for(pilot, lambda: cells(screen, new_id)[2] == "pending")

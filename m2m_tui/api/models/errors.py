@@ -66,7 +66,7 @@ def decode_error_body(body: bytes | str | Any) -> ErrorBody | None:
     if isinstance(body, bytes | str):
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return None
     if not isinstance(data, dict):
         return None

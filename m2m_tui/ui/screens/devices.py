@@ -325,15 +325,12 @@ class DevicesScreen(ActionFlow, AppScreen):
     @work(group="outcome", exclusive=True, exit_on_error=False, description="request outcome")
     async def _show_outcome(self, request_id: str, target: DeviceTarget) -> None:
         """The suspension panel (or the failure) of the request, above the device's fields."""
-        import asyncio
-
         from m2m_tui.ui.widgets.suspension_panel import outcome_panels
-        from m2m_tui.ui.widgets.timeline import load_detail, outcomes
 
-        data = await asyncio.to_thread(load_detail, self.m2m.journal_path, request_id)
+        data = await self.m2m.queries.request_detail(request_id)
         if self.target != target:
             return  # the user moved on while the journal was read
-        self.query_one(DeviceCard).show_outcome(outcome_panels(outcomes(data.callbacks)))
+        self.query_one(DeviceCard).show_outcome(outcome_panels(data.outcomes))
 
     # ------------------------------------------------------------------ other keys
 

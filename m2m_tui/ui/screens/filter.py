@@ -21,6 +21,7 @@ from m2m_tui.ui.widgets.device_card import when
 
 if TYPE_CHECKING:
     from m2m_tui.api.models import Device
+    from m2m_tui.api.paging import DevicePager
 
 TABLE_STATE_STYLES = {
     "active": "bold green",
@@ -90,7 +91,8 @@ class FilterScreen(ActionFlow, AppScreen):
         super().__init__()
         self.target: FilterTarget | None = None
         self.devices: dict[str, tuple[str, str]] = {}
-        self.last_id: int | None = None
+        #: Pages the current search (by DeviceId, or by date added when pages carry none).
+        self.pager: DevicePager | None = None
         self.more = False
         self.loading = False
 
@@ -147,7 +149,7 @@ class FilterScreen(ActionFlow, AppScreen):
             return
         self.target = target
         self.devices.clear()
-        self.last_id = None
+        self.pager = None
         self.more = False
         self.query_one(DataTable).clear()
         self._count("searching…", "$accent")
@@ -157,6 +159,7 @@ class FilterScreen(ActionFlow, AppScreen):
     async def load_page(self) -> None:
         from m2m_tui.api.errors import ThingSpaceError
         from m2m_tui.api.models import CustomField, DeviceListRequest
+        from m2m_tui.api.paging import DevicePager
 
         target = self.target
         client = self.m2m.client
@@ -164,16 +167,20 @@ class FilterScreen(ActionFlow, AppScreen):
             return
         self.loading = True
         try:
-            request = DeviceListRequest(
-                accountName=target.account,
-                groupName=target.group,
-                servicePlan=target.plan,
-                customFields=[CustomField(key=k, value=v) for k, v in target.custom_fields] or None,
-                maxNumberOfDevices=PAGE_SIZE,
-                largestDeviceIdSeen=self.last_id,
-            )
-            page = await client.list_devices(request)
+            if self.pager is None:
+                request = DeviceListRequest(
+                    accountName=target.account,
+                    groupName=target.group,
+                    servicePlan=target.plan,
+                    customFields=[CustomField(key=k, value=v) for k, v in target.custom_fields]
+                    or None,
+                    maxNumberOfDevices=PAGE_SIZE,
+                )
+                self.pager = DevicePager(client.list_devices, request)
+            devices = await self.pager.next_page()
         except ThingSpaceError as exc:
+            # PagingStalled among them: the rows so far stay, and the text says they are not all.
+            self.more = self.pager is not None and self.pager.more
             self._count(f"{exc.message}: {exc.hint}", "$error")
             return
         except ValueError as exc:
@@ -182,11 +189,8 @@ class FilterScreen(ActionFlow, AppScreen):
         finally:
             self.loading = False
             self.refresh_bars()
-        self._add_rows(page.devices)
-        ids = [d.numeric_device_id for d in page.devices if d.numeric_device_id is not None]
-        self.more = bool(page.hasMoreData and ids)
-        if ids:
-            self.last_id = max(ids)
+        self._add_rows(devices)
+        self.more = self.pager.more
         self.target = FilterTarget(
             target.account,
             target.group,

@@ -12,23 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
+from m2m_tui.desk.queries import InboxMarks
 from m2m_tui.tracking import inbox_rows as rows
 from m2m_tui.tracking.inbox_rows import InboxEntry
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
-
-if TYPE_CHECKING:
-    from m2m_tui.tracking.journal import Journal
+from m2m_tui.ui.widgets.inbox_cells import cells as _cells
 
 WINDOW = 2000
 PAGE = 500
@@ -39,31 +38,6 @@ INCREMENTAL_MAX = 400
 REBUILD_EVERY = 1.0
 FILTERS: tuple[str | None, ...] = (None, *rows.CATEGORIES)
 COLUMNS = ("Time", "Request", "Category", "Kind", "Dup", "Device")
-STYLES = {
-    rows.OURS: "green",
-    rows.EARLY: "cyan",
-    rows.NOT_OURS: "yellow",
-    rows.REJECTED: "bold red",
-}
-
-
-class _Stamp(Text):
-    """The time cell, carrying the row's order so one ``sort`` puts the newest first."""
-
-    order: tuple[float, int]
-
-
-def _cells(entry: InboxEntry) -> tuple[Text, ...]:
-    stamp = _Stamp(rows.clock_text(entry.received_at))
-    stamp.order = (entry.received_at, entry.id if not entry.is_rejection else -entry.id)
-    return (
-        stamp,
-        Text(rows.short_id(entry.request_id) or "-"),
-        Text(entry.category_label, style=STYLES.get(entry.category, "")),
-        Text(entry.kind_label or "-"),
-        Text("dup" if entry.duplicate else ""),
-        Text(entry.device or (entry.source if entry.is_rejection else "")),
-    )
 
 
 class CallbacksInboxScreen(AppScreen):
@@ -90,15 +64,14 @@ class CallbacksInboxScreen(AppScreen):
         self.text = ""
         self.limit = WINDOW
         self.ours: dict[int, bool] = {}
-        self.last_callback = 0
-        self.last_rejection = 0
-        self.oldest_callback: int | None = None
-        self.oldest_rejection: int | None = None
-        self.exhausted = False
-        self._submitted: dict[str, float | None] = {}
+        self.marks = InboxMarks()
         self._rebuild_pending = False
         self._last_rebuild = 0.0
         self.rebuilds = 0
+        self._reading = False
+        self._read_again = False
+        #: The first window has been read (until then the table is empty, not "no rows").
+        self.loaded = False
 
     def compose_body(self) -> list[Widget]:
         table: DataTable[Any] = DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
@@ -112,78 +85,67 @@ class CallbacksInboxScreen(AppScreen):
     def table(self) -> DataTable[Any]:
         return self.query_one("#inbox", DataTable)
 
-    def journal(self) -> Journal | None:
-        link = self.m2m.tracking
-        if link is None or not link.started:
-            return None
-        return link.service.journal
-
     def on_mount(self) -> None:
         self.table.focus()
         self.reload()
 
     def on_screen_resume(self) -> None:
         """Back from a dialog: updates went to it meanwhile, so catch up from the journal."""
-        self._submitted = {k: v for k, v in self._submitted.items() if v is not None}
+        self.marks.forget_unknown()
         self._recategorize({e.request_id for e in self.entries if e.category == rows.NOT_OURS})
         self._read_new()
 
     # ------------------------------------------------------------------ data
 
     def _submitted_at(self, request_id: str) -> float | None:
+        """When our request was submitted: the tracker's memory, else what the reads said."""
         link = self.m2m.tracking
         tracker = link.tracker if link is not None else None
         tracked = tracker.get(request_id) if tracker is not None else None
         if tracked is not None:
             return tracked.submitted_at
-        if request_id not in self._submitted:
-            journal = self.journal()
-            row = journal.get_request(request_id) if journal is not None else None
-            self._submitted[request_id] = row.submitted_at if row is not None else None
-        return self._submitted[request_id]
+        return self.marks.submitted.get(request_id)
 
     def reload(self) -> None:
-        """Read the newest window from the journal and rebuild the table."""
-        journal = self.journal()
-        self.entries = []
-        if journal is not None:
-            callbacks = journal.recent_callbacks(limit=self.limit)
-            rejections = journal.rejections(limit=self.limit)
-            self.last_callback = callbacks[-1].id if callbacks else 0
-            self.last_rejection = rejections[-1].id if rejections else 0
-            self.oldest_callback = callbacks[0].id if callbacks else None
-            self.oldest_rejection = rejections[0].id if rejections else None
-            self.entries = self._entries(callbacks, rejections)[: self.limit]
-        self._rebuild()
+        """Read the newest window from the journal (in a thread) and rebuild the table."""
+        self._read_latest()
 
-    def _entries(self, callbacks: list[Any], rejections: list[Any]) -> list[InboxEntry]:
+    @work(group="inbox-latest", exclusive=True, exit_on_error=False, description="inbox")
+    async def _read_latest(self) -> None:
+        batch = await self.m2m.queries.inbox_latest(self.marks, self.limit)
+        if self.is_attached:
+            self.entries = self._entries(batch.callbacks, batch.rejections)[: self.limit]
+            self.loaded = True
+            self._rebuild()
+            self._read_new()  # what arrived while the window was read
+
+    def _entries(self, callbacks: Iterable[Any], rejections: Iterable[Any]) -> list[InboxEntry]:
         made = [rows.callback_entry(r, self._submitted_at, self.ours.get(r.id)) for r in callbacks]
         made.extend(rows.rejection_entry(r) for r in rejections)
         return rows.newest_first(made)
 
-    def _read_new(self) -> list[InboxEntry]:
-        """Rows journaled since the last ones seen (all of them, the newest window kept)."""
-        journal = self.journal()
-        if journal is None:
-            return []
-        callbacks: list[Any] = []
-        while True:
-            batch = journal.recent_callbacks(limit=self.limit, after_id=self.last_callback)
-            if not batch:
-                break
-            self.last_callback = batch[-1].id
-            callbacks = (callbacks + batch)[-self.limit :]
-        rejections: list[Any] = []
-        while True:
-            more = journal.rejections(limit=self.limit, after_id=self.last_rejection)
-            if not more:
-                break
-            self.last_rejection = more[-1].id
-            rejections = (rejections + more)[-self.limit :]
-        new = self._entries(callbacks, rejections)
-        if new:
-            self._add(new)
-        return new
+    def _read_new(self) -> None:
+        """Read the rows journaled since the last ones seen (one read at a time)."""
+        if not self.loaded:
+            return  # the first window is being read; it catches up when shown
+        if self._reading:
+            self._read_again = True
+            return
+        self._reading = True
+        self._read_new_rows()
+
+    @work(group="inbox-new", exit_on_error=False, description="inbox: new rows")
+    async def _read_new_rows(self) -> None:
+        try:
+            self._read_again = True
+            while self._read_again and self.is_attached:
+                self._read_again = False
+                batch = await self.m2m.queries.inbox_newer(self.marks, self.limit)
+                new = self._entries(batch.callbacks, batch.rejections)
+                if new and self.is_attached:
+                    self._add(new)
+        finally:
+            self._reading = False
 
     def on_tracking_update(self, message: TrackingUpdate) -> None:
         for event in message.callbacks:
@@ -193,22 +155,36 @@ class CallbacksInboxScreen(AppScreen):
                 del self.ours[key]
         if message.changed:
             for request_id in message.changed:
-                self._submitted.pop(request_id, None)
+                self.marks.submitted.pop(request_id, None)
             self._recategorize(set(message.changed))
         if message.callbacks or message.rejections or message.callbacks_total:
             self._read_new()
 
-    def _recategorize(self, request_ids: set[str]) -> None:
-        """A request became known: its callbacks that looked "not ours" are early."""
+    def _recategorize(self, request_ids: set[str], *, look_up: bool = True) -> None:
+        """A request became known: its callbacks that looked "not ours" are early.
+
+        Requests the tracker does not hold are looked up in the journal (in a thread)."""
         table = self.table
+        unknown: set[str] = set()
         for entry in self.entries:
             if entry.request_id in request_ids and entry.category == rows.NOT_OURS:
-                entry.category = rows.categorize(
-                    entry.received_at, self._submitted_at(entry.request_id), False
-                )
+                submitted = self._submitted_at(entry.request_id)
+                if submitted is None:
+                    unknown.add(entry.request_id)
+                    continue
+                entry.category = rows.categorize(entry.received_at, submitted, False)
                 if entry.key in table.rows and not self._rebuild_pending:
                     table.update_cell(entry.key, "Category", _cells(entry)[2])
         self._count()
+        if unknown and look_up:
+            self._look_up(unknown)
+
+    @work(group="inbox-lookup", exit_on_error=False, description="inbox: requests")
+    async def _look_up(self, request_ids: set[str]) -> None:
+        found = await self.m2m.queries.submitted_at(sorted(request_ids), self.marks)
+        known = {request_id for request_id, at in found.items() if at is not None}
+        if known and self.is_attached:
+            self._recategorize(known, look_up=False)
 
     # ------------------------------------------------------------------ the table
 
@@ -299,19 +275,24 @@ class CallbacksInboxScreen(AppScreen):
         return next((e for e in self.entries if e.key == key), None)
 
     def action_raw(self) -> None:
-        from m2m_tui.ui.screens.inbox_dialogs import RawDialog
-
         entry = self._selected()
-        journal = self.journal()
-        if entry is None or journal is None:
+        if entry is None:
             self.notify("no callback selected", timeout=3)
             return
+        self._show_raw(entry)
+
+    @work(group="inbox-raw", exclusive=True, exit_on_error=False, description="raw callback")
+    async def _show_raw(self, entry: InboxEntry) -> None:
+        from m2m_tui.ui.screens.inbox_dialogs import RawDialog
+
+        text = await self.m2m.queries.raw_text(entry)
         title = (
             f"Rejected {rows.clock_text(entry.received_at)}: {entry.reason}"
             if entry.is_rejection
             else f"{entry.category_label} · {entry.request_id} · {entry.kind}"
         )
-        self.app.push_screen(RawDialog(title, rows.raw_text(journal, entry)))
+        if self.is_current:
+            self.app.push_screen(RawDialog(title, text))
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -336,27 +317,18 @@ class CallbacksInboxScreen(AppScreen):
         self.table.focus()
 
     def action_older(self) -> None:
-        journal = self.journal()
-        if journal is None or self.exhausted:
+        if self.marks.exhausted:
             self.notify("no older rows in the journal", timeout=3)
             return
-        callbacks = (
-            journal.callbacks_before(self.oldest_callback, PAGE)
-            if self.oldest_callback is not None
-            else []
-        )
-        rejections = (
-            journal.rejections_before(self.oldest_rejection, PAGE)
-            if self.oldest_rejection is not None
-            else []
-        )
-        if callbacks:
-            self.oldest_callback = callbacks[-1].id
-        if rejections:
-            self.oldest_rejection = rejections[-1].id
-        older = self._entries(callbacks, rejections)
+        self._read_older()
+
+    @work(group="inbox-older", exclusive=True, exit_on_error=False, description="older rows")
+    async def _read_older(self) -> None:
+        batch = await self.m2m.queries.inbox_older(self.marks, PAGE)
+        older = self._entries(batch.callbacks, batch.rejections)
+        if not self.is_attached:
+            return
         if not older:
-            self.exhausted = True
             self.notify("no older rows in the journal", timeout=3)
             return
         self.limit += len(older)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import SecretStr
 from rich.text import Text
@@ -23,15 +23,17 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from m2m_tui.tracking.preflight import Outcome, same_listener
+from m2m_tui.desk.queries.registration import (
+    WANTED,
+    Registrations,
+    ServiceRegistration,
+    read_registrations,
+)
+from m2m_tui.tracking.preflight import Outcome
 from m2m_tui.ui.screens.base import AppScreen
-
-if TYPE_CHECKING:
-    from m2m_tui.api.models.callbacks import RegisteredCallback
 
 log = logging.getLogger("m2m_tui.ui")
 
-WANTED = ("CarrierService", "DeviceSuspensionStatus")
 RESTORE_TIMEOUT = 10.0
 MARKS = {
     Outcome.OK: ("✓", "$success"),
@@ -159,7 +161,7 @@ class RegistrationScreen(AppScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.registered: dict[str, RegisteredCallback] = {}
+        self.registrations: Registrations | None = None
         self.loaded = False
         self.preflight_lines: list[Content] = []
 
@@ -197,8 +199,7 @@ class RegistrationScreen(AppScreen):
         if client is None or not account:
             self._note(Content.styled("log in to see the account's registrations", "$warning"))
             return
-        found = await client.list_callbacks(account)
-        self.registered = {item.serviceName: item for item in found}
+        self.registrations = await read_registrations(client, account, our_url(self.m2m)[0])
         self.loaded = True
         self._show()
 
@@ -207,14 +208,14 @@ class RegistrationScreen(AppScreen):
         table = self.table
         keep = table.cursor_row
         table.clear()
-        services = list(WANTED) + sorted(s for s in self.registered if s not in WANTED)
-        for service in services:
-            item = self.registered.get(service)
+        found = self.registrations
+        for service in found.names() if found is not None else WANTED:
+            item = self._current(service)
             if item is None:
                 ours = Text("-" if self.loaded else "…")
                 cells = (Text(service), ours, Text("(none registered)", style="dim"))
             else:
-                mine = same_listener(item.url, url)
+                mine = item.ours
                 ours = Text("ours", style="bold green") if mine else Text("other", style="yellow")
                 cells = (Text(service), ours, Text(item.url or "-"))
             table.add_row(*cells, key=service)
@@ -232,12 +233,12 @@ class RegistrationScreen(AppScreen):
         ]
         status: list[str | tuple[str, str]] = []
         for service in WANTED:
-            item = self.registered.get(service)
+            item = self._current(service)
             if not self.loaded:
                 word, style = "…", "$text-muted"
             elif item is None:
                 word, style = "none", "$warning"
-            elif same_listener(item.url, url):
+            elif item.ours:
                 word, style = "ours ✓", "$success"
             else:
                 word, style = "OTHER", "$warning"
@@ -265,6 +266,9 @@ class RegistrationScreen(AppScreen):
     def _plan(self) -> RestorePlan | None:
         account = self.m2m.account
         return restore_plan(self.m2m, account) if account else None
+
+    def _current(self, service: str) -> ServiceRegistration | None:
+        return self.registrations.get(service) if self.registrations is not None else None
 
     def _service(self) -> str | None:
         table = self.table
@@ -296,7 +300,7 @@ class RegistrationScreen(AppScreen):
         if url is None:
             self.notify("no URL of ours: set public_url in the profile", severity="warning")
             return
-        current = self.registered.get(service)
+        current = self._current(service)
         if current is not None and (current.url or "") == url:
             self.notify(f"{service} already points at our URL", timeout=4, markup=False)
             return
@@ -323,7 +327,7 @@ class RegistrationScreen(AppScreen):
         service = self._service()
         if self._blocked() or service is None:
             return
-        current = self.registered.get(service)
+        current = self._current(service)
         if current is None:
             self.notify(f"{service} has nothing registered", timeout=4, markup=False)
             return
@@ -351,7 +355,7 @@ class RegistrationScreen(AppScreen):
         if client is None or not account:
             return
         plan = restore_plan(self.m2m, account)
-        current = self.registered.get(service)
+        current = self._current(service)
         if service not in plan.previous:
             plan.previous[service] = (
                 Previous(service, None)

@@ -1,8 +1,8 @@
 """One request: a summary, its per-device results (suspension panels, decoded faults) and its
 timeline; any event opens as raw JSON; copy (OSC 52) and export.
 
-Everything is read from the journal in a thread, through a read-only connection; the
-tracker's memory adds the live state. A tracking update naming this request reloads it, at
+Everything is read from the journal by the desk's queries (in a thread); the tracker's
+memory adds the live state. A tracking update naming this request reloads it, at
 most every :data:`RELOAD_EVERY` seconds.
 """
 
@@ -22,6 +22,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from m2m_tui.desk.queries import RequestDetail
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
 from m2m_tui.ui.widgets.request_rows import (
@@ -31,17 +32,11 @@ from m2m_tui.ui.widgets.request_rows import (
     results_text,
     state_text,
     target_text,
-    view_of_row,
+    view_of_summary,
     view_of_tracked,
 )
 from m2m_tui.ui.widgets.suspension_panel import outcome_panels
-from m2m_tui.ui.widgets.timeline import (
-    DetailData,
-    TimelineEntry,
-    build_timeline,
-    load_detail,
-    outcomes,
-)
+from m2m_tui.ui.widgets.timeline import TimelineEntry, build_timeline
 
 RELOAD_EVERY = 0.5
 STATE_STYLE = {"completed": "$success", "failed": "$error", "timed_out": "$warning"}
@@ -85,7 +80,7 @@ class RequestDetailScreen(AppScreen):
         super().__init__()
         self.request_id = request_id
         self.view = view
-        self.data: DetailData | None = None
+        self.data: RequestDetail | None = None
         self.entries: list[TimelineEntry] = []
         self._outcome_rows: dict[str, int] = {}
         self._last_load = 0.0
@@ -123,19 +118,16 @@ class RequestDetailScreen(AppScreen):
     @work(group="request-detail", exclusive=True, exit_on_error=False, description="request")
     async def reload(self) -> None:
         self._last_load = time.monotonic()
-        data = await asyncio.to_thread(load_detail, self.m2m.journal_path, self.request_id)
+        data = await self.m2m.queries.request_detail(self.request_id)
         if self.is_attached:
             self._show(data)
 
     def _live_view(self) -> RequestView | None:
         tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
         tracked = tracker.get(self.request_id) if tracker is not None else None
-        data = self.data
-        if data is not None and data.row is not None:
-            from m2m_tui.ui.widgets.request_rows import results_of
-
-            received, failures = results_of(data.callbacks)
-            view = view_of_row(data.row, received, failures)
+        summary = self.data.summary if self.data is not None else None
+        if summary is not None:
+            view = view_of_summary(summary)
             if tracked is not None:
                 view.merge_tracked(tracked)
             return view
@@ -143,7 +135,7 @@ class RequestDetailScreen(AppScreen):
             return view_of_tracked(tracked)
         return self.view
 
-    def _show(self, data: DetailData) -> None:
+    def _show(self, data: RequestDetail) -> None:
         self.data = data
         self.view = self._live_view()
         self.entries = build_timeline(data)
@@ -211,7 +203,7 @@ class RequestDetailScreen(AppScreen):
     def _show_results(self) -> None:
         table = self.query_one("#results", DataTable)
         pane = self.query_one("#results-pane", VerticalScroll)
-        found = outcomes(self.data.callbacks if self.data is not None else [])
+        found = self.data.outcomes if self.data is not None else ()
         table.clear()
         ok_style = str(self.app.theme_variables.get("success", ""))
         bad_style = str(self.app.theme_variables.get("error", ""))
@@ -316,9 +308,7 @@ class RequestDetailScreen(AppScreen):
     @work(group="request-export", exit_on_error=False, description="copy export")
     async def _copy_export(self, fmt: str, what: str) -> None:
         try:
-            text = await asyncio.to_thread(
-                _export_text, self.m2m.journal_path, fmt, self.request_id
-            )
+            text = await self.m2m.queries.export_text(fmt, self.request_id)
         except Exception as exc:  # no journal yet, or unreadable: say so, do not crash
             self.notify(f"nothing copied: {exc}", severity="warning", markup=False)
             return
@@ -340,9 +330,8 @@ class RequestDetailScreen(AppScreen):
 
         fmt = EXPORT_FORMATS[path.suffix.lower()]
         try:
-            written = await asyncio.to_thread(
-                _export_file, self.m2m.journal_path, fmt, self.request_id, path
-            )
+            text = await self.m2m.queries.export_text(fmt, self.request_id)
+            written = await asyncio.to_thread(_write_file, path, text)
         except Exception as exc:  # a folder that does not exist, no permission, no journal
             self.notify(f"export failed: {exc}", title="Export", severity="error", markup=False)
             return
@@ -352,16 +341,7 @@ class RequestDetailScreen(AppScreen):
         self.app.pop_screen()
 
 
-def _export_text(path: Path, fmt: str, request_id: str) -> str:
-    from m2m_tui.tracking.export import export
-    from m2m_tui.tracking.journal import Journal
-
-    with Journal.open(path, readonly=True) as journal:
-        return export(journal, fmt, request_id)
-
-
-def _export_file(path: Path, fmt: str, request_id: str, target: Path) -> Path:
-    text = _export_text(path, fmt, request_id)
+def _write_file(target: Path, text: str) -> Path:
     target = target.resolve()
     target.write_text(text, encoding="utf-8")
     return target

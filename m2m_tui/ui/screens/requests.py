@@ -1,8 +1,8 @@
 """Tracked requests, this session's and earlier ones, newest first, with live state.
 
-The rows come from the journal a page at a time (an indexed ``LIMIT/OFFSET`` query, in a
-thread), and the table keeps a window of at most :data:`WINDOW` rows: a journal of 10,000
-requests opens as fast as an empty one. The tracker's live state is merged in for requests
+The rows come from the journal through the desk's queries, a page at a time (an indexed
+``LIMIT/OFFSET`` query, in a thread), and the table keeps a window of at most :data:`WINDOW`
+rows: a journal of 10,000 requests opens as fast as an empty one. The tracker's live state is merged in for requests
 it holds in memory, and each coalesced :class:`TrackingUpdate` changes only the cells of the
 requests it names (inside ``batch_update``): a burst of callbacks costs a few repaints, and the
 table is never cleared and rebuilt for an update. Sorting reorders the loaded window.
@@ -10,7 +10,6 @@ table is never cleared and rebuilt for an update. Sorting reorders the loaded wi
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from rich.text import Text
@@ -22,22 +21,23 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
+from m2m_tui.desk.queries import RequestsPage, RequestsQuery
 from m2m_tui.ui.messages import RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
 from m2m_tui.ui.widgets.request_rows import (
     ACTION_LABELS,
     UNFINISHED,
-    Page,
-    PageQuery,
     RequestView,
     advice,
     age_text,
-    load_page,
     matches,
     results_text,
+    sort_value,
     state_text,
     target_text,
+    view_of_submitted,
+    view_of_summary,
     view_of_tracked,
 )
 
@@ -58,7 +58,6 @@ STATE_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
     ("failed", ("failed",)),
     ("timed out", ("timed_out",)),
 ]
-STATE_RANK = {"submitted": 0, "pending": 1, "partial": 2, "timed_out": 3, "failed": 4}
 #: ``o`` cycles these: (column, reversed).
 SORTS: list[tuple[str, bool]] = [
     ("age", False),
@@ -202,27 +201,27 @@ class RequestsScreen(AppScreen):
 
     # ------------------------------------------------------------------ loading
 
-    def _query(self, offset: int) -> PageQuery:
+    def _query(self, offset: int) -> RequestsQuery:
         text = self.query_one("#requests-text", Input).value.strip() or None
         limit = FIRST_PAGE if offset == 0 else PAGE
-        return PageQuery(STATE_FILTERS[self._state_index][1], text, offset, limit, self._generation)
+        return RequestsQuery(STATE_FILTERS[self._state_index][1], text, offset, limit)
 
     def action_reload(self) -> None:
         """Start again from the first page (filters changed, or the user asked)."""
         self._generation += 1
-        self._load(self._query(0))
+        self._load(self._query(0), self._generation)
 
     @work(group="requests-page", exclusive=True, exit_on_error=False, description="requests")
-    async def _load(self, query: PageQuery) -> None:
+    async def _load(self, query: RequestsQuery, generation: int) -> None:
         self._loading = True
         try:
-            page = await asyncio.to_thread(load_page, self.m2m.journal_path, query)
+            page = await self.m2m.queries.requests_page(query)
         finally:
             self._loading = False
-        if query.generation == self._generation and self.is_attached:
+        if generation == self._generation and self.is_attached:
             self._show_page(page)
 
-    def _show_page(self, page: Page) -> None:
+    def _show_page(self, page: RequestsPage) -> None:
         table = self.table
         query = page.query
         first = query.offset == 0
@@ -236,10 +235,11 @@ class RequestsScreen(AppScreen):
                 self._views.clear()
                 self._journal_loaded = 0
             self._journal_loaded += len(page.rows)
-            for view in page.rows:
-                if view.request_id in self._views or len(self._views) >= WINDOW:
+            for row in page.rows:
+                if row.request_id in self._views or len(self._views) >= WINDOW:
                     continue
-                tracked = tracker.get(view.request_id) if tracker is not None else None
+                view = view_of_summary(row)
+                tracked = tracker.get(row.request_id) if tracker is not None else None
                 if tracked is not None:
                     view.merge_tracked(tracked)
                 self._add(view)
@@ -258,62 +258,31 @@ class RequestsScreen(AppScreen):
         self._views[view.request_id] = view
         self.table.add_row(*self._cells(view), key=view.request_id)
 
-    def _add_session_requests(self, query: PageQuery) -> None:
+    def _add_session_requests(self, query: RequestsQuery) -> None:
         """Requests accepted this session that the journal does not hold (tracking off)."""
         tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
         for record in self.m2m.submitted:
             if record.request_id in self._views:
                 continue
             tracked = tracker.get(record.request_id) if tracker is not None else None
-            if tracked is not None:
-                view = view_of_tracked(tracked)
-            else:
-                now = record.submitted_at
-                view = RequestView(
-                    record.request_id,
-                    record.action.value,
-                    record.account or "",
-                    {"devices": record.target}
-                    if isinstance(record.target, list)
-                    else {"filter": record.target},
-                    now,
-                    now,
-                    "submitted",
-                    None,
-                    record.pollable,
-                    None,
-                    None,
-                )
+            view = view_of_tracked(tracked) if tracked is not None else view_of_submitted(record)
             if matches(view, query.states, query.text):
                 self._add(view)
 
     def _load_more(self) -> None:
         if self._loading or self._journal_loaded >= self._total or len(self._views) >= WINDOW:
             return
-        self._load(self._query(self._journal_loaded))
+        self._load(self._query(self._journal_loaded), self._generation)
 
     # ------------------------------------------------------------------ sorting
 
-    def _sort_value(self, view: RequestView) -> Any:
-        column = SORTS[self._sort_index][0]
-        if column == "age":
-            return -view.submitted_at
-        if column == "state":
-            return (STATE_RANK.get(view.state, 9), view.completed_by or "", -view.submitted_at)
-        if column == "action":
-            return (view.action, -view.submitted_at)
-        if column == "results":
-            return (-(view.failures or 0), -(view.received or 0), -view.submitted_at)
-        if column == "target":
-            return (target_text(view.target), -view.submitted_at)
-        return view.request_id
-
     def _apply_sort(self) -> None:
         views = self._views
+        column = SORTS[self._sort_index][0]
 
         def key(cell: IdText) -> Any:
             view = views.get(cell.request_id)
-            return self._sort_value(view) if view is not None else 0
+            return sort_value(view, column) if view is not None else 0
 
         self.table.sort("id", key=key, reverse=SORTS[self._sort_index][1])
 

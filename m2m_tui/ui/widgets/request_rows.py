@@ -1,27 +1,23 @@
-"""What the requests view shows per request, and how a page of it is read from the journal.
+"""What the requests view shows per request: slim live values and the texts of each cell.
 
-No Textual here: slim values (:class:`RequestView`), the texts of each cell, and
-:func:`load_page`, which runs in a thread worker with its own read-only journal connection
-(WAL readers never block the tracker's writes). A page is one indexed ``LIMIT/OFFSET`` query
-plus the callbacks of the requests on it, so opening the view costs the same with 10 requests
-in the journal as with 10,000.
+No Textual here. The rows are read by the desk (:mod:`m2m_tui.desk.queries`, a page at a
+time, in a thread); :class:`RequestView` is one of them with the tracker's live state merged
+in as it changes.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from m2m_tui.tracking.results import ResultTally
+from m2m_tui.desk.queries import UNFINISHED, RequestSummary, request_matches
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.records import CallbackRow, RequestRow
     from m2m_tui.tracking.tracker import TrackedRequest
     from m2m_tui.tracking.tracker_events import RequestChanged
+    from m2m_tui.ui.actions import SubmittedRequest
 
-UNFINISHED = ("submitted", "pending", "partial")
+__all__ = ["UNFINISHED", "RequestView"]
 
 ACTION_LABELS = {
     "suspension_status": "susp status",
@@ -86,27 +82,24 @@ class RequestView:
         self.failures = event.failures
 
 
-def view_of_row(row: RequestRow, received: int | None, failures: int) -> RequestView:
-    try:
-        target = row.target
-    except ValueError:
-        target = row.target_json
+def view_of_summary(summary: RequestSummary) -> RequestView:
+    """A row read by the desk, as a live view the tracker's events update."""
     return RequestView(
-        request_id=row.request_id,
-        action=row.action,
-        account=row.account,
-        target=target,
-        submitted_at=row.submitted_at,
-        deadline=row.deadline,
-        state=row.state,
-        completed_by=row.completed_by,
-        pollable=row.pollable,
-        expected=row.expected_results,
-        received=received,
-        failures=failures,
-        last_error_code=row.last_error_code,
-        last_error_message=row.last_error_message,
-        updated_at=row.updated_at,
+        request_id=summary.request_id,
+        action=summary.action,
+        account=summary.account,
+        target=summary.target,
+        submitted_at=summary.submitted_at,
+        deadline=summary.deadline,
+        state=summary.state,
+        completed_by=summary.completed_by,
+        pollable=summary.pollable,
+        expected=summary.expected,
+        received=summary.received,
+        failures=summary.failures,
+        last_error_code=summary.last_error_code,
+        last_error_message=summary.last_error_message,
+        updated_at=summary.updated_at,
     )
 
 
@@ -128,12 +121,41 @@ def view_of_tracked(tracked: TrackedRequest) -> RequestView:
     return view
 
 
-def results_of(callbacks: list[CallbackRow]) -> tuple[int, int]:
-    """(devices answered, of which failed): the tracker's rule, the latest result per device."""
-    tally = ResultTally()
-    for row in callbacks:
-        tally.add(row.id, row.kind, row.device_key, row.duplicate)
-    return tally.counts()
+def view_of_submitted(record: SubmittedRequest) -> RequestView:
+    """A request accepted this session that neither the tracker nor the journal holds."""
+    target = record.target
+    now = record.submitted_at
+    return RequestView(
+        record.request_id,
+        record.action.value,
+        record.account or "",
+        {"devices": target} if isinstance(target, list) else {"filter": target},
+        now,
+        now,
+        "submitted",
+        None,
+        record.pollable,
+        None,
+        None,
+    )
+
+
+STATE_RANK = {"submitted": 0, "pending": 1, "partial": 2, "timed_out": 3, "failed": 4}
+
+
+def sort_value(view: RequestView, column: str) -> Any:
+    """The key a sort by ``column`` orders on (newest first within equal keys)."""
+    if column == "age":
+        return -view.submitted_at
+    if column == "state":
+        return (STATE_RANK.get(view.state, 9), view.completed_by or "", -view.submitted_at)
+    if column == "action":
+        return (view.action, -view.submitted_at)
+    if column == "results":
+        return (-(view.failures or 0), -(view.received or 0), -view.submitted_at)
+    if column == "target":
+        return (target_text(view.target), -view.submitted_at)
+    return view.request_id
 
 
 # ---------------------------------------------------------------------- cell texts
@@ -214,54 +236,13 @@ def advice(view: RequestView, now: float) -> str:
 
 
 def matches(view: RequestView, states: tuple[str, ...] | None, text: str | None) -> bool:
-    """The journal's filter rules (list_requests), for rows that arrive live."""
-    if states is not None and view.state not in states:
-        return False
-    if text:
-        needle = text.lower()
-        target = json.dumps(view.target, separators=(",", ":"))
-        haystack = (view.request_id, view.account, view.action, target)
-        return any(needle in part.lower() for part in haystack)
-    return True
-
-
-# ---------------------------------------------------------------------- paging
-
-
-@dataclass(frozen=True, slots=True)
-class PageQuery:
-    states: tuple[str, ...] | None
-    text: str | None
-    offset: int
-    limit: int
-    generation: int
-
-
-@dataclass(slots=True)
-class Page:
-    query: PageQuery
-    rows: list[RequestView]
-    total: int
-    error: str | None = None
-
-
-def load_page(path: Path, query: PageQuery) -> Page:
-    """One page of requests, newest first, with their result counts (in a thread)."""
-    from m2m_tui.tracking.journal import Journal
-    from m2m_tui.tracking.records import JournalError
-
-    if not path.exists():
-        return Page(query, [], 0)
-    try:
-        journal = Journal.open(path, readonly=True)
-    except JournalError as exc:
-        return Page(query, [], 0, str(exc))
-    try:
-        with journal:
-            rows = journal.list_requests(query.states, query.limit, query.offset, query.text)
-            total = journal.count_requests(query.states, query.text)
-            counts = journal.result_counts([row.request_id for row in rows])
-            views = [view_of_row(row, *counts[row.request_id]) for row in rows]
-    except JournalError as exc:
-        return Page(query, [], 0, str(exc))
-    return Page(query, views, total)
+    """The page's filter rules (the desk's), for rows that arrive live."""
+    return request_matches(
+        states,
+        text,
+        request_id=view.request_id,
+        account=view.account,
+        action=view.action,
+        state=view.state,
+        target=view.target,
+    )

@@ -1,20 +1,23 @@
 """A request's story from the journal: submitted, polls that changed something, callbacks
 (duplicates marked), completion; and the per-device outcome the callbacks tell.
 
-Pure functions over journal rows (no Textual), so the detail screen only draws them. Every
-entry keeps the JSON it stands for, shown raw (markup off) when the user opens it.
+Pure functions over what the desk read (:class:`~m2m_tui.desk.queries.RequestDetail`; no
+Textual), so the detail screen only draws them. Every entry keeps the JSON it stands for,
+shown raw (markup off) when the user opens it. The per-device outcomes are the desk's too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from m2m_tui.tracking.results import counts_as_result, result_key
+from m2m_tui.desk.queries.requests import DeviceOutcome, body_of, device_label, outcomes
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.records import CallbackRow, PollRow, RequestRow
+    from m2m_tui.desk.queries import RequestDetail
+    from m2m_tui.tracking.records import CallbackRow, RequestRow
+
+__all__ = ["DeviceOutcome", "TimelineEntry", "build_timeline", "device_label", "outcomes"]
 
 KIND_LABELS = {
     "suspension_status": "susp status",
@@ -39,75 +42,6 @@ class TimelineEntry:
     """Order among entries at the same time: submitted first, the end last."""
 
 
-@dataclass(slots=True)
-class DeviceOutcome:
-    """The latest non-duplicate callback about one device."""
-
-    device: str
-    ok: bool
-    kind: str
-    at: float
-    record_id: int
-    body: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def fault(self) -> tuple[str | None, str | None]:
-        fault = self.body.get("faultResponse")
-        if isinstance(fault, dict):
-            code, text = fault.get("faultcode"), fault.get("faultstring")
-            return (str(code) if code else None, str(text) if text else None)
-        return None, None
-
-    def suspension_items(self) -> list[dict[str, Any]]:
-        response = self.body.get("deviceResponse")
-        items = (
-            response.get("deviceSuspensionStatusResponse") if isinstance(response, dict) else None
-        )
-        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
-
-
-@dataclass(slots=True)
-class DetailData:
-    row: RequestRow | None
-    callbacks: list[CallbackRow]
-    polls: list[PollRow]
-    error: str | None = None
-
-
-def load_detail(path: Path, request_id: str) -> DetailData:
-    """Everything the journal holds about one request (in a thread, read-only connection)."""
-    from m2m_tui.tracking.journal import Journal
-    from m2m_tui.tracking.records import JournalError
-
-    if not path.exists():
-        return DetailData(None, [], [], None)
-    try:
-        with Journal.open(path, readonly=True) as journal:
-            return DetailData(
-                journal.get_request(request_id),
-                journal.callbacks_for(request_id),
-                journal.polls_for(request_id),
-            )
-    except JournalError as exc:
-        return DetailData(None, [], [], str(exc))
-
-
-def device_label(key: str | None) -> str:
-    """``imei:359876543210987`` as ``IMEI 359876543210987``."""
-    if not key:
-        return "-"
-    kind, sep, value = key.partition(":")
-    return f"{kind.upper()} {value}" if sep else key
-
-
-def _body(row: CallbackRow) -> dict[str, Any]:
-    try:
-        body = row.body_dict()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _callback_text(row: CallbackRow, body: dict[str, Any]) -> str:
     label = KIND_LABELS.get(row.kind, row.kind)
     if row.kind == "failure":
@@ -123,7 +57,7 @@ def _callback_text(row: CallbackRow, body: dict[str, Any]) -> str:
     return label
 
 
-def build_timeline(data: DetailData) -> list[TimelineEntry]:
+def build_timeline(data: RequestDetail) -> list[TimelineEntry]:
     from m2m_tui.tracking.export import callback_dict, request_dict
 
     row = data.row
@@ -142,7 +76,7 @@ def build_timeline(data: DetailData) -> list[TimelineEntry]:
             TimelineEntry(f"poll:{poll.id}", poll.polled_at, "poll", poll.status, raw=raw)
         )
     for callback in data.callbacks:
-        body = _body(callback)
+        body = body_of(callback)
         text = _callback_text(callback, body)
         entries.append(
             TimelineEntry(
@@ -162,7 +96,7 @@ def build_timeline(data: DetailData) -> list[TimelineEntry]:
     return entries
 
 
-def _end_entry(row: RequestRow, data: DetailData, entries: list[TimelineEntry]) -> TimelineEntry:
+def _end_entry(row: RequestRow, data: RequestDetail, entries: list[TimelineEntry]) -> TimelineEntry:
     """The moment the request finished, by what: the last poll, callback, or the deadline."""
     at = row.updated_at
     if row.completed_by == "poll":
@@ -185,21 +119,3 @@ def _end_entry(row: RequestRow, data: DetailData, entries: list[TimelineEntry]) 
     source = row.completed_by or "tracker"
     text = f"{row.state.replace('_', ' ')}{by}"
     return TimelineEntry("end", at, source, text, raw=raw, rank=2)
-
-
-def outcomes(callbacks: list[CallbackRow]) -> list[DeviceOutcome]:
-    """One entry per device: its latest non-duplicate result (the tracker's rule)."""
-    latest: dict[str, DeviceOutcome] = {}
-    for row in callbacks:
-        if not counts_as_result(row.kind, row.duplicate):
-            continue
-        key = result_key(row.id, row.device_key)
-        latest[key] = DeviceOutcome(
-            device_label(row.device_key) if row.device_key else key,
-            row.kind != "failure",
-            row.kind,
-            row.received_at,
-            row.id,
-            _body(row),
-        )
-    return list(latest.values())

@@ -1,0 +1,66 @@
+"""Recent devices: the lookups a user made, remembered in the journal and offered again.
+
+The one journal write behind the desk's reads: a lookup is written through its own
+read-write connection (opened on first use, creating the journal if needed), in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.records import DeviceRow
+
+
+class RecentDevices:
+    """Devices looked at, kept in the journal; every call runs in a thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._journal: Journal | None = None
+        self._lock = threading.Lock()
+        #: Why the journal cannot be used (then lookups are not remembered); None when fine.
+        self.broken: str | None = None
+
+    def _open(self) -> Journal | None:
+        if self._journal is None and self.broken is None:
+            from m2m_tui.tracking.journal import Journal  # not on the UI's start-up path
+            from m2m_tui.tracking.records import JournalError
+
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._journal = Journal.open(self.path, check_same_thread=False)
+            except (JournalError, OSError) as exc:
+                self.broken = str(exc)
+        return self._journal
+
+    def _remember(self, account: str, kind: str, value: str, label: str, summary: Any) -> None:
+        with self._lock:
+            journal = self._open()
+            if journal is not None:
+                journal.add_device_lookup(account, kind, value, label=label, summary=summary)
+
+    def _recent(self, limit: int) -> list[DeviceRow]:
+        with self._lock:
+            journal = self._open()
+            return [] if journal is None else journal.recent_devices(limit)
+
+    async def remember(
+        self, account: str | None, kind: str, value: str, label: str, summary: Any
+    ) -> None:
+        """Record a lookup (one row per device, refreshed each time)."""
+        await asyncio.to_thread(self._remember, account or "", kind, value, label, summary)
+
+    async def recent(self, limit: int = 15) -> list[DeviceRow]:
+        """The devices looked up, most recent first."""
+        return await asyncio.to_thread(self._recent, limit)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
