@@ -219,7 +219,8 @@ class RequestSummary:
 
     @classmethod
     def of_row(cls, row: RequestRow, received: int = 0, failures: int = 0) -> RequestSummary:
-        """A journal row with its result counts (``Journal.result_counts``)."""
+        """A journal row with its result counts (``Journal.result_counts``): how the desk's
+        journal queries build the summary of a page or of one request."""
         try:
             target = row.target
         except ValueError:  # a damaged row still shows

@@ -1,5 +1,6 @@
-"""One request summary shape (issue 8): the tracker, its events and the journal queries all
-return :class:`RequestSummary`, with enum states, and agree about the same request."""
+"""One request summary shape (issue 8): the tracker, its events and a journal row with its
+result counts (``RequestSummary.of_row``, what the desk's queries build) all give
+:class:`RequestSummary`, with enum states, and agree about the same request."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from m2m_tui.tracking.records import (
     RequestState,
     RequestSummary,
 )
-from m2m_tui.tracking.summaries import request_summaries, request_summary
 from m2m_tui.tracking.tracker import Tracker
 from m2m_tui.tracking.tracker_events import RequestChanged, TrackerEvent
 
@@ -29,6 +29,14 @@ from .test_tracker import ACCOUNT, MDN, MDN2, Clock, carrier, deliver
 def journal(tmp_path: Path) -> Iterator[Journal]:
     with Journal.open(tmp_path / "journal.sqlite") as opened:
         yield opened
+
+
+def request_summary(journal: Journal, request_id: str) -> RequestSummary | None:
+    """What a journal query does (desk.queries): the row and its result counts."""
+    row = journal.get_request(request_id)
+    if row is None:
+        return None
+    return RequestSummary.of_row(row, *journal.result_counts([request_id])[request_id])
 
 
 def comparable(summary: RequestSummary) -> RequestSummary:
@@ -46,7 +54,8 @@ def test_tracker_events_and_journal_agree_on_one_shape(journal: Journal) -> None
 
     live = tracker.summary("multi")
     stored = request_summary(journal, "multi")
-    (paged,) = request_summaries(journal)
+    (row,) = journal.list_requests()
+    paged = RequestSummary.of_row(row, *journal.result_counts(["multi"])["multi"])
     change = [e for e in events if isinstance(e, RequestChanged)][-1]
 
     assert live is not None and stored is not None
