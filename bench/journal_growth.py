@@ -58,14 +58,9 @@ async def main(path: Path) -> None:
         startup = time.perf_counter() - T0
 
         from m2m_tui.tracking.service import TrackingSettings
-        from m2m_tui.ui.tracking_link import TrackingLink
 
         t1 = time.perf_counter()
-        link = TrackingLink(
-            TrackingSettings(journal_path=path, listener=None), app._post_tracking_update
-        )
-        await link.start()
-        app.tracking = link
+        link = await app.desk.start_tracking(TrackingSettings(journal_path=path, listener=None))
         tracking = time.perf_counter() - t1
 
         from m2m_tui.ui.screens.requests import RequestsScreen
@@ -78,8 +73,8 @@ async def main(path: Path) -> None:
         await painted(screen.table)
         opened = time.perf_counter() - t2
         rows = screen.table.row_count
-        await link.stop()
-        app.tracking = None
+        await app.desk.close()
+        app.desk.tracking = None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"startup": startup, "tracking": tracking, "requests": opened,
                       "rows": rows, "rss_mb": rss}))

@@ -59,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from callbacks import body_for as callbacks_body  # noqa: E402  (the sibling benchmark)
 from callbacks import drive  # noqa: E402  (its raw keep-alive client)
 
-# The demo's callback credentials (m2m_tui/ui/services.py).
+# The demo's callback credentials (m2m_tui/desk/demo.py).
 USERNAME = "demo-callbacks"
 PASSWORD = "demo-callback-secret"
 DEVICE = "5551234568"  # m2m_tui/sim/wellknown.py SUSPENDED_MDN

@@ -243,8 +243,11 @@ class Poller:
         if self._paused_until is not None:
             wake_at = max(wake_at, min(self._paused_until, now + self._schedule.tick))
         self._wake.clear()
+        # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that lands while
+        # the wake-up completes (a submit just before quitting), and stop() then hangs.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, wake_at - now))
+            async with asyncio.timeout(max(0.0, wake_at - now)):
+                await self._wake.wait()
 
     def _publish(self) -> None:
         if self._on_status is not None:

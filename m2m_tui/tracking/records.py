@@ -37,11 +37,23 @@ class JournalRecordError(JournalError, ValueError):
 
 
 class RequestAction(StrEnum):
+    """What a request asks ThingSpace to do: the one action enum of the tracker, the desk and
+    the screens (its value is what the journal stores)."""
+
     SUSPENSION_STATUS = "suspension_status"
     ACTIVATE = "activate"
     DEACTIVATE = "deactivate"
     SUSPEND = "suspend"
     RESTORE = "restore"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+    @property
+    def changes_state(self) -> bool:
+        """Every action but the status read changes the line (and counts against its limit)."""
+        return self is not RequestAction.SUSPENSION_STATUS
 
 
 class RequestState(StrEnum):

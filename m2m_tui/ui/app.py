@@ -17,26 +17,28 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker
 
+from m2m_tui.desk.demo import DemoServices, DemoSetup
 from m2m_tui.desk.queries import JournalQueries, RecentDevices
-from m2m_tui.ui.actions import SubmittedRequest
-from m2m_tui.ui.app_requests import RequestsDesk
+from m2m_tui.desk.requests import RequestDesk
+from m2m_tui.ui.app_requests import RequestNotices
 from m2m_tui.ui.preload import Preloaded
-from m2m_tui.ui.services import DemoServices, DemoSetup
-from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes, theme_problem
-from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingLink, TrackingUpdate
-from m2m_tui.ui.unconfirmed import TimeoutWatch
+from m2m_tui.ui.themes import DEFAULT_THEME, checked_theme, fallback_theme, load_themes
+from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingUpdate, listener_state
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 
 if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
     from m2m_tui.api.tokens import AuthSnapshot
     from m2m_tui.config import LoadedConfig, Profile
+    from m2m_tui.desk.actions import SubmittedRequest
+    from m2m_tui.desk.feed import FeedBatch
+    from m2m_tui.desk.tracking import DeskTracking
 
 VALIDATE_AFTER = 0.3
 
@@ -64,7 +66,7 @@ class AppOptions:
     """A RetryPolicy for the client (tests use a fast one)."""
 
 
-class M2MApp(RequestsDesk):
+class M2MApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "m2m-tui"
     BINDINGS = [
@@ -83,10 +85,6 @@ class M2MApp(RequestsDesk):
         self.profile_name: str | None = options.profile
         self.profile: Profile | None = None
         self.config_ready = asyncio.Event()
-        self.submitted: list[SubmittedRequest] = []
-        self._awaiting_outcome: dict[str, SubmittedRequest] = {}
-        self.timeout_watch = TimeoutWatch()
-        self.tracking: TrackingLink | None = None
         self.callback_restore: Any = None
         """Callback registrations to put back on exit (screens/registration.py)."""
         self.clock: Callable[[], float] = options.clock or time.time
@@ -103,6 +101,9 @@ class M2MApp(RequestsDesk):
         #: The screens' only way to read the journal (each read in a thread).
         self.queries = JournalQueries(journal)
         self.recent = RecentDevices(journal)
+        #: Every request of this session: submit, journal, track, announce (headless).
+        self.desk = RequestDesk(journal, read_only=options.read_only, clock=self.clock)
+        self.notices = RequestNotices(self, self.desk)
         if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.loaded.config.animations:
             self.animation_level = "none"
         self.theme_problems = self._install_themes()
@@ -128,19 +129,7 @@ class M2MApp(RequestsDesk):
 
     def validate_theme(self, theme_name: str) -> str:
         """Never let a theme stop the app: one Textual cannot apply is reported and skipped."""
-        theme = self.get_theme(theme_name)
-        problem = theme_problem(theme) if theme is not None else None
-        if problem is None or theme_name == DEFAULT_THEME:
-            return theme_name
-        self.unregister_theme(theme_name)
-        self.notify(
-            f"{theme_name}: {problem}; using {DEFAULT_THEME}",
-            title="Theme skipped",
-            severity="warning",
-            timeout=10,
-            markup=False,
-        )
-        return DEFAULT_THEME
+        return checked_theme(self, theme_name)
 
     def _theme_changed(self, theme: Theme) -> None:
         if not self.options.persist_settings or self.demo_services is not None:
@@ -225,13 +214,14 @@ class M2MApp(RequestsDesk):
             )
 
     async def _start_demo(self) -> Any:
+        from m2m_tui.desk.tracking import DeskTracking
+
         assert self.demo_services is not None
-        self.tracking = TrackingLink(
-            self.demo_services.tracking_settings(), self._post_tracking_update
-        )
-        await self.demo_services.start(self.tracking)
+        tracking = DeskTracking(self.demo_services.tracking_settings())
+        self.desk.use_tracking(tracking)
+        await self.demo_services.start(tracking)
         if self.client is not None:
-            self.tracking.attach_client(self.client.request_status)
+            tracking.attach_client(self.client.request_status)
         from m2m_tui.ui.screens.login import LoginScreen
 
         for screen in self.screen_stack:
@@ -249,9 +239,8 @@ class M2MApp(RequestsDesk):
         with contextlib.suppress(Exception):
             if client is not None:
                 await client.aclose()
-        if self.tracking is not None:
-            with contextlib.suppress(Exception):
-                await self.tracking.stop()
+        with contextlib.suppress(Exception):
+            await self.desk.close()
         if self.demo_services is not None:
             with contextlib.suppress(Exception):
                 await self.demo_services.close()
@@ -295,12 +284,22 @@ class M2MApp(RequestsDesk):
         return self.client.auth_snapshot() if self.client is not None else None
 
     @property
+    def tracking(self) -> DeskTracking | None:
+        """The session's tracking (journal, poller, listener), once started."""
+        return self.desk.tracking
+
+    @property
+    def submitted(self) -> list[SubmittedRequest]:
+        """The requests ThingSpace accepted this session, oldest first."""
+        return self.desk.ledger.requests
+
+    @property
     def listener_state(self) -> ListenerState:
         if self.tracking is None:
             if self.demo_services is not None and not self.demo_services.ready.is_set():
                 return ListenerState("starting")
             return ListenerState("off")
-        state = self.tracking.listener_state()
+        state = listener_state(self.tracking)
         if state.state == "following" and state.detail is None:
             state.detail = self.tracking.settings.journal_path.name
         return state
@@ -318,74 +317,62 @@ class M2MApp(RequestsDesk):
         self.profile_name = name
         self.profile = profile
         self.client = client
+        self.desk.logged_in(client, profile.account, self.read_only)
         self.refresh_bars()
 
     def start_listener(self, profile: Profile) -> None:
-        """Start tracking for a real profile: its listener when it names a public URL or a
-        fixed port, or following a journal another process writes (``--journal``)."""
+        """Start tracking for a real profile: the journal and poller always; its listener when
+        it names a public URL or a fixed port, or following a journal another process writes
+        (``--journal``). A listener that cannot start only removes the callback path."""
         if self.tracking is not None:
             if self.client is not None:
                 self.tracking.attach_client(self.client.request_status)
             return
-        from m2m_tui.tracking.listener_config import ListenerConfig
-        from m2m_tui.tracking.poller import PollSchedule
-        from m2m_tui.tracking.service import TrackingSettings
+        from m2m_tui.desk.tracking import profile_settings
 
-        callback = profile.callback
-        follow = self.options.follow
-        wanted = not follow and (callback.public_url or not callback.listen.endswith(":0"))
-        listener = None
-        if wanted:
-            host, _, port = callback.listen.rpartition(":")
-            listener = ListenerConfig(
-                host=host or "127.0.0.1",
-                port=int(port),
-                username=callback.username,
-                password=callback.password,
-            )
-        polling = profile.polling
-        settings = TrackingSettings(
-            journal_path=self.journal_path,
-            listener=listener,
-            follow=follow,
-            profile=self.profile_name,
-            deadline=polling.deadline,
-            schedule=PollSchedule(first=polling.initial_interval, longest=polling.max_interval),
+        settings = profile_settings(
+            profile, self.journal_path, follow=self.options.follow, name=self.profile_name
         )
-        link = TrackingLink(settings, self._post_tracking_update)
-        link.public_url = callback.public_url
-        self.tracking = link
-        status_call = self.client.request_status if self.client is not None else None
         self.run_worker(
-            self._run_tracking(link, status_call),
+            self._run_tracking(settings, profile.callback.public_url),
             group="tracking",
             exit_on_error=False,
             description="request tracking",
         )
 
-    async def _run_tracking(self, link: TrackingLink, status_call: Any) -> None:
+    async def _run_tracking(self, settings: Any, public_url: str | None) -> None:
         try:
-            await link.start(status_call)
-        except Exception as exc:  # address in use, bad TLS files, broken journal: say so
+            tracking = await self.desk.start_tracking(settings, public_url)
+        except Exception as exc:  # the journal itself cannot be used: say so
             self.notify(
                 f"request tracking not started: {exc}",
-                title="Callbacks",
-                severity="warning",
+                title="Tracking",
+                severity="error",
                 markup=False,
             )
+        else:
+            if tracking.listener_error:
+                self.notify(
+                    f"callbacks off: {tracking.listener_error}. Requests are still journaled "
+                    "and polled; suspension status and filter actions cannot finish here.",
+                    title="Callbacks",
+                    severity="warning",
+                    timeout=15,
+                    markup=False,
+                )
         self.refresh_bars()
 
     def _flush_tracking(self) -> None:
-        if self.tracking is not None:
-            self.tracking.flush()
+        tracking = self.tracking
+        batch = tracking.feed.flush() if tracking is not None else None
+        if batch is not None:
+            self._post_tracking_update(batch)
 
-    def _post_tracking_update(self, update: TrackingUpdate) -> None:
+    def _post_tracking_update(self, batch: FeedBatch) -> None:
         """One coalesced update per flush: the bars repaint, the active screen may listen."""
         self.refresh_bars()
-        if update.callbacks and len(self.timeout_watch.pending):
-            self._adopt_from(update.callbacks)
-        self._announce_finished(update)
-        self.screen.post_message(update)
+        self.notices.batch(batch)
+        self.screen.post_message(TrackingUpdate(batch))
 
     async def end_session(self) -> None:
         client = self.client
@@ -450,9 +437,10 @@ class M2MApp(RequestsDesk):
                 "What the account registered; register ours",
                 self.action_registration,
             )
-        if self.submitted:
+        last = self.desk.last
+        if last is not None:
             # The palette parses help text as markup: show only safe characters of the id.
-            shown = re.sub(r"[^A-Za-z0-9._-]", "?", self.submitted[-1].request_id)[:40]
+            shown = re.sub(r"[^A-Za-z0-9._-]", "?", last.request_id)[:40]
             if "app.open_last_request" not in offered:
                 yield SystemCommand("Open last request", f"{shown}", self.action_open_last_request)
             if "app.copy_last_request" not in offered:
@@ -479,3 +467,20 @@ class M2MApp(RequestsDesk):
 
         if not isinstance(self.screen, RegistrationScreen):
             self.push_screen(RegistrationScreen())
+
+    def action_open_last_request(self) -> None:
+        """Straight to the detail of the request just submitted (or found after a timeout)."""
+        last = self.desk.last
+        if last is None:
+            self.notify("no request submitted yet", timeout=3)
+            return
+        from m2m_tui.ui.screens.request_detail import RequestDetailScreen
+
+        self.push_screen(RequestDetailScreen(last.request_id))
+
+    def action_copy_last_request(self) -> None:
+        last = self.desk.last
+        if last is not None:
+            self.copy_text(last.request_id, "request id")
+        else:
+            self.notify("no request submitted yet", timeout=3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from m2m_tui.ui.actions import SubmittedRequest
+from m2m_tui.desk.actions import SubmittedRequest
 
 
 class RequestSubmitted(Message):

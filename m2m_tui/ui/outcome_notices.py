@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
+    from m2m_tui.desk.actions import SubmittedRequest
     from m2m_tui.tracking.tracker import TrackedRequest
     from m2m_tui.tracking.tracker_events import RequestChanged
-    from m2m_tui.ui.actions import SubmittedRequest
 
 FINAL_STATES = frozenset({"completed", "failed", "timed_out"})
 

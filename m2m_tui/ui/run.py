@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from m2m_tui.desk.demo import DemoSetup
 from m2m_tui.locate import ENV_PREFIX, env_overrides, user_themes_dir
 from m2m_tui.ui.app import AppOptions, M2MApp
 from m2m_tui.ui.preload import Preloaded, RawProfile, preload
-from m2m_tui.ui.services import DemoSetup
 
 if TYPE_CHECKING:
     from m2m_tui.config import LoadedConfig

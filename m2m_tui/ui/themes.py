@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.color import Color, ColorParseError
@@ -25,6 +25,9 @@ from textual.css.tokenize import tokenize_values
 from textual.theme import Theme
 
 import m2m_tui
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 DEFAULT_THEME = "m2m-dark"
 _COLOR_FIELDS = (
@@ -135,6 +138,24 @@ def theme_problem(theme: Theme) -> str | None:
     except Exception as exc:  # a theme must never stop the app, whatever Textual raises
         return _plain(exc) or type(exc).__name__
     return None
+
+
+def checked_theme(app: App[Any], theme_name: str) -> str:
+    """``App.validate_theme``: the theme, or the default one (with a warning) when Textual
+    could not apply it, so switching to a broken theme never stops the app."""
+    theme = app.get_theme(theme_name)
+    problem = theme_problem(theme) if theme is not None else None
+    if problem is None or theme_name == DEFAULT_THEME:
+        return theme_name
+    app.unregister_theme(theme_name)
+    app.notify(
+        f"{theme_name}: {problem}; using {DEFAULT_THEME}",
+        title="Theme skipped",
+        severity="warning",
+        timeout=10,
+        markup=False,
+    )
+    return DEFAULT_THEME
 
 
 def theme_from_mapping(data: dict[str, Any], fallback_name: str) -> Theme:

@@ -184,16 +184,37 @@ async def test_suspend_confirms_then_hands_request_over(
         assert any(f"copied request id: {record.request_id}" in n for n in notifications(app))
 
 
+LISTENING = {"callback": '{ listen = "127.0.0.1:0", public_url = "http://127.0.0.1:9/cb" }'}
+
+
 async def test_suspension_status_needs_no_confirm(
     sim: RunningSimulator, isolated_home: Path
 ) -> None:
-    app = app_for(sim, isolated_home)
+    app = app_for(sim, isolated_home, LISTENING)
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot, password=None)
         await lookup(pilot, wk.SUSPENDED_MDN)
+        await wait_for(pilot, lambda: app.tracking is not None and app.tracking.listening)
         await pilot.press("s")
         await wait_for(pilot, lambda: bool(app.submitted))
         assert not app.submitted[0].pollable
+
+
+async def test_suspension_status_without_listener_asks_and_says_why(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    app = app_for(sim, isolated_home)  # no public URL, no fixed port: no listener
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.SUSPENDED_MDN)
+        await wait_for(pilot, lambda: app.tracking is not None and app.tracking.started)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        text = " ".join(app.screen.lines)
+        assert "finishes only by callback" in text and "listener is off" in text
+        assert not sim.state.requests
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bool(app.submitted))
 
 
 async def test_activate_asks_plan_and_zip(sim: RunningSimulator, isolated_home: Path) -> None:
@@ -236,9 +257,9 @@ async def test_read_only_blocks_state_changes(
     sim: RunningSimulator, isolated_home: Path, how: str
 ) -> None:
     if how == "flag":
-        app = app_for(sim, isolated_home, read_only=True)
+        app = app_for(sim, isolated_home, LISTENING, read_only=True)
     else:
-        app = app_for(sim, isolated_home, profile_read_only=True)
+        app = app_for(sim, isolated_home, LISTENING, profile_read_only=True)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await login(pilot, password=None)
         assert app.header_info.read_only
@@ -249,6 +270,7 @@ async def test_read_only_blocks_state_changes(
         assert screen_name(app) == "DevicesScreen"
         assert any("read-only" in n for n in notifications(app))
         assert not app.submitted and not sim.state.requests
+        await wait_for(pilot, lambda: app.tracking is not None and app.tracking.listening)
         await pilot.press("s")  # reading the suspension status is still allowed
         await wait_for(pilot, lambda: bool(app.submitted))
 
@@ -390,3 +412,47 @@ async def test_a_fresh_demo_offers_its_devices(tmp_path: Path) -> None:
         await pilot.press("backspace", "escape", "2")
         await wait_for(pilot, lambda: app.screen.device is not None)
         assert app.screen.target.id == wk.SUSPENDED_MDN and "suspend" in card_text(app)
+
+
+async def test_a_request_made_on_the_mdn_shows_on_the_card_found_by_imei(tmp_path: Path) -> None:
+    """Issue 8, case 7: the card matches requests by the device's identity, not its label."""
+    app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
+    assert app.options.demo is not None and app.options.demo.sim_config is not None
+    app.options.demo.sim_config.processing_delay = 1.0  # time to look it up again meanwhile
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.SUSPENDED_MDN)
+        await pilot.press("s")  # suspension status, asked on the MDN
+        await wait_for(pilot, lambda: bool(app.submitted))
+        await lookup(pilot, wk.SUSPENDED_IMEI)  # the same device, by another identifier
+        assert app.screen.target.kind == "imei"
+        assert not app.screen.query(".device-outcome")
+        # When the request finishes, its answer shows on this card.
+        await wait_for(pilot, lambda: bool(app.screen.query(".device-outcome")), within=10)
+        assert "Suspension ·" in str(app.screen.query_one(".device-outcome").border_title)
+
+
+async def test_listener_port_taken_the_suspend_is_still_tracked_by_poll(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    """Issue 8, case 1: a taken port only removes the callback path, and the toasts say so."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        app = app_for(sim, isolated_home, {"callback": f'{{ listen = "127.0.0.1:{port}" }}'})
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await login(pilot, password=None)
+            await wait_for(pilot, lambda: any("callbacks off" in n for n in notifications(app)))
+            assert app.listener_state.state == "failed"
+            await lookup(pilot, wk.DEMO_MDN)
+            await suspend_shown_device(pilot)
+            await wait_for(pilot, lambda: bool(app.submitted))
+            shown = "\n".join(notifications(app))
+            assert "polling (no callback can arrive)" in shown and "polling + callback" not in shown
+            tracker = app.tracking.tracker
+            request_id = app.submitted[0].request_id
+            await wait_for(pilot, lambda: tracker.get(request_id).finished, within=10)
+            assert tracker.get(request_id).completed_by.value == "poll"

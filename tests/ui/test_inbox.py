@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 from textual.widgets import DataTable, Input
 
+from m2m_tui.desk.demo import DEMO_CALLBACK_PASSWORD, DEMO_CALLBACK_USER
 from m2m_tui.ui.screens import inbox as inbox_module
 from m2m_tui.ui.screens.inbox import CallbacksInboxScreen
 from m2m_tui.ui.screens.inbox_dialogs import RawDialog, ReplayDialog
-from m2m_tui.ui.services import DEMO_CALLBACK_PASSWORD, DEMO_CALLBACK_USER
 
 from .conftest import login, make_demo_app, notifications, screen_name, wait_for
 

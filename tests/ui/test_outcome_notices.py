@@ -77,8 +77,8 @@ async def test_no_toast_over_the_view_that_already_shows_the_request(tmp_path: P
         await wait_for(pilot, lambda: bool(app.submitted))
         await pilot.press("g")  # watch it in the requests view
         await wait_for(pilot, lambda: type(app.screen).__name__ == "RequestsScreen")
-        assert app._awaiting_outcome  # still running when the view opened
-        await wait_for(pilot, lambda: not app._awaiting_outcome, 10)
+        assert app.desk.ledger.awaiting  # still running when the view opened
+        await wait_for(pilot, lambda: not app.desk.ledger.awaiting, 10)
         assert type(app.screen).__name__ == "RequestsScreen"
         assert not finished(app, "Suspension status")
 
@@ -90,9 +90,9 @@ def change(state: str, by: str | None, received: int, expected: int | None, fail
 
 
 def record(action: str = "suspend") -> Any:
-    from m2m_tui.ui.actions import Action, SubmittedRequest
+    from m2m_tui.desk.actions import RequestAction, SubmittedRequest
 
-    return SubmittedRequest(Action(action), "acct", [], "IMEI 359876543210987", "r-1", True)
+    return SubmittedRequest(RequestAction(action), "acct", [], "IMEI 359876543210987", "r-1", True)
 
 
 def test_notice_wording_for_each_final_state() -> None:

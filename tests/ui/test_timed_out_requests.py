@@ -78,15 +78,16 @@ async def test_a_callback_that_beat_the_timeout_is_found_in_the_journal(tmp_path
 def test_watch_rules() -> None:
     from types import SimpleNamespace as Cb
 
-    from m2m_tui.ui.actions import Action
-    from m2m_tui.ui.unconfirmed import WATCH_SECONDS, TimeoutWatch, UnconfirmedRequest, device_keys
+    from m2m_tui.desk.actions import RequestAction
+    from m2m_tui.desk.actions import wire_keys as device_keys
+    from m2m_tui.desk.ledger import WATCH_SECONDS, TimeoutWatch, UnconfirmedRequest
 
     keys = device_keys([{"id": "5551234567", "kind": "MDN"}])
     assert keys == frozenset({"mdn:5551234567"})
     assert device_keys({"accountName": "x"}) == frozenset()  # a filter names no device
 
     def item(at: float) -> UnconfirmedRequest:
-        return UnconfirmedRequest(Action.SUSPEND, "a", [], "MDN 5551234567", True, at, keys)
+        return UnconfirmedRequest(RequestAction.SUSPEND, "a", [], "MDN 5551234567", True, at, keys)
 
     watch = TimeoutWatch()
     watch.pending.add(item(100.0))

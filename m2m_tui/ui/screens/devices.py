@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from m2m_tui.api.identifiers import DeviceKind, KindGuess
-from m2m_tui.ui.actions import Action, DeviceTarget
+from m2m_tui.desk.actions import DeviceTarget, RequestAction, device_target
 from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.flow import ActionFlow
@@ -96,7 +96,7 @@ class DevicesScreen(ActionFlow, AppScreen):
         card = self.query_one(DeviceCard)
         rows, title = self.recent_rows, "Recent devices (Esc, then 1-9 opens one):"
         if not rows and self.m2m.demo_services is not None:
-            from m2m_tui.ui.services import demo_device_rows
+            from m2m_tui.desk.demo import demo_device_rows
 
             rows = self.demo_rows = demo_device_rows()
             title = f"Demo devices to try (type one above, or Esc then 1-{len(rows)}):"
@@ -237,7 +237,7 @@ class DevicesScreen(ActionFlow, AppScreen):
             return
         finally:
             self.refresh_bars()
-        target = DeviceTarget(device.accountName or account, kind.value, value)
+        target = device_target(device, kind.value, value, account)
         if quiet:
             if self.target == target:  # still the device on screen once the answer came
                 self.show_device(device, target, focus=False)
@@ -283,28 +283,28 @@ class DevicesScreen(ActionFlow, AppScreen):
         return True
 
     def action_suspension_status(self) -> None:
-        self._act(Action.SUSPENSION_STATUS)
+        self._act(RequestAction.SUSPENSION_STATUS)
 
     def action_suspend(self) -> None:
-        self._act(Action.SUSPEND)
+        self._act(RequestAction.SUSPEND)
 
     def action_restore(self) -> None:
-        self._act(Action.RESTORE)
+        self._act(RequestAction.RESTORE)
 
     def action_activate(self) -> None:
-        self._act(Action.ACTIVATE)
+        self._act(RequestAction.ACTIVATE)
 
     def action_deactivate(self) -> None:
-        self._act(Action.DEACTIVATE)
+        self._act(RequestAction.DEACTIVATE)
 
-    def _act(self, action: Action) -> None:
+    def _act(self, action: RequestAction) -> None:
         if self.target is None:
             self.notify("look a device up first (/)", severity="warning")
             return
         plans = [self.device.service_plan or ""] if self.device else []
         self.start_action(action, self.target, plans=plans)
 
-    def after_submit(self, action: Action) -> None:
+    def after_submit(self, action: RequestAction) -> None:
         if self.target is not None and action.changes_state:
             # The card is now stale: look the device up again shortly.
             target = self.target
@@ -316,8 +316,8 @@ class DevicesScreen(ActionFlow, AppScreen):
     def on_request_finished(self, message: RequestFinished) -> None:
         """A request about the shown device finished: show what it said, and the new state."""
         request, target = message.request, self.target
-        if target is None or request.target_label != target.description:
-            return
+        if target is None or not request.concerns(target.identity):
+            return  # about another device (the same device by any identifier counts)
         if request.action.changes_state:
             self.refresh_device(target)
         self._show_outcome(request.request_id, target)

@@ -17,7 +17,7 @@ from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from m2m_tui.api.identifiers import DeviceKind
-from m2m_tui.ui.actions import ActionParams
+from m2m_tui.desk.actions import ActionParams
 from m2m_tui.ui.screens.base import AppModal
 from m2m_tui.ui.widgets.identifier import kind_choice_keys
 

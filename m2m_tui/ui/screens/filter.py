@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from m2m_tui.api.identifiers import DeviceKind
-from m2m_tui.ui.actions import Action, FilterTarget
+from m2m_tui.desk.actions import FilterTarget, RequestAction
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.flow import ActionFlow
 from m2m_tui.ui.widgets.device_card import when
@@ -271,23 +271,23 @@ class FilterScreen(ActionFlow, AppScreen):
             return None
         return True
 
-    def _act(self, action: Action) -> None:
+    def _act(self, action: RequestAction) -> None:
         if self.target is None:
             self.notify("search first", severity="warning")
             return
         self.start_action(action, self.target)
 
     def action_suspension_status(self) -> None:
-        self._act(Action.SUSPENSION_STATUS)
+        self._act(RequestAction.SUSPENSION_STATUS)
 
     def action_suspend(self) -> None:
-        self._act(Action.SUSPEND)
+        self._act(RequestAction.SUSPEND)
 
     def action_restore(self) -> None:
-        self._act(Action.RESTORE)
+        self._act(RequestAction.RESTORE)
 
     def action_deactivate(self) -> None:
-        self._act(Action.DEACTIVATE)
+        self._act(RequestAction.DEACTIVATE)
 
     def action_more(self) -> None:
         if self.more and not self.loading:

@@ -1,7 +1,9 @@
-"""The shared path of every action: parameters, confirmation, one submission, hand-over.
+"""The shared path of every action: parameters, confirmation, then the desk submits.
 
-Mixed into the screens that act (device card, filter results). Read-only mode stops
-state-changing actions here, whatever invoked them (key, palette, button).
+Mixed into the screens that act (device card, filter results). What may be sent is the desk's
+answer (``desk.can``): refused (read-only mode) stops here whatever invoked it (key, palette,
+button); warned (a callback-only request that cannot finish here) needs a confirm that says
+why. The desk submits, journals and tracks; the app's notices show the outcome.
 """
 
 from __future__ import annotations
@@ -12,22 +14,21 @@ from typing import Any
 from textual import work
 from textual.events import Key
 
-from m2m_tui.ui.actions import (
-    Action,
+from m2m_tui.desk.actions import (
     ActionParams,
-    FilterTarget,
+    RequestAction,
+    Submitted,
     Target,
+    Unconfirmed,
     build_request,
-    consequences,
-    is_pollable,
-    submit,
 )
+from m2m_tui.desk.policy import Refused, Warned
 
 STATE_KEYS = {
-    "S": Action.SUSPEND,
-    "R": Action.RESTORE,
-    "A": Action.ACTIVATE,
-    "D": Action.DEACTIVATE,
+    "S": RequestAction.SUSPEND,
+    "R": RequestAction.RESTORE,
+    "A": RequestAction.ACTIVATE,
+    "D": RequestAction.DEACTIVATE,
 }
 
 
@@ -42,122 +43,111 @@ class ActionFlow:
             event.stop()
             self.blocked(action)
 
-    def blocked(self, action: Action) -> None:
+    def blocked(self, action: RequestAction, reason: str | None = None) -> None:
         screen: Any = self
         screen.m2m.notify(
-            f"read-only mode: {action.label} is blocked (--read-only or the profile's "
-            "read_only = true)",
+            reason
+            or (
+                f"read-only mode: {action.label} is blocked (--read-only or the profile's "
+                "read_only = true)"
+            ),
             title="Blocked",
             severity="warning",
+            markup=False,
         )
 
-    def start_action(self, action: Action, target: Target, plans: Sequence[str] = ()) -> None:
+    def start_action(
+        self, action: RequestAction, target: Target, plans: Sequence[str] = ()
+    ) -> None:
         from m2m_tui.ui.screens.dialogs import ActivateDialog, DeactivateDialog
 
         screen: Any = self
         app = screen.m2m
-        if action.changes_state and app.read_only:
-            self.blocked(action)
+        verdict = app.desk.can(action, target)
+        if isinstance(verdict, Refused):
+            self.blocked(action, verdict.reason)
             return
         if app.client is None:
             app.notify("not logged in", severity="warning")
             return
-        if action is Action.ACTIVATE:
+        if action is RequestAction.ACTIVATE:
 
             def got_plan(params: ActionParams | None) -> None:
                 if params is not None:
                     self._confirm(action, target, params)
 
             app.push_screen(ActivateDialog([p for p in plans if p]), got_plan)
-        elif action is Action.DEACTIVATE:
+        elif action is RequestAction.DEACTIVATE:
 
             def got_reason(params: ActionParams | None) -> None:
                 if params is not None:
                     self._confirm(action, target, params)
 
             app.push_screen(DeactivateDialog(), got_reason)
-        elif action is Action.SUSPENSION_STATUS:
-            self._prepare(action, target, ActionParams(), confirm=False)
+        elif action is RequestAction.SUSPENSION_STATUS:
+            # A read: no confirm, unless it cannot finish here (then the warning is the confirm).
+            self._prepare(action, target, ActionParams(), confirm=isinstance(verdict, Warned))
         else:
             self._confirm(action, target, ActionParams())
 
-    def _confirm(self, action: Action, target: Target, params: ActionParams) -> None:
+    def _confirm(self, action: RequestAction, target: Target, params: ActionParams) -> None:
         self._prepare(action, target, params, confirm=True)
 
-    def _prepare(self, action: Action, target: Target, params: ActionParams, confirm: bool) -> None:
+    def _prepare(
+        self, action: RequestAction, target: Target, params: ActionParams, confirm: bool
+    ) -> None:
         from m2m_tui.ui.screens.dialogs import ConfirmDialog
 
         screen: Any = self
         app = screen.m2m
         try:
-            request = build_request(action, target, params)
+            build_request(action, target, params)  # invalid parameters: say so before asking
         except ValueError as exc:
             text = str(exc).splitlines()
             app.notify(
                 text[-1] if text else str(exc), title=action.label, severity="warning", markup=False
             )
             return
+        warned = isinstance(app.desk.can(action, target), Warned)
         if not confirm:
-            self._submit(action, target, request)
+            self._submit(action, target, params, warned)
             return
-        lines = consequences(action, target, params, app.actions_today(target.description))
+        lines = app.desk.consequences(action, target, params)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._submit(action, target, request)
+                self._submit(action, target, params, warned)
 
         app.push_screen(
             ConfirmDialog(
                 f"{action.label.capitalize()} {target.description}?",
                 lines,
-                confirm=action.label.capitalize(),
-                danger=action in (Action.DEACTIVATE, Action.SUSPEND),
+                confirm=action.label.capitalize() + (" anyway" if warned else ""),
+                danger=warned or action in (RequestAction.DEACTIVATE, RequestAction.SUSPEND),
             ),
             answered,
         )
 
     @work(group="submit", exit_on_error=False, description="submit request")
-    async def _submit(self, action: Action, target: Target, request: Any) -> None:
-        from m2m_tui.api.errors import NotRetriedTimeout, ThingSpaceError
-
+    async def _submit(
+        self, action: RequestAction, target: Target, params: ActionParams, warned: bool
+    ) -> None:
         screen: Any = self
         app = screen.m2m
-        client = app.client
-        if client is None:
-            return
-        sent_at = app.clock()
         try:
-            request_id = await submit(client, action, request)
-        except NotRetriedTimeout as exc:
-            app.report_error(exc, f"{action.label} not confirmed")
-            app.request_unconfirmed(
-                action,
-                target.account,
-                target.wire(),
-                is_pollable(action, target),
-                target.description,
-                sent_at,
-            )
-            return
-        except ThingSpaceError as exc:
-            app.report_error(exc, f"{action.label} refused")
-            return
+            outcome = await app.desk.submit(action, target, params, accept_warning=warned)
         finally:
             app.refresh_bars()
-        app.request_submitted(
-            action,
-            target.account,
-            target.wire(),
-            request_id,
-            is_pollable(action, target),
-            target.description,
-            # Every matching device listed: the request settles once all have answered.
-            expected_devices=target.loaded
-            if isinstance(target, FilterTarget) and not target.more
-            else None,
-            sent_at=sent_at,
-        )
-        self.after_submit(action)
+        if isinstance(outcome, Submitted):
+            app.notices.submitted(outcome)
+            self.after_submit(action)
+        elif isinstance(outcome, Unconfirmed):
+            app.report_error(outcome.error, f"{action.label} not confirmed")
+            app.notices.unconfirmed(outcome)
+        elif outcome.error is not None and not isinstance(outcome.error, ValueError):
+            app.report_error(outcome.error, f"{action.label} refused")
+        else:
+            self.blocked(action, outcome.reason)
 
-    def after_submit(self, action: Action) -> None:
+    def after_submit(self, action: RequestAction) -> None:
         """Hook: refresh what the action made stale."""

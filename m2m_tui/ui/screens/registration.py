@@ -200,6 +200,9 @@ class RegistrationScreen(AppScreen):
             self._note(Content.styled("log in to see the account's registrations", "$warning"))
             return
         self.registrations = await read_registrations(client, account, our_url(self.m2m)[0])
+        self.m2m.desk.registrations_seen(
+            account, {item.service: item.url for item in self.registrations.services}
+        )
         self.loaded = True
         self._show()
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from m2m_tui.desk.queries import UNFINISHED, RequestSummary, request_matches
 
 if TYPE_CHECKING:
+    from m2m_tui.desk.actions import SubmittedRequest
     from m2m_tui.tracking.tracker import TrackedRequest
     from m2m_tui.tracking.tracker_events import RequestChanged
-    from m2m_tui.ui.actions import SubmittedRequest
 
 __all__ = ["UNFINISHED", "RequestView"]
 

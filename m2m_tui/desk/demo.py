@@ -1,7 +1,8 @@
-"""What runs beside the screens: the demo simulator (recent devices are the desk's).
+"""What ``--demo`` runs beside the screens: the simulator, and tracking with its callbacks
+registered to our listener.
 
-It is started inside the app's own event loop (after the first paint) and closed when the
-app unmounts. Heavy imports (aiohttp, the simulator) happen here, lazily, never at start-up.
+Started inside the front end's event loop (after the first paint) and closed with it. The
+simulator is reached through its one public entry, :mod:`m2m_tui.sim.demo`.
 """
 
 from __future__ import annotations
@@ -14,16 +15,35 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from m2m_tui.desk.tracking import DeskTracking
     from m2m_tui.sim import RunningSimulator, SimConfig
     from m2m_tui.tracking.records import DeviceRow
     from m2m_tui.tracking.service import TrackingSettings
-    from m2m_tui.ui.tracking_link import TrackingLink
 
-log = logging.getLogger("m2m_tui.ui")
+log = logging.getLogger("m2m_tui.desk")
 
 DEMO_CALLBACK_USER = "demo-callbacks"
 DEMO_CALLBACK_PASSWORD = "demo-callback-secret"
 DEMO_SERVICES = ("CarrierService", "DeviceSuspensionStatus")
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """What the demo profile logs in with: the simulator's own credentials (not secrets)."""
+
+    base_url: str
+    account: str
+    app_key: str
+    app_secret: str
+    username: str
+    password: str
+
+
+def demo_account() -> str:
+    """The demo's account, known before the simulator runs (for the first frame)."""
+    from m2m_tui.sim.demo import PRIMARY_ACCOUNT
+
+    return PRIMARY_ACCOUNT
 
 
 @dataclass
@@ -37,7 +57,7 @@ class DemoSetup:
 
 
 class DemoServices:
-    """The simulator of ``--demo``, and tracking with its callbacks registered to our listener."""
+    """The simulator of ``--demo``; tracking whose listener its callbacks are pointed at."""
 
     def __init__(self, setup: DemoSetup) -> None:
         self.setup = setup
@@ -68,20 +88,15 @@ class DemoServices:
         )
         return TrackingSettings(journal_path=self.journal_path, listener=listener, profile="demo")
 
-    async def start(self, tracking: TrackingLink) -> None:
-        from m2m_tui.sim import SimConfig, start_simulator
+    async def start(self, tracking: DeskTracking) -> None:
+        from m2m_tui.sim.demo import start_demo_simulator
 
-        # The status turns final 1.5 s after a request, its CarrierService callback 3 s later:
-        # a single-device action can then be seen finishing by poll, as it often does live.
-        config = self.setup.sim_config or SimConfig(
-            processing_delay=1.5, carrier_callback_delay=3.0
-        )
         try:
             self.setup.folder.mkdir(parents=True, exist_ok=True)
-            self.sim = await start_simulator(config)
+            self.sim = await start_demo_simulator(self.setup.sim_config)
             try:
                 await tracking.start()
-            except Exception as exc:  # the demo still works without callbacks
+            except Exception as exc:  # the demo still works without tracking
                 log.warning("demo tracking failed: %s", exc)
             else:
                 self._register_callbacks(tracking.listener_url)
@@ -93,51 +108,39 @@ class DemoServices:
 
     def _register_callbacks(self, url: str | None) -> None:
         """Point the simulator's callbacks at our listener (as the demo profile would)."""
-        from m2m_tui.sim.state import Registration
+        from m2m_tui.sim.demo import point_callbacks
 
-        assert self.sim is not None
-        if url is None:
+        if self.sim is None or url is None:
             return
-        for account in self.sim.config.accounts:
-            for service in DEMO_SERVICES:
-                self.sim.state.registrations[(account.name, service)] = Registration(
-                    account.name,
-                    service,
-                    url.rstrip("/") + "/cb/" + service.lower(),
-                    DEMO_CALLBACK_USER,
-                    DEMO_CALLBACK_PASSWORD,
-                )
+        point_callbacks(self.sim, url, DEMO_CALLBACK_USER, DEMO_CALLBACK_PASSWORD, DEMO_SERVICES)
+
+    def login(self) -> DemoLogin:
+        """The credentials the demo simulator accepts (its defaults when not started yet)."""
+        from m2m_tui.sim.demo import PRIMARY_ACCOUNT, SimConfig
+
+        config = self.setup.sim_config or SimConfig()
+        return DemoLogin(
+            base_url=self.sim.base_url if self.sim is not None else "http://127.0.0.1",
+            account=config.primary_account or PRIMARY_ACCOUNT,
+            app_key=config.app_key,
+            app_secret=config.app_secret,
+            username=config.username,
+            password=config.password,
+        )
 
     async def close(self) -> None:
         if self.sim is not None:
             await self.sim.close()
 
 
-#: The simulator's fixed devices offered on a fresh demo, each by a different identifier kind
-#: so the first lookups also show the kind being recognised.
-DEMO_PICKS = (
-    ("demo-active", "imei"),
-    ("demo-suspended", "mdn"),
-    ("demo-preactive", "iccid"),
-    ("demo-esn", "esn"),
-    ("demo-meid", "meid"),
-    ("demo-euicc", "eid"),
-    ("demo-deactive", "mdn"),
-)
-
-
 def demo_device_rows() -> list[DeviceRow]:
     """Rows shaped like recent devices, so a first-time demo user has something to open."""
     import json
 
-    from m2m_tui.sim.wellknown import WELL_KNOWN_DEVICES
+    from m2m_tui.sim.demo import demo_devices
     from m2m_tui.tracking.records import DeviceRow
 
-    by_label = {device.label: device for device in WELL_KNOWN_DEVICES}
-    rows: list[DeviceRow] = []
-    for label, kind in DEMO_PICKS:
-        device = by_label[label]
-        value = next(v for k, v in device.ids if k.value == kind)
-        summary = json.dumps({"state": device.state})
-        rows.append(DeviceRow("", kind, value, None, summary, 0.0, 0))
-    return rows
+    return [
+        DeviceRow("", kind, value, None, json.dumps({"state": state}), 0.0, 0)
+        for kind, value, state in demo_devices()
+    ]

@@ -1,53 +1,74 @@
-"""What the user can do to a device or a filter, and what each action costs.
+"""What the engineer can do to a device or a filter: targets, parameters, what each action
+costs, the API request it becomes, and what submitting it came to.
 
-Plain Python (no Textual), so the rules can be tested alone: which actions change state,
-which are pollable, what the confirm dialog must say, and how each becomes an API request.
+Plain Python (no Textual). The action enum is the tracker's :class:`RequestAction`, the one
+used everywhere. :class:`m2m_tui.desk.requests.RequestDesk` runs the submission itself.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+from m2m_tui.desk.policy import Refused, is_pollable
+from m2m_tui.tracking.records import RequestAction
+from m2m_tui.tracking.tracker import device_key
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from m2m_tui.api.client import ThingSpaceClient
-    from m2m_tui.api.models import DeviceId, RequestIdResponse
+    from m2m_tui.api.models import Device, DeviceId, RequestIdResponse
+
+__all__ = [
+    "DAILY_LIMIT",
+    "ActionParams",
+    "DeviceTarget",
+    "FilterTarget",
+    "Refused",
+    "RequestAction",
+    "Submitted",
+    "SubmittedRequest",
+    "Target",
+    "Unconfirmed",
+    "build_request",
+    "completion_note",
+    "consequences",
+    "device_target",
+    "is_pollable",
+    "post_request",
+]
 
 DAILY_LIMIT = 5
 
 
-class Action(StrEnum):
-    SUSPENSION_STATUS = "suspension_status"
-    SUSPEND = "suspend"
-    RESTORE = "restore"
-    ACTIVATE = "activate"
-    DEACTIVATE = "deactivate"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
-
-    @property
-    def changes_state(self) -> bool:
-        return self is not Action.SUSPENSION_STATUS
-
-
 @dataclass(frozen=True)
 class DeviceTarget:
-    """One device, named by the identifier it was found with."""
+    """One device, named by the identifier it was found with.
+
+    ``known_ids`` are every (kind, id) the device list answer carried for it: requests are
+    matched to the device by any of them (its identity), not by the label it was typed with.
+    They take no part in equality: the same identifier typed twice is the same target.
+    """
 
     account: str | None
     kind: str
     id: str
     label: str = ""
+    known_ids: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def description(self) -> str:
         return f"{self.kind.upper()} {self.id}"
+
+    @property
+    def identity(self) -> frozenset[str]:
+        """``kind:id`` keys of every identifier known for the device (as callbacks key them)."""
+        keys = {device_key(self.kind, self.id)}
+        keys.update(device_key(kind, value) for kind, value in self.known_ids if kind and value)
+        return frozenset(keys)
 
     def wire(self) -> list[dict[str, str]]:
         return [{"id": self.id, "kind": self.kind}]
@@ -56,6 +77,12 @@ class DeviceTarget:
         from m2m_tui.api.models import DeviceId
 
         return DeviceId.model_validate({"id": self.id, "kind": self.kind})
+
+
+def device_target(device: Device, kind: str, value: str, account: str | None) -> DeviceTarget:
+    """The target for ``device`` found by ``kind``/``value``, knowing all its identifiers."""
+    known = tuple((d.kind, d.id) for d in device.deviceIds if d.kind and d.id)
+    return DeviceTarget(device.accountName or account, kind, value, known_ids=known)
 
 
 @dataclass(frozen=True)
@@ -83,6 +110,10 @@ class FilterTarget:
     def selects_devices(self) -> bool:
         return bool(self.group or self.plan or self.custom_fields)
 
+    @property
+    def identity(self) -> frozenset[str]:
+        return frozenset()
+
     def wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.group:
@@ -105,67 +136,91 @@ class ActionParams:
     etf_waiver: bool = False
 
 
+def wire_keys(target_wire: Any) -> frozenset[str]:
+    """``kind:id`` keys of a wire target (a filter target has none)."""
+    if not isinstance(target_wire, list):
+        return frozenset()
+    keys = set()
+    for entry in target_wire:
+        if isinstance(entry, dict) and entry.get("id") and entry.get("kind"):
+            keys.add(device_key(str(entry["kind"]), str(entry["id"])))
+    return frozenset(keys)
+
+
 @dataclass(frozen=True)
 class SubmittedRequest:
-    """A request ThingSpace accepted; handed to the tracker."""
+    """A request ThingSpace accepted, as this session keeps it."""
 
-    action: Action
+    action: RequestAction
     account: str | None
     target: Any
+    """The wire target: a list of ``{id, kind}`` or a filter dict."""
     target_label: str
     request_id: str
     pollable: bool
     submitted_at: float = field(default_factory=time.time)
+    device_keys: frozenset[str] = frozenset()
+    """Every identifier known for the device it is about (empty for a filter)."""
+
+    def concerns(self, identity: Iterable[str]) -> bool:
+        """Is this request about the device with these identifiers (any one in common)?"""
+        return not self.device_keys.isdisjoint(identity)
 
 
-class RequestSink(Protocol):
-    """Whoever follows a request after it is accepted (the app; the tracker later)."""
+@dataclass(frozen=True)
+class Submitted:
+    """ThingSpace accepted it. ``how`` tells the truth about how it will finish."""
 
-    def request_submitted(
-        self,
-        action: Action,
-        account: str | None,
-        target: Any,
-        request_id: str,
-        pollable: bool,
-        target_label: str = "",
-    ) -> SubmittedRequest: ...
+    request: SubmittedRequest
+    how: str
+    journaled: bool
+    problem: str | None = None
+    """Why it is not journaled (the request went through; only our record of it failed)."""
+    found_after_timeout: bool = False
 
 
-def is_pollable(action: Action, target: Target) -> bool:
-    """Request status answers only for single-device activate/deactivate/suspend/restore."""
-    return action.changes_state and isinstance(target, DeviceTarget)
+@dataclass(frozen=True)
+class Unconfirmed:
+    """The POST timed out: ThingSpace may or may not have accepted it (never resent)."""
+
+    action: RequestAction
+    target_label: str
+    error: BaseException
+    watching: bool
+    """Callbacks naming the device are watched for an hour to find its requestId."""
+    found: tuple[Submitted, ...] = ()
+    """Found at once: its callbacks had beaten the timeout (they name its requestId)."""
 
 
-def completion_note(action: Action, target: Target) -> str:
+def completion_note(action: RequestAction, target: Target) -> str:
     if is_pollable(action, target):
         return "Tracked by polling and by the CarrierService callback."
-    if action is Action.SUSPENSION_STATUS:
+    if action is RequestAction.SUSPENSION_STATUS:
         return "Results arrive only by DeviceSuspensionStatus callback."
     return "Filter request: results arrive only by callback (no polling)."
 
 
 def consequences(
-    action: Action, target: Target, params: ActionParams, done_today: int = 0
+    action: RequestAction, target: Target, params: ActionParams, done_today: int = 0
 ) -> list[str]:
     """The lines a confirm dialog shows: what happens, what it costs, how it is followed."""
     who = target.description
     lines: list[str]
-    if action is Action.SUSPEND:
+    if action is RequestAction.SUSPEND:
         lines = [
             f"Suspends {who}: no data until it is restored.",
             "Suspended lines are still billed and auto-resume after the contract's maximum "
             "suspend days.",
         ]
-    elif action is Action.RESTORE:
+    elif action is RequestAction.RESTORE:
         lines = [f"Restores service on {who}."]
-    elif action is Action.ACTIVATE:
+    elif action is RequestAction.ACTIVATE:
         lines = [
             f"Activates {who} on plan {params.plan or '?'} with an MDN in ZIP "
             f"{params.zip_code or '?'}.",
             "Activation starts billing and can take minutes to 24 hours.",
         ]
-    elif action is Action.DEACTIVATE:
+    elif action is RequestAction.DEACTIVATE:
         etf = "waived" if params.etf_waiver else "NOT waived: an early-termination fee may apply"
         lines = [
             f"Deactivates {who}: service ENDS and the MDN may be released.",
@@ -188,11 +243,11 @@ def consequences(
     return lines
 
 
-def build_request(action: Action, target: Target, params: ActionParams) -> Any:
+def build_request(action: RequestAction, target: Target, params: ActionParams) -> Any:
     """The API request model; raises pydantic ValidationError (a ValueError) when invalid."""
     from m2m_tui.api import models as m
 
-    if action is Action.SUSPENSION_STATUS:
+    if action is RequestAction.SUSPENSION_STATUS:
         if isinstance(target, DeviceTarget):
             return m.SuspensionStatusRequest(
                 accountName=target.account, deviceIds=[target.device_id()]
@@ -207,15 +262,15 @@ def build_request(action: Action, target: Target, params: ActionParams) -> Any:
             ),
         )
     cls: Any = {
-        Action.SUSPEND: m.SuspendRequest,
-        Action.RESTORE: m.RestoreRequest,
-        Action.ACTIVATE: m.ActivateRequest,
-        Action.DEACTIVATE: m.DeactivateRequest,
+        RequestAction.SUSPEND: m.SuspendRequest,
+        RequestAction.RESTORE: m.RestoreRequest,
+        RequestAction.ACTIVATE: m.ActivateRequest,
+        RequestAction.DEACTIVATE: m.DeactivateRequest,
     }[action]
     extra: dict[str, Any] = {}
-    if action is Action.ACTIVATE:
+    if action is RequestAction.ACTIVATE:
         extra = {"servicePlan": params.plan, "mdnZipCode": params.zip_code}
-    elif action is Action.DEACTIVATE:
+    elif action is RequestAction.DEACTIVATE:
         extra = {"reasonCode": params.reason_code, "etfWaiver": params.etf_waiver}
     if isinstance(target, DeviceTarget):
         if target.account is None:
@@ -224,7 +279,7 @@ def build_request(action: Action, target: Target, params: ActionParams) -> Any:
                 **extra,
             )
         return cls.for_devices(target.account, target.device_id(), **extra)
-    if action is Action.ACTIVATE:
+    if action is RequestAction.ACTIVATE:
         raise ValueError("activation needs devices: open one device and activate it")
     fields = [m.CustomField(key=k, value=v) for k, v in target.custom_fields]
     return cls(
@@ -236,14 +291,14 @@ def build_request(action: Action, target: Target, params: ActionParams) -> Any:
     )
 
 
-async def submit(client: ThingSpaceClient, action: Action, request: Any) -> str:
+async def post_request(client: ThingSpaceClient, action: RequestAction, request: Any) -> str:
     """Send the request once (never retried) and return its requestId."""
-    calls: dict[Action, Callable[[Any], Awaitable[RequestIdResponse]]] = {
-        Action.SUSPENSION_STATUS: client.suspension_status,
-        Action.SUSPEND: client.suspend,
-        Action.RESTORE: client.restore,
-        Action.ACTIVATE: client.activate,
-        Action.DEACTIVATE: client.deactivate,
+    calls: dict[RequestAction, Callable[[Any], Awaitable[RequestIdResponse]]] = {
+        RequestAction.SUSPENSION_STATUS: client.suspension_status,
+        RequestAction.SUSPEND: client.suspend,
+        RequestAction.RESTORE: client.restore,
+        RequestAction.ACTIVATE: client.activate,
+        RequestAction.DEACTIVATE: client.deactivate,
     }
     result = await calls[action](request)
     return str(result.requestId)

@@ -1,0 +1,386 @@
+"""Every request this engineer makes, from "confirmed" to "tracked, journaled, announced".
+
+:class:`RequestDesk` is what a front end calls: ``can`` before asking for a confirm, ``submit``
+to send, ``start_tracking`` once logged in, ``process`` with each feed batch. Its invariants:
+- a request ThingSpace accepted is in the journal before ``submit`` returns ``Submitted``
+  (whatever happened to the listener), and a pollable one is polled;
+- the ``how`` of a ``Submitted`` says how it will really finish, from the live state;
+- a callback-only request that cannot finish here is never sent without an explicit
+  acceptance of the reason ``can`` gave;
+- requests are matched to devices by identity (any identifier the device list reported).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from m2m_tui.desk.actions import (
+    ActionParams,
+    FilterTarget,
+    Submitted,
+    SubmittedRequest,
+    Target,
+    Unconfirmed,
+    build_request,
+    consequences,
+    is_pollable,
+    post_request,
+    wire_keys,
+)
+from m2m_tui.desk.ledger import Ledger, UnconfirmedRequest, callbacks_since
+from m2m_tui.desk.policy import CALLBACK_SERVICE, Allowed, Refused, Verdict, Warned, can
+
+if TYPE_CHECKING:
+    from m2m_tui.api.client import ThingSpaceClient
+    from m2m_tui.desk.feed import FeedBatch
+    from m2m_tui.desk.tracking import DeskTracking
+    from m2m_tui.tracking.records import RequestAction
+    from m2m_tui.tracking.service import TrackingSettings
+    from m2m_tui.tracking.tracker import TrackedRequest
+    from m2m_tui.tracking.tracker_events import RequestChanged
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A request of this session reached a final state."""
+
+    request: SubmittedRequest
+    change: RequestChanged
+    tracked: TrackedRequest | None
+
+
+@dataclass
+class DeskUpdate:
+    """What a feed batch meant for this session's requests."""
+
+    adopted: list[Submitted] = field(default_factory=list)
+    finished: list[Finished] = field(default_factory=list)
+
+
+class RequestDesk:
+    """The request lifecycle of one session (no UI)."""
+
+    def __init__(
+        self,
+        journal_path: Path,
+        *,
+        client: ThingSpaceClient | None = None,
+        account: str | None = None,
+        read_only: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.journal_path = journal_path
+        self.client = client
+        self.account = account
+        self.read_only = read_only
+        self.clock = clock
+        self.ledger = Ledger(clock)
+        self.tracking: DeskTracking | None = None
+        self._registered: dict[str, dict[str, str | None]] = {}
+
+    # ------------------------------------------------------------------ session
+
+    def logged_in(
+        self, client: ThingSpaceClient, account: str | None, read_only: bool = False
+    ) -> None:
+        """A session opened: its client polls from now on."""
+        self.client, self.account, self.read_only = client, account, read_only
+        if self.tracking is not None:
+            self.tracking.attach_client(client.request_status)
+
+    def use_tracking(self, tracking: DeskTracking) -> None:
+        """Adopt a tracking run that is started elsewhere (the demo starts its own)."""
+        self.tracking = tracking
+        if self.client is not None:
+            tracking.attach_client(self.client.request_status)
+
+    async def start_tracking(
+        self, settings: TrackingSettings, public_url: str | None = None
+    ) -> DeskTracking:
+        """Journal and poller always; the listener when it can start (else its reason is kept).
+
+        Raises only when the journal itself cannot be used."""
+        from m2m_tui.desk.tracking import DeskTracking
+
+        if self.tracking is not None:
+            if self.client is not None:
+                self.tracking.attach_client(self.client.request_status)
+            return self.tracking
+        tracking = DeskTracking(settings, public_url=public_url)
+        self.tracking = tracking
+        status_call = self.client.request_status if self.client is not None else None
+        await tracking.start(status_call)
+        return tracking
+
+    async def close(self) -> None:
+        if self.tracking is not None:
+            await self.tracking.stop()
+
+    def registrations_seen(self, account: str, registered: Mapping[str, str | None]) -> None:
+        """The account's callback registration was read: service -> URL (None: none).
+
+        The list is the whole truth: a service it does not name has nothing registered."""
+        known: dict[str, str | None] = dict.fromkeys(CALLBACK_SERVICE.values())
+        known.update(registered)
+        self._registered[account] = known
+
+    # ------------------------------------------------------------------ policy
+
+    def can(self, action: RequestAction, target: Target) -> Verdict:
+        """Allowed, Warned(reason: confirm it) or Refused(reason)."""
+        from m2m_tui.desk.policy import CallbackReach
+
+        account = target.account or self.account
+        registered = self._registered.get(account or "")
+        if self.tracking is not None:
+            reach = self.tracking.reach(registered)
+        else:
+            reach = CallbackReach(why_not="request tracking is not running (log in first)")
+        return can(action, target, read_only=self.read_only, reach=reach)
+
+    def consequences(
+        self, action: RequestAction, target: Target, params: ActionParams
+    ) -> list[str]:
+        """The lines a confirm shows: effect, cost, how it is followed, and any warning."""
+        lines = consequences(action, target, params, self.ledger.actions_today(target))
+        verdict = self.can(action, target)
+        if isinstance(verdict, Warned):
+            lines.append("WARNING: " + verdict.reason)
+        return lines
+
+    def how(self, action: RequestAction, target: Target) -> str:
+        """How a request accepted now will finish, from the real state of tracking."""
+        return self.how_for(is_pollable(action, target))
+
+    def how_for(self, pollable: bool) -> str:
+        tracking = self.tracking
+        if tracking is None or not tracking.started:
+            return "NOT tracked: request tracking is not running"
+        reach = tracking.reach()
+        if pollable and tracking.polling:
+            return "polling + callback" if reach.receives else "polling (no callback can arrive)"
+        if reach.receives:
+            return "callback only"
+        return f"callback only, and no callback can arrive: {reach.why_not}"
+
+    # ------------------------------------------------------------------ submit
+
+    async def submit(
+        self,
+        action: RequestAction,
+        target: Target,
+        params: ActionParams | None = None,
+        *,
+        accept_warning: bool = False,
+    ) -> Submitted | Unconfirmed | Refused:
+        """Send one request (never retried) and, once accepted, journal it and track it."""
+        from m2m_tui.api.errors import NotRetriedTimeout, ThingSpaceError
+
+        verdict = self.can(action, target)
+        if isinstance(verdict, Refused):
+            return verdict
+        if isinstance(verdict, Warned) and not accept_warning:
+            return Refused(verdict.reason)
+        client = self.client
+        if client is None:
+            return Refused("not logged in")
+        try:
+            request = build_request(action, target, params or ActionParams())
+        except ValueError as exc:
+            text = str(exc).splitlines()
+            return Refused(text[-1] if text else str(exc), exc)
+        sent_at = self.clock()
+        try:
+            request_id = await post_request(client, action, request)
+        except NotRetriedTimeout as exc:
+            watching = self._watch_timeout(action, target, sent_at)
+            found = tuple(await self.adopt_earlier_callbacks()) if watching else ()
+            return Unconfirmed(action, target.description, exc, watching, found)
+        except ThingSpaceError as exc:
+            return Refused(f"{action.label} refused: {exc}", exc)
+        record = self._new_record(
+            action,
+            target.account,
+            target.wire(),
+            request_id,
+            target.description,
+            is_pollable(action, target),
+            target.identity,
+        )
+        # Every device the filter matches was listed: the request settles once all answered.
+        matched = target.loaded if isinstance(target, FilterTarget) and not target.more else None
+        return await self._accepted(record, expected_devices=matched, sent_at=sent_at)
+
+    def _new_record(
+        self,
+        action: RequestAction,
+        account: str | None,
+        target_wire: Any,
+        request_id: str,
+        target_label: str,
+        pollable: bool,
+        identity: frozenset[str],
+    ) -> SubmittedRequest:
+        return SubmittedRequest(
+            action,
+            account,
+            target_wire,
+            target_label,
+            request_id,
+            pollable,
+            self.clock(),
+            identity | wire_keys(target_wire),
+        )
+
+    async def _accepted(
+        self,
+        record: SubmittedRequest,
+        *,
+        expected_devices: int | None = None,
+        sent_at: float | None = None,
+    ) -> Submitted:
+        """ThingSpace accepted a request: once tracking has started (or failed to), keep it."""
+        tracking = self.tracking
+        if tracking is not None and not tracking.finished_starting:
+            await tracking.wait_started()  # the journal is about to open: record it there
+        return self._keep(record, expected_devices=expected_devices, sent_at=sent_at)
+
+    def _keep(
+        self,
+        record: SubmittedRequest,
+        *,
+        found_after_timeout: bool = False,
+        expected_devices: int | None = None,
+        sent_at: float | None = None,
+    ) -> Submitted:
+        """Keep it in the ledger, journal it (before anyone says "submitted"), track it."""
+        self.ledger.add(record)
+        problem = self._journal(record, expected_devices, sent_at)
+        how = "NOT tracked: " + problem if problem else self.how_for(record.pollable)
+        return Submitted(record, how, problem is None, problem, found_after_timeout)
+
+    def _journal(
+        self,
+        record: SubmittedRequest,
+        expected_devices: int | None = None,
+        sent_at: float | None = None,
+    ) -> str | None:
+        """Hand the request to the tracker (which journals it first); the problem, if any.
+
+        ``expected_devices`` (a filter's listed matches) lets it settle once all answered;
+        ``sent_at`` keeps an earlier attempt's callbacks apart should the id be reused.
+        """
+        tracking = self.tracking
+        if tracking is None or tracking.tracker is None:
+            reason = tracking.error if tracking is not None else None
+            return reason or "request tracking is not running"
+        tracker = tracking.tracker
+        if self.client is not None and not tracking.polling:
+            tracking.attach_client(self.client.request_status)
+        try:
+            if isinstance(record.target, list):
+                tracker.submitted(
+                    record.action,
+                    record.account or "",
+                    record.request_id,
+                    devices=record.target,
+                    sent_at=sent_at,
+                )
+            else:
+                tracker.submitted(
+                    record.action,
+                    record.account or "",
+                    record.request_id,
+                    filter=record.target,
+                    expected_devices=expected_devices,
+                    sent_at=sent_at,
+                )
+        except Exception as exc:  # the request went through; only our record of it failed
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    # ------------------------------------------------------------------ timeouts
+
+    def _watch_timeout(self, action: RequestAction, target: Target, sent_at: float) -> bool:
+        """Watch callbacks naming the device for the request's id; False when none can come."""
+        tracking = self.tracking
+        if tracking is None or not tracking.reach().receives:
+            return False
+        item = UnconfirmedRequest(
+            action,
+            target.account,
+            target.wire(),
+            target.description,
+            is_pollable(action, target),
+            sent_at,
+            target.identity,
+        )
+        return self.ledger.watch(item)
+
+    async def adopt_earlier_callbacks(self) -> list[Submitted]:
+        """Callbacks may have beaten the timeout: look for them in the journal."""
+        found: list[Submitted] = []
+        for item in self.ledger.timeouts.pending.items():
+            rows = await asyncio.to_thread(callbacks_since, self.journal_path, item)
+            if rows:
+                found.extend(self._adopt(rows))
+        return found
+
+    def _adopt(self, callbacks: list[Any]) -> list[Submitted]:
+        tracking = self.tracking
+        tracker = tracking.tracker if tracking is not None else None
+        known: Callable[[str], bool] = (
+            (lambda rid: tracker.get(rid) is not None) if tracker else (lambda rid: False)
+        )
+        adopted: list[Submitted] = []
+        for item, request_id in self.ledger.timeouts.adoptions(callbacks, known, self.clock()):
+            record = self._new_record(
+                item.action,
+                item.account,
+                item.target,
+                request_id,
+                item.target_label,
+                item.pollable,
+                item.device_keys,
+            )
+            adopted.append(self._keep(record, found_after_timeout=True))
+        return adopted
+
+    # ------------------------------------------------------------------ feed
+
+    def process(self, batch: FeedBatch) -> DeskUpdate:
+        """What a feed batch means here: timed-out requests found, requests finished."""
+        update = DeskUpdate()
+        if batch.callbacks and self.ledger.watching:
+            update.adopted = self._adopt(batch.callbacks)
+        tracker = self.tracking.tracker if self.tracking is not None else None
+        for record, change in self.ledger.finished(batch.changed):
+            tracked = tracker.get(record.request_id) if tracker is not None else None
+            update.finished.append(Finished(record, change, tracked))
+        return update
+
+    def requests_about(self, target: Target) -> list[SubmittedRequest]:
+        """This session's requests about ``target`` (a device: by any of its identifiers)."""
+        return self.ledger.about(target)
+
+    def actions_today(self, target: Target) -> int:
+        return self.ledger.actions_today(target)
+
+    @property
+    def last(self) -> SubmittedRequest | None:
+        return self.ledger.last
+
+
+__all__ = [
+    "Allowed",
+    "DeskUpdate",
+    "Finished",
+    "Refused",
+    "RequestDesk",
+    "Warned",
+]
