@@ -18,6 +18,8 @@ from pydantic import SecretStr
 
 from m2m_tui.api.client import ThingSpaceClient
 from m2m_tui.api.models import DeviceListRequest, RegisterCallbackRequest, SuspendRequest
+from m2m_tui.desk.actions import FilterTarget, RequestAction, Submitted
+from m2m_tui.desk.requests import RequestDesk
 from m2m_tui.sim import RunningSimulator
 from m2m_tui.tracking.listener_config import ListenerConfig
 from m2m_tui.tracking.records import RequestState
@@ -26,6 +28,7 @@ from m2m_tui.tracking.tracker import DEFAULT_DEADLINE, TrackedRequest
 from m2m_tui.tracking.tracker_events import RequestChanged, TrackerEvent
 
 from ..waiting import eventually
+from .desk_helpers import register, settings
 
 ACCOUNT = "0000123456-00001"
 
@@ -126,3 +129,27 @@ async def test_a_group_where_some_fail_completes_with_the_count(
     change = last_change(events, request.request_id)
     assert change.state == "completed" and change.completed_by == "callback"
     assert change.outcome == f"{bad} of {len(devices)} devices failed"
+
+
+async def test_the_desk_passes_the_listed_count_so_the_group_settles_at_once(
+    client: ThingSpaceClient, sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """The whole path: the filter screen listed every match, the desk submits and tracks."""
+    group = "suspended devices"
+    listed = await matched(client, group)
+    journal = tmp_path / "desk.sqlite3"
+    desk = RequestDesk(journal, client=client, account=ACCOUNT)
+    tracking = await desk.start_tracking(settings(journal, 0))
+    try:
+        assert tracking.listener_url is not None and tracking.tracker is not None
+        await register(client, tracking.listener_url + "cb")
+        target = FilterTarget(ACCOUNT, group=group, loaded=listed, more=False)
+        outcome = await desk.submit(RequestAction.SUSPEND, target, accept_warning=True)
+        assert isinstance(outcome, Submitted)
+        tracked = tracking.tracker.get(outcome.request.request_id)
+        assert tracked is not None and tracked.expected == listed
+        await eventually(lambda: tracked.finished, within=10)
+        assert tracked.state is RequestState.FAILED
+        assert tracked.outcome == f"all {listed} devices failed"
+    finally:
+        await desk.close()
