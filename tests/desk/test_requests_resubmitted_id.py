@@ -20,6 +20,8 @@ from m2m_tui.api.client import ThingSpaceClient
 from m2m_tui.api.credentials import ClientSettings
 from m2m_tui.api.models import DeviceId, RegisterCallbackRequest, SuspendRequest
 from m2m_tui.api.retry import RetryPolicy
+from m2m_tui.desk.actions import DeviceTarget, RequestAction, Submitted
+from m2m_tui.desk.requests import RequestDesk
 from m2m_tui.sim import SimConfig, start_simulator
 from m2m_tui.sim.wellknown import DEMO_MDN
 from m2m_tui.tracking.journal import Journal
@@ -31,6 +33,7 @@ from m2m_tui.tracking.tracker import TrackedRequest
 
 from ..conftest import FAST, credentials_for
 from ..waiting import eventually
+from .desk_helpers import register, settings
 
 ACCOUNT = "0000123456-00001"
 SCHEDULE = PollSchedule(first=0.1, growth=1.5, longest=0.4, jitter=0.1, pause=0.3, tick=0.05)
@@ -129,3 +132,49 @@ async def test_an_id_given_out_again_is_tracked_as_a_new_attempt(tmp_path: Path)
         assert earlier.last_error_message.startswith("superseded")
         assert len(read.callbacks_for(request_id)) == 1
         assert len(read.callbacks_for(f"{request_id}~1")) == 1
+
+
+@asynccontextmanager
+async def desk_run(journal: Path, config: SimConfig) -> AsyncIterator[RequestDesk]:
+    """One run of the app as the desk sees it: its simulator, client and tracking."""
+    sim = await start_simulator(config)
+    client = ThingSpaceClient(
+        credentials_for(config),
+        ClientSettings(base_url=sim.base_url),
+        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
+    )
+    desk = RequestDesk(journal, client=client, account=ACCOUNT)
+    try:
+        await client.login()
+        tracking = await desk.start_tracking(settings(journal, 0))
+        assert tracking.listener_url is not None
+        await register(client, tracking.listener_url + "cb")
+        yield desk
+    finally:
+        await desk.close()
+        await client.aclose()
+        await sim.close()
+
+
+async def suspend_through_the_desk(desk: RequestDesk) -> TrackedRequest:
+    outcome = await desk.submit(RequestAction.SUSPEND, DeviceTarget(ACCOUNT, "mdn", DEMO_MDN))
+    assert isinstance(outcome, Submitted)
+    assert outcome.journaled and outcome.problem is None, outcome.how  # never "NOT tracked"
+    assert desk.tracking is not None and desk.tracking.tracker is not None
+    tracked = desk.tracking.tracker.get(outcome.request.request_id)
+    assert tracked is not None
+    await eventually(lambda: tracked.finished and tracked.received == 1)
+    return tracked
+
+
+async def test_the_desk_tracks_a_reused_id_as_a_new_attempt(tmp_path: Path) -> None:
+    journal = tmp_path / "desk.sqlite3"
+    same_ids = SimConfig(seed=1, request_id_salt=7, **FAST)  # type: ignore[arg-type]
+    async with desk_run(journal, same_ids) as first:
+        before = await suspend_through_the_desk(first)
+    async with desk_run(journal, same_ids) as second:
+        after = await suspend_through_the_desk(second)
+    assert after.request_id == before.request_id
+    assert after.state is RequestState.COMPLETED
+    with Journal.open(journal, readonly=True) as read:
+        assert read.get_request(f"{after.request_id}~1") is not None
