@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE_PACKAGES = ("api", "tracking", "sim")
-CORE_MODULES = ("m2m_tui.config", "m2m_tui.locate", "m2m_tui.cli", "m2m_tui.demo")
+CORE_PACKAGES = ("api", "tracking", "sim", "desk")
+CORE_MODULES = ("m2m_tui.locate", "m2m_tui.cli", "m2m_tui.demo")
 
 CHECK = """
 import importlib, json, sys
