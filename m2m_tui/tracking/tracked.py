@@ -21,6 +21,7 @@ from m2m_tui.tracking.records import (
     RequestRow,
     RequestState,
     RequestSummary,
+    device_key,
 )
 from m2m_tui.tracking.results import outcome_text
 
@@ -42,11 +43,6 @@ PROVISIONING_ACTIONS = frozenset(
 def is_pollable(action: RequestAction, devices: Sequence[Mapping[str, str]] | None) -> bool:
     """ThingSpace's status endpoint covers single-device provisioning requests only (§5.2)."""
     return action in PROVISIONING_ACTIONS and devices is not None and len(devices) == 1
-
-
-def device_key(kind: str, device_id: str) -> str:
-    """How results are keyed, as the listener keys callbacks: ``imei:359876543210987``."""
-    return f"{kind.strip().lower()}:{device_id.strip()}"
 
 
 def _normal_target(target: Any) -> Any:
@@ -254,7 +250,6 @@ __all__ = [
     "DeviceResult",
     "TrackedRequest",
     "deadline_advice",
-    "device_key",
     "fault_in",
     "is_pollable",
     "outcome_text",

@@ -51,7 +51,6 @@ from m2m_tui.tracking.tracked import (
     DeviceResult,
     TrackedRequest,
     deadline_advice,
-    device_key,
     fault_in,
     is_pollable,
     same_target,
@@ -427,7 +426,7 @@ class Tracker(EventHub):
         )
 
 
-# DeviceResult, TrackedRequest, device_key and is_pollable moved to ``tracked``; they stay
+# DeviceResult, TrackedRequest and is_pollable moved to ``tracked``; they stay
 # importable from here, where the front ends have always found them.
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -435,6 +434,5 @@ __all__ = [
     "DeviceResult",
     "TrackedRequest",
     "Tracker",
-    "device_key",
     "is_pollable",
 ]
