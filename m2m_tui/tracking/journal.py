@@ -203,11 +203,7 @@ class Journal:
         state: RequestState | str = RequestState.SUBMITTED,
         profile: str | None = None,
     ) -> RequestRow:
-        """Record a request the moment its requestId is known.
-
-        A known id raises :class:`RequestAlreadyRecorded` with the recorded row: the tracker
-        decides if it is the same request or a new attempt (``journal_attempts``).
-        """
+        """Record a request the moment its requestId is known; raises JournalError if known."""
         action = RequestAction(action)
         state = RequestState(state)
         now = time.time()
@@ -233,10 +229,7 @@ class Journal:
                     f"INSERT INTO requests ({_REQUEST_COLUMNS}) VALUES ({_placeholders(14)})", row
                 )
         except sqlite3.IntegrityError as exc:
-            raise RequestAlreadyRecorded(
-                f"{self._path}: request {request_id} is already recorded",
-                self.get_request(request_id),
-            ) from exc
+            raise RequestAlreadyRecorded(self._path, self.get_request(request_id)) from exc
         return _request(row)
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow:

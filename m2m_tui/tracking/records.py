@@ -33,10 +33,12 @@ class UnknownRequest(JournalError, LookupError):
 
 
 class RequestAlreadyRecorded(JournalError):
-    """A request with that id is in the journal already; the tracker decides what it is."""
+    """A request with that id is in the journal already (``existing``, the recorded row):
+    the tracker decides whether it is the same request or a new attempt."""
 
-    def __init__(self, message: str, existing: RequestRow | None) -> None:
-        super().__init__(message)
+    def __init__(self, where: object, existing: RequestRow | None) -> None:
+        known = existing.request_id if existing is not None else "?"
+        super().__init__(f"{where}: request {known} is already recorded")
         self.existing = existing
 
 
