@@ -129,7 +129,7 @@ def _record(
     state: SimState, account: str | None, action: str, targets: list[Target], single: bool
 ) -> RequestRecord:
     effective = account or (targets[0].device.account if targets else None)
-    record = RequestRecord(state.new_id(), effective, action, single, len(targets))
+    record = RequestRecord(state.new_request_id(), effective, action, single, len(targets))
     state.requests[record.request_id] = record
     return record
 

@@ -40,6 +40,7 @@ from m2m_tui.tracking.records import (
     RejectionRecord,
     RejectionRow,
     RequestAction,
+    RequestAlreadyRecorded,
     RequestRow,
     RequestState,
     UnknownRequest,
@@ -228,7 +229,7 @@ class Journal:
                     f"INSERT INTO requests ({_REQUEST_COLUMNS}) VALUES ({_placeholders(14)})", row
                 )
         except sqlite3.IntegrityError as exc:
-            raise JournalError(f"{self._path}: request {request_id} is already recorded") from exc
+            raise RequestAlreadyRecorded(self._path, self.get_request(request_id)) from exc
         return _request(row)
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow:

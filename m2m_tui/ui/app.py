@@ -31,7 +31,7 @@ from m2m_tui.desk.settings_files import SettingsFiles
 from m2m_tui.desk.settings_state import SettingsState
 from m2m_tui.desk.times import DEFAULT_ZONE, Times
 from m2m_tui.ui.app_requests import RequestNotices
-from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes
+from m2m_tui.ui.themes import DEFAULT_THEME, checked_theme, fallback_theme, load_themes
 from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingUpdate, listener_state
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 
@@ -136,6 +136,10 @@ class M2MApp(App[int]):
             wanted = DEFAULT_THEME
         self.theme = wanted
         return loaded.problems
+
+    def validate_theme(self, theme_name: str) -> str:
+        """Never let a theme stop the app: one Textual cannot apply is reported and skipped."""
+        return checked_theme(self, theme_name)
 
     def _theme_changed(self, theme: Theme) -> None:
         if not self.options.persist_settings or self.demo_services is not None:
