@@ -14,8 +14,10 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widget import Widget
 
+from m2m_tui.api.errors import ThingSpaceError
 from m2m_tui.api.identifiers import DeviceKind, KindGuess
 from m2m_tui.desk.actions import DeviceTarget, RequestAction, device_target
+from m2m_tui.desk.device_picture import SECTIONS
 from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.flow import ActionFlow
@@ -24,9 +26,12 @@ from m2m_tui.ui.widgets.identifier import IdentifierInput
 
 if TYPE_CHECKING:
     from m2m_tui.api.models import Device
+    from m2m_tui.desk.device_picture import DevicePicture, Section
     from m2m_tui.tracking.records import DeviceRow
 
 STATE_ACTIONS = {"suspend", "restore", "activate", "deactivate"}
+#: Kinds every history call accepts: typed as one of these, the histories start with the lookup.
+HISTORY_KINDS = (DeviceKind.MDN, DeviceKind.ICCID, DeviceKind.IMEI)
 
 
 class DevicesScreen(ActionFlow, AppScreen):
@@ -65,6 +70,14 @@ class DevicesScreen(ActionFlow, AppScreen):
         Binding("y", "app.copy_last_request", "Copy request id", show=False),
         Binding("o", "app.open_last_request", "Open the last request submitted", show=False),
         Binding("c", "copy_summary", "Copy device summary", show=False),
+        Binding(
+            "m",
+            "copy_ticket",
+            "Ticket",
+            show=False,
+            tooltip="Copy a Markdown ticket summary with the diagnosis",
+        ),
+        Binding("j", "picture_json", "Raw JSON of the card and its histories", show=False),
         Binding("L", "logout", "Log out", show=False),
         Binding("1", "open_recent(1)", "Open recent device 1-9", show=False),
         *(Binding(str(i), f"open_recent({i})", show=False) for i in range(2, 10)),
@@ -76,6 +89,7 @@ class DevicesScreen(ActionFlow, AppScreen):
         self.target: DeviceTarget | None = None
         self.recent_rows: list[DeviceRow] = []
         self.demo_rows: list[DeviceRow] = []
+        self.picture: DevicePicture | None = None
 
     def compose_body(self) -> list[Widget]:
         return [IdentifierInput(id="lookup"), DeviceCard(id="card")]
@@ -205,7 +219,6 @@ class DevicesScreen(ActionFlow, AppScreen):
     async def _lookup(
         self, kind: DeviceKind, value: str, account: str | None, *, quiet: bool = False
     ) -> None:
-        from m2m_tui.api.errors import ThingSpaceError
         from m2m_tui.api.models import DeviceId
 
         client = self.m2m.client
@@ -218,37 +231,105 @@ class DevicesScreen(ActionFlow, AppScreen):
         except ValueError as exc:
             widget.show_problem(str(exc).splitlines()[-1])
             return
-        try:
-            device = (
-                await client.get_device(account, device_id)
-                if account
-                else (await self._lookup_any_account(device_id))
-            )
-        except ThingSpaceError as exc:
-            if quiet:
-                self.notify(
-                    f"could not refresh the card: {exc.message} - {exc.hint}",
-                    severity="warning",
-                    markup=False,
-                )
-            else:
-                widget.show_problem(f"{exc.message} - {exc.hint}")
-                self.app.bell()
+        if not account:
+            await self._lookup_card_only(device_id, quiet=quiet)
             return
+        try:
+            picture = await self._fetch_picture(device_id, account, quiet=quiet)
         finally:
             self.refresh_bars()
-        target = device_target(device, kind.value, value, account)
-        if quiet:
-            if self.target == target:  # still the device on screen once the answer came
-                self.show_device(device, target, focus=False)
+        device = picture.device.value
+        if device is None or quiet:
             return
-        self.show_device(device, target)
         widget.show_note(f"{kind.value.upper()} {value}: found (/ for another)")
         label = f"{kind.value.upper()} {value}"
         await self.m2m.recent.remember(
             device.accountName or account, kind.value, value, label, device_summary(device)
         )
         self.recent_rows = await self.m2m.recent.recent(9)
+
+    async def _fetch_picture(self, device_id: Any, account: str, *, quiet: bool) -> DevicePicture:
+        """The whole picture in parallel (desk.device_picture); each section is painted as it
+        lands, the diagnosis once every section has an answer or an error."""
+        from datetime import UTC, datetime, timedelta
+
+        from m2m_tui.api.history import DiagnosticsReads
+        from m2m_tui.desk.device_picture import CONNECTION_DAYS, DevicePicture, fetch_picture
+
+        client = self.m2m.client
+        assert client is not None
+        card = self.query_one(DeviceCard)
+        now = datetime.fromtimestamp(self.m2m.clock(), UTC)
+        shown = DevicePicture(
+            account=account,
+            identifier=device_id,
+            now=now,
+            connections_since=now - timedelta(days=CONNECTION_DAYS),
+        )
+        kind, value = device_id.kind, device_id.id
+        card.begin_picture(shown, keep_device=quiet)
+        self.picture = shown
+
+        def landed(section: Section[Any]) -> None:
+            setattr(shown, section.name, section)
+            if card.picture is not shown:
+                return  # the user moved on
+            if section.name == "device":
+                self._device_landed(shown, kind, value, account, quiet=quiet)
+            card.section_landed(shown, section)
+            if all(getattr(shown, name).done for name in SECTIONS):
+                card.show_diagnosis(shown, shown.diagnosis())
+
+        await fetch_picture(
+            DiagnosticsReads(client),
+            account,
+            device_id,
+            kind_certain=kind in HISTORY_KINDS,
+            now=now,
+            on_section=landed,
+        )
+        return shown
+
+    def _device_landed(
+        self, picture: DevicePicture, kind: DeviceKind, value: str, account: str, *, quiet: bool
+    ) -> None:
+        device, error = picture.device.value, picture.device.error
+        widget = self.query_one(IdentifierInput)
+        if device is None:
+            text = (
+                f"{error.message} - {error.hint}"
+                if isinstance(error, ThingSpaceError)
+                else (picture.device.error_text or "no answer")
+            )
+            if quiet:
+                self.notify(f"could not refresh the card: {text}", severity="warning", markup=False)
+                return
+            widget.show_problem(text)
+            self.app.bell()
+            self.device = self.target = None  # nothing to act on: the card shows no device
+            self.refresh_bindings()
+            return
+        target = device_target(device, kind.value, value, account)
+        if quiet and self.target != target:
+            return
+        self.show_device(device, target, focus=not quiet)
+
+    async def _lookup_card_only(self, device_id: Any, *, quiet: bool) -> None:
+        """No account known: the device list across accounts, the card fields only."""
+        from m2m_tui.api.errors import ThingSpaceError
+
+        widget = self.query_one(IdentifierInput)
+        try:
+            device = await self._lookup_any_account(device_id)
+        except ThingSpaceError as exc:
+            widget.show_problem(f"{exc.message} - {exc.hint}")
+            self.app.bell()
+            return
+        finally:
+            self.refresh_bars()
+        kind, value = device_id.kind, device_id.id
+        self.query_one(DeviceCard).drop_picture()
+        self.show_device(device, device_target(device, kind.value, value, None), focus=not quiet)
 
     async def _lookup_any_account(self, device_id: Any) -> Device:
         from m2m_tui.api.errors import NotFoundError
@@ -355,6 +436,29 @@ class DevicesScreen(ActionFlow, AppScreen):
             self.notify("no device shown", severity="warning")
             return
         self.m2m.copy_text(summary_text(self.device), "device summary")
+
+    def action_copy_ticket(self) -> None:
+        from m2m_tui.desk.picture_text import picture_markdown
+
+        card = self.query_one(DeviceCard)
+        picture, diagnosis = card.picture, card.diagnosis
+        if picture is None or diagnosis is None:
+            self.notify("no complete device picture yet (look one up with /)", severity="warning")
+            return
+        self.m2m.copy_text(picture_markdown(picture, diagnosis), "ticket summary")
+
+    def action_picture_json(self) -> None:
+        from m2m_tui.desk.picture_text import picture_json
+        from m2m_tui.ui.screens.request_dialogs import RawJsonScreen
+
+        picture = self.query_one(DeviceCard).picture
+        if picture is None:
+            self.notify("no device shown", severity="warning")
+            return
+        title = (
+            f"{picture.identifier.kind.value.upper()} {picture.identifier.id}: card and histories"
+        )
+        self.app.push_screen(RawJsonScreen(title, picture_json(picture)))
 
     async def action_logout(self) -> None:
         await self.m2m.end_session()
