@@ -80,3 +80,35 @@ def test_ticket_summary_says_what_failed_instead_of_guessing() -> None:
     assert raw["device"] is None and "no device" in raw["deviceError"]
     assert raw["connections"][0]["occurredAt"].startswith("2024-05-")
     assert raw["provisioning"] is None and raw["provisioningError"]
+
+
+def test_picture_shelf_finds_a_device_by_any_identifier_and_keeps_the_newest() -> None:
+    from m2m_tui.api.models.devices import Device
+    from m2m_tui.desk.picture_shelf import PictureShelf
+
+    def picture(typed: str, ids: list[dict[str, str]], at: datetime) -> DevicePicture:
+        shown = DevicePicture(
+            account="a",
+            identifier=DeviceId(id=typed, kind="mdn"),
+            now=at,
+            connections_since=at - timedelta(days=30),
+        )
+        shown.device.value = Device.model_validate({"deviceIds": ids})
+        shown.device.done = True
+        return shown
+
+    ids = [{"id": "5551234567", "kind": "mdn"}, {"id": "359876543210987", "kind": "imei"}]
+    shelf = PictureShelf(size=2)
+    first = picture("5551234567", ids, NOW)
+    shelf.keep(first, first.diagnosis())
+    newer = picture("5551234567", ids, NOW + timedelta(hours=1))
+    shelf.keep(newer, newer.diagnosis())
+    found = shelf.for_target({"devices": [{"id": "359876543210987", "kind": "IMEI"}]})
+    assert found is not None and found.picture is newer  # by its IMEI, the newest
+    assert shelf.for_target([{"id": "5551234567", "kind": "mdn"}]) is not None
+    assert shelf.for_target({"groupName": "x"}) is None
+    assert shelf.for_target({"devices": [{"id": "1", "kind": "mdn"}] * 2}) is None
+    for n in range(2):
+        other = picture(f"555000000{n}", [{"id": f"555000000{n}", "kind": "mdn"}], NOW)
+        shelf.keep(other, other.diagnosis())
+    assert shelf.find(["mdn:5551234567"]) is None  # the oldest fell off

@@ -18,7 +18,7 @@ from m2m_tui.api.history import DiagnosticsReads
 from m2m_tui.ui.screens.request_dialogs import RawJsonScreen
 from m2m_tui.ui.widgets.device_card import DeviceCard
 
-from .conftest import SIZE, login, lookup, make_demo_app, screen_name, wait_for
+from .conftest import SIZE, login, lookup, make_demo_app, notifications, screen_name, wait_for
 
 SUSPENDED_BY_JDOE = "5551230102"  # story B: R2
 NOT_ATTACHING = "5551230103"  # story C: R7
@@ -140,3 +140,22 @@ async def test_ticket_summary_and_raw_json_carry_the_diagnosis(tmp_path: Path) -
         assert isinstance(raw, RawJsonScreen)
         assert '"provisioning": [' in raw.text and '"eventBy": "jdoe"' in raw.text
         assert '"connections": [' in raw.text
+
+
+async def test_request_detail_carries_the_device_picture(tmp_path: Path) -> None:
+    """A request about the device: its ticket summary adds the diagnosis, p shows the histories."""
+    app = make_demo_app(tmp_path / "demo", listener=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _picture(pilot, SUSPENDED_BY_JDOE)
+        await pilot.press("s")  # suspension status, a request about this device
+        await wait_for(pilot, lambda: bool(app.submitted))
+        await pilot.press("o")
+        await wait_for(pilot, lambda: screen_name(app) == "RequestDetailScreen")
+        await wait_for(pilot, lambda: app.screen.data is not None)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: "Markdown summary" in str(notifications(app)))
+        assert "**Diagnosis:** Suspended by jdoe" in app.clipboard
+        assert "- provisioning: Suspend by jdoe" in app.clipboard
+        await pilot.press("p")
+        await wait_for(pilot, lambda: screen_name(app) == "RawJsonScreen")
+        assert '"eventBy": "jdoe"' in app.screen.text

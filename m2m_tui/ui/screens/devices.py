@@ -278,7 +278,9 @@ class DevicesScreen(ActionFlow, AppScreen):
                 self._device_landed(shown, kind, value, account, quiet=quiet)
             card.section_landed(shown, section)
             if all(getattr(shown, name).done for name in SECTIONS):
-                card.show_diagnosis(shown, shown.diagnosis())
+                diagnosis = shown.diagnosis()
+                card.show_diagnosis(shown, diagnosis)
+                self.m2m.desk.pictures.keep(shown, diagnosis)
 
         await fetch_picture(
             DiagnosticsReads(client),
