@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from m2m_tui.api.models.callbacks import SuspensionStatus
 from m2m_tui.api.models.history import ProvisioningEvent
 from m2m_tui.desk.device_picture import DevicePicture, Section
 from m2m_tui.desk.device_timeline import daily_bytes, recent_sessions, sparkline
@@ -67,6 +68,17 @@ def provisioning_rows(events: list[ProvisioningEvent], limit: int = 50) -> list[
         )
         for e in dated[:limit]
     ]
+
+
+def suspension_from(items: list[dict[str, Any]]) -> SuspensionStatus | None:
+    """The first readable entry of a DeviceSuspensionStatus callback, for rule R2 (which shows
+    the auto-resume date only from this answer, never from a guessed 90 days)."""
+    for item in items:
+        try:
+            return SuspensionStatus.model_validate(item)
+        except ValueError:
+            continue
+    return None
 
 
 def plan_text(picture: DevicePicture) -> str:
@@ -159,5 +171,6 @@ __all__ = [
     "plan_text",
     "provisioning_rows",
     "section_state",
+    "suspension_from",
     "through_of",
 ]

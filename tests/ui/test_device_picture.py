@@ -149,12 +149,16 @@ async def test_request_detail_carries_the_device_picture(tmp_path: Path) -> None
         await _picture(pilot, SUSPENDED_BY_JDOE)
         await pilot.press("s")  # suspension status, a request about this device
         await wait_for(pilot, lambda: bool(app.submitted))
+        # Its callback gives R2 the auto-resume date, on the card (never a guessed 90 days).
+        await wait_for(pilot, lambda: "auto-resumes on" in section(app, "diagnosis"), within=10)
+        assert "expectedResumeDate" in section(app, "diagnosis")
         await pilot.press("o")
         await wait_for(pilot, lambda: screen_name(app) == "RequestDetailScreen")
         await wait_for(pilot, lambda: app.screen.data is not None)
         await pilot.press("m")
         await wait_for(pilot, lambda: "Markdown summary" in str(notifications(app)))
         assert "**Diagnosis:** Suspended by jdoe" in app.clipboard
+        assert "auto-resumes on" in app.clipboard
         assert "- provisioning: Suspend by jdoe" in app.clipboard
         await pilot.press("p")
         await wait_for(pilot, lambda: screen_name(app) == "RawJsonScreen")

@@ -17,24 +17,22 @@ from textual.widget import Widget
 from m2m_tui.api.errors import ThingSpaceError
 from m2m_tui.api.identifiers import DeviceKind, KindGuess
 from m2m_tui.desk.actions import DeviceTarget, RequestAction, device_target
-from m2m_tui.desk.device_picture import SECTIONS
 from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
-from m2m_tui.ui.screens.base import AppScreen
+from m2m_tui.ui.screens.device_picture import PictureLookup
 from m2m_tui.ui.screens.flow import ActionFlow
 from m2m_tui.ui.widgets.device_card import DeviceCard, device_summary, summary_text
 from m2m_tui.ui.widgets.identifier import IdentifierInput
 
 if TYPE_CHECKING:
     from m2m_tui.api.models import Device
-    from m2m_tui.desk.device_picture import DevicePicture, Section
+    from m2m_tui.api.models.callbacks import SuspensionStatus
+    from m2m_tui.desk.device_picture import DevicePicture
     from m2m_tui.tracking.records import DeviceRow
 
 STATE_ACTIONS = {"suspend", "restore", "activate", "deactivate"}
-#: Kinds every history call accepts: typed as one of these, the histories start with the lookup.
-HISTORY_KINDS = (DeviceKind.MDN, DeviceKind.ICCID, DeviceKind.IMEI)
 
 
-class DevicesScreen(ActionFlow, AppScreen):
+class DevicesScreen(ActionFlow, PictureLookup):
     AUTO_FOCUS = "#identifier"
     REFRESH_AFTER_SUBMIT = 2.0
     """Seconds before the card is read again after a state change was submitted."""
@@ -90,6 +88,8 @@ class DevicesScreen(ActionFlow, AppScreen):
         self.recent_rows: list[DeviceRow] = []
         self.demo_rows: list[DeviceRow] = []
         self.picture: DevicePicture | None = None
+        self.suspension: tuple[DeviceTarget, SuspensionStatus] | None = None
+        """The last suspension status received this session, and the device it is about."""
 
     def compose_body(self) -> list[Widget]:
         return [IdentifierInput(id="lookup"), DeviceCard(id="card")]
@@ -248,77 +248,8 @@ class DevicesScreen(ActionFlow, AppScreen):
         )
         self.recent_rows = await self.m2m.recent.recent(9)
 
-    async def _fetch_picture(self, device_id: Any, account: str, *, quiet: bool) -> DevicePicture:
-        """The whole picture in parallel (desk.device_picture); each section is painted as it
-        lands, the diagnosis once every section has an answer or an error."""
-        from datetime import UTC, datetime, timedelta
-
-        from m2m_tui.api.history import DiagnosticsReads
-        from m2m_tui.desk.device_picture import CONNECTION_DAYS, DevicePicture, fetch_picture
-
-        client = self.m2m.client
-        assert client is not None
-        card = self.query_one(DeviceCard)
-        now = datetime.fromtimestamp(self.m2m.clock(), UTC)
-        shown = DevicePicture(
-            account=account,
-            identifier=device_id,
-            now=now,
-            connections_since=now - timedelta(days=CONNECTION_DAYS),
-        )
-        kind, value = device_id.kind, device_id.id
-        card.begin_picture(shown, keep_device=quiet)
-        self.picture = shown
-
-        def landed(section: Section[Any]) -> None:
-            setattr(shown, section.name, section)
-            if card.picture is not shown:
-                return  # the user moved on
-            if section.name == "device":
-                self._device_landed(shown, kind, value, account, quiet=quiet)
-            card.section_landed(shown, section)
-            if all(getattr(shown, name).done for name in SECTIONS):
-                diagnosis = shown.diagnosis()
-                card.show_diagnosis(shown, diagnosis)
-                self.m2m.desk.pictures.keep(shown, diagnosis)
-
-        await fetch_picture(
-            DiagnosticsReads(client),
-            account,
-            device_id,
-            kind_certain=kind in HISTORY_KINDS,
-            now=now,
-            on_section=landed,
-        )
-        return shown
-
-    def _device_landed(
-        self, picture: DevicePicture, kind: DeviceKind, value: str, account: str, *, quiet: bool
-    ) -> None:
-        device, error = picture.device.value, picture.device.error
-        widget = self.query_one(IdentifierInput)
-        if device is None:
-            text = (
-                f"{error.message} - {error.hint}"
-                if isinstance(error, ThingSpaceError)
-                else (picture.device.error_text or "no answer")
-            )
-            if quiet:
-                self.notify(f"could not refresh the card: {text}", severity="warning", markup=False)
-                return
-            widget.show_problem(text)
-            self.app.bell()
-            self.device = self.target = None  # nothing to act on: the card shows no device
-            self.refresh_bindings()
-            return
-        target = device_target(device, kind.value, value, account)
-        if quiet and self.target != target:
-            return
-        self.show_device(device, target, focus=not quiet)
-
     async def _lookup_card_only(self, device_id: Any, *, quiet: bool) -> None:
         """No account known: the device list across accounts, the card fields only."""
-        from m2m_tui.api.errors import ThingSpaceError
 
         widget = self.query_one(IdentifierInput)
         try:
@@ -408,12 +339,19 @@ class DevicesScreen(ActionFlow, AppScreen):
     @work(group="outcome", exclusive=True, exit_on_error=False, description="request outcome")
     async def _show_outcome(self, request_id: str, target: DeviceTarget) -> None:
         """The suspension panel (or the failure) of the request, above the device's fields."""
+        from m2m_tui.desk.picture_text import suspension_from
         from m2m_tui.ui.widgets.suspension_panel import outcome_panels
 
         data = await self.m2m.queries.request_detail(request_id)
         if self.target != target:
             return  # the user moved on while the journal was read
-        self.query_one(DeviceCard).show_outcome(outcome_panels(data.outcomes))
+        card = self.query_one(DeviceCard)
+        card.show_outcome(outcome_panels(data.outcomes))
+        for outcome in data.outcomes:
+            status = suspension_from(outcome.suspension_items())
+            if status is not None:
+                self.suspension = (target, status)
+                self._rediagnose()
 
     # ------------------------------------------------------------------ other keys
 
@@ -438,29 +376,6 @@ class DevicesScreen(ActionFlow, AppScreen):
             self.notify("no device shown", severity="warning")
             return
         self.m2m.copy_text(summary_text(self.device), "device summary")
-
-    def action_copy_ticket(self) -> None:
-        from m2m_tui.desk.picture_text import picture_markdown
-
-        card = self.query_one(DeviceCard)
-        picture, diagnosis = card.picture, card.diagnosis
-        if picture is None or diagnosis is None:
-            self.notify("no complete device picture yet (look one up with /)", severity="warning")
-            return
-        self.m2m.copy_text(picture_markdown(picture, diagnosis), "ticket summary")
-
-    def action_picture_json(self) -> None:
-        from m2m_tui.desk.picture_text import picture_json
-        from m2m_tui.ui.screens.request_dialogs import RawJsonScreen
-
-        picture = self.query_one(DeviceCard).picture
-        if picture is None:
-            self.notify("no device shown", severity="warning")
-            return
-        title = (
-            f"{picture.identifier.kind.value.upper()} {picture.identifier.id}: card and histories"
-        )
-        self.app.push_screen(RawJsonScreen(title, picture_json(picture)))
 
     async def action_logout(self) -> None:
         await self.m2m.end_session()
