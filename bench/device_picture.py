@@ -49,7 +49,9 @@ def sequential_round_trips(calls: list[Call]) -> tuple[int, list[str]]:
     return max(best, default=(0, []))
 
 
-async def one_run(identifier: str, latency: float, folder: Path) -> tuple[float, list[Call]]:
+async def one_run(
+    identifier: str, latency: float, folder: Path
+) -> tuple[float, list[Call], dict[str, float]]:
     from textual.widgets import Input
 
     from m2m_tui.ui.app import M2MApp
@@ -86,6 +88,19 @@ async def one_run(identifier: str, latency: float, folder: Path) -> tuple[float,
         field.value = identifier  # pasted
         await pilot.pause()
         card = app.screen.query_one(DeviceCard)
+        landed: dict[str, float] = {}
+        real_landed, real_diagnosis = card.section_landed, card.show_diagnosis
+
+        def section_landed(picture: Any, section: Any) -> None:
+            landed.setdefault(section.name, time.perf_counter())
+            real_landed(picture, section)
+
+        def show_diagnosis(picture: Any, diagnosis: Any) -> None:
+            landed.setdefault("diagnosis", time.perf_counter())
+            real_diagnosis(picture, diagnosis)
+
+        card.section_landed = section_landed  # type: ignore[method-assign]
+        card.show_diagnosis = show_diagnosis  # type: ignore[method-assign]
         started = time.perf_counter()
         await pilot.press("enter")
 
@@ -109,7 +124,8 @@ async def one_run(identifier: str, latency: float, folder: Path) -> tuple[float,
         await pilot.pause()  # the frame with the diagnosis is rendered
         elapsed = time.perf_counter() - started
         http.send = real_send
-    return elapsed, [c for c in calls if c[0] >= started]
+    sections = {name: at - started for name, at in landed.items()}
+    return elapsed, [c for c in calls if c[0] >= started], sections
 
 
 async def _until(pilot: Any, predicate: Any, within: float = 60.0, step: float = 0.02) -> None:
@@ -133,7 +149,7 @@ def main() -> int:
     trips: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
-            elapsed, calls = asyncio.run(
+            elapsed, calls, sections = asyncio.run(
                 one_run(args.identifier, args.latency, Path(tmp) / f"r{run}")
             )
             count, chain = sequential_round_trips(calls)
@@ -142,6 +158,18 @@ def main() -> int:
             print(
                 f"run {run + 1}: {elapsed * 1000:.0f} ms, {len(calls)} HTTP calls, "
                 f"{count} sequential round trip(s): {' -> '.join(chain)}"
+            )
+            spans = ", ".join(
+                f"{(end - start) * 1000:.0f} ms {path.rsplit('/', 3)[-2]}"
+                for start, end, path in sorted(calls)
+            )
+            print(f"  calls: {spans}")
+            print(
+                "  painted at: "
+                + ", ".join(
+                    f"{k} {v * 1000:.0f} ms"
+                    for k, v in sorted(sections.items(), key=lambda i: i[1])
+                )
             )
     limit = max(trips) * args.latency + 0.150
     print(
