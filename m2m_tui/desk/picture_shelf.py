@@ -14,7 +14,7 @@ from typing import Any
 
 from m2m_tui.desk.device_picture import DevicePicture
 from m2m_tui.desk.diagnosis import Diagnosis
-from m2m_tui.tracking.tracker import device_key
+from m2m_tui.tracking.records import device_key
 
 
 @dataclass(frozen=True)

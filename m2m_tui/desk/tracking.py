@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-    from m2m_tui.config import Profile
+    from m2m_tui.desk.settings import Profile
     from m2m_tui.tracking.poller import StatusCall
     from m2m_tui.tracking.service import TrackingService, TrackingSettings
     from m2m_tui.tracking.tracker import Tracker
@@ -31,16 +31,23 @@ log = logging.getLogger("m2m_tui.desk")
 
 
 def profile_settings(
-    profile: Profile, journal: Path, *, follow: bool = False, name: str | None = None
+    profile: Profile,
+    journal: Path,
+    *,
+    follow: bool = False,
+    name: str | None = None,
+    listen: bool = True,
 ) -> TrackingSettings:
     """Tracking for a real profile: its listener when it names a public URL or a fixed port,
-    or following a journal another process writes (``follow``)."""
+    or following a journal another process writes (``follow``). ``listen=False``: no
+    listener whatever the profile says. Raises ValueError when the profile's callback
+    credentials would accept anyone (a username without a password)."""
     from m2m_tui.tracking.listener_config import ListenerConfig
     from m2m_tui.tracking.poller import PollSchedule
     from m2m_tui.tracking.service import TrackingSettings
 
     callback = profile.callback
-    wanted = not follow and (callback.public_url or not callback.listen.endswith(":0"))
+    wanted = listen and not follow and (callback.public_url or not callback.listen.endswith(":0"))
     listener = None
     if wanted:
         host, _, port = callback.listen.rpartition(":")
@@ -59,6 +66,17 @@ def profile_settings(
         deadline=polling.deadline,
         schedule=PollSchedule(first=polling.initial_interval, longest=polling.max_interval),
     )
+
+
+def checked_profile_settings(
+    profile: Profile, journal: Path, *, follow: bool = False, name: str | None = None
+) -> tuple[TrackingSettings, str | None]:
+    """:func:`profile_settings`, or the same without a listener and the reason, when the
+    profile's callback credentials would accept anyone (a username without a password)."""
+    try:
+        return profile_settings(profile, journal, follow=follow, name=name), None
+    except ValueError as exc:
+        return profile_settings(profile, journal, follow=follow, name=name, listen=False), str(exc)
 
 
 class DeskTracking:

@@ -134,6 +134,13 @@ def _record(
     return record
 
 
+async def _held(state: SimState, job: Callable[[float], Coroutine[Any, Any, None]]) -> None:
+    """The request's work, after the test's gate opens (when one is set)."""
+    if state.processing_gate is not None:
+        await state.processing_gate.wait()
+    await job(state.config.processing_delay)
+
+
 async def _run(
     request: web.Request,
     record: RequestRecord,
@@ -144,7 +151,7 @@ async def _run(
     if state.config.faults.early_callbacks:
         await job(0.0)
     else:
-        state.spawn(job(state.config.processing_delay), name=f"{record.action} {record.request_id}")
+        state.spawn(_held(state, job), name=f"{record.action} {record.request_id}")
     return web.json_response({"requestId": record.request_id})
 
 

@@ -133,6 +133,9 @@ class SimState:
         """Successful session logins."""
         self.login_failures = 0
         self.tasks: set[asyncio.Task[Any]] = set()
+        #: When set, accepted requests wait for it before processing (a test holds a request
+        #: in flight for as long as it needs, instead of racing a processing delay).
+        self.processing_gate: asyncio.Event | None = None
 
     # ---- clocks -------------------------------------------------------------------------
     def monotonic(self) -> float:

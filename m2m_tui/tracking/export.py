@@ -2,6 +2,13 @@
 
 Bodies come from the journal, where the password was already redacted on write; they are
 redacted once more here so an export can never carry one, whatever wrote the journal.
+
+Callback fields are remote text, and exports get printed to terminals and pasted into
+tickets: CSV and Markdown show control characters (C0, DEL, C1, bidirectional overrides) as
+visible escapes (``\\x1b``), so an export cannot retitle a terminal or reorder a line. JSON
+is strict: no ``Infinity``/``NaN`` (a callback with ``1e999`` exports the number as a string),
+and those characters are ``\\u`` escapes. Files are created 0600: they hold account numbers
+and device identifiers.
 """
 
 from __future__ import annotations
@@ -9,15 +16,53 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from m2m_tui.tracking.journal import Journal
 from m2m_tui.tracking.records import CallbackRow, RequestRow
-from m2m_tui.tracking.redact import redact_body
+from m2m_tui.tracking.redact import redact_body, redact_secrets, redact_text
 
 FORMATS = ("json", "csv", "md")
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+class ExportError(Exception):
+    """An export cannot be written (no such folder, no permission): one line for the user."""
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean(text: object) -> str:
+    """``text`` with control characters shown as visible escapes (``\\x1b``, ``\\u202e``)."""
+    return _CONTROL.sub(_escape, str(text))
+
+
+def _strict(value: Any) -> Any:
+    """``value`` with non-finite floats (``1e999`` parses as infinity) as strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "inf", "-inf", "nan": strict JSON has no such numbers
+    if isinstance(value, dict):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_strict(item) for item in value]
+    return value
+
+
+def strict_json(value: Any, **options: Any) -> str:
+    """JSON any parser accepts, with terminal-unsafe characters as ``\\u`` escapes."""
+    text = json.dumps(_strict(value), allow_nan=False, ensure_ascii=False, **options)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -54,11 +99,14 @@ def _callbacks(journal: Journal, request_id: str | None) -> Iterable[CallbackRow
         after = page[-1].id
 
 
-def _body(row: CallbackRow) -> Any:
+def _body(row: CallbackRow, secrets: Sequence[str] = ()) -> Any:
+    """The body, passwords redacted, and ``secrets`` (the configured callback password) too
+    wherever they occur: journals written before free text was redacted may quote it."""
     try:
-        return redact_body(row.body_dict())
+        body = redact_body(row.body_dict())
     except ValueError:
-        return row.body
+        return redact_text(row.body, *secrets)
+    return redact_secrets(body, secrets) if secrets else body
 
 
 def request_dict(row: RequestRow) -> dict[str, Any]:
@@ -80,7 +128,7 @@ def request_dict(row: RequestRow) -> dict[str, Any]:
     }
 
 
-def callback_dict(row: CallbackRow) -> dict[str, Any]:
+def callback_dict(row: CallbackRow, secrets: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "id": row.id,
         "requestId": row.request_id,
@@ -90,16 +138,18 @@ def callback_dict(row: CallbackRow) -> dict[str, Any]:
         "callbackCount": row.callback_count,
         "duplicate": row.duplicate,
         "source": row.source,
-        "body": _body(row),
+        "body": _body(row, secrets),
     }
 
 
-def export_json(journal: Journal, request_id: str | None = None) -> str:
+def export_json(
+    journal: Journal, request_id: str | None = None, secrets: Sequence[str] = ()
+) -> str:
     document = {
         "requests": [request_dict(r) for r in _requests(journal, request_id)],
-        "callbacks": [callback_dict(c) for c in _callbacks(journal, request_id)],
+        "callbacks": [callback_dict(c, secrets) for c in _callbacks(journal, request_id)],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return strict_json(document, indent=2) + "\n"
 
 
 CSV_COLUMNS = (
@@ -128,19 +178,28 @@ def _outcome(body: Any) -> tuple[str, str]:
     return str(body.get("status") or body.get("comment") or ""), code
 
 
-def export_csv(journal: Journal, request_id: str | None = None) -> str:
+def export_csv(journal: Journal, request_id: str | None = None, secrets: Sequence[str] = ()) -> str:
     """One row per callback with its request's fields; a request without callbacks gets one row."""
     requests = {r.request_id: r for r in _requests(journal, request_id)}
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = csv.writer(out, lineterminator="\n")
+    rows.writerow(CSV_COLUMNS)
+
+    def write(cells: list[Any]) -> None:  # every cell cleaned: remote text reaches terminals
+        rows.writerow(
+            [
+                "" if cell is None else cell if isinstance(cell, int) else clean(cell)
+                for cell in cells
+            ]
+        )
+
     seen: set[str] = set()
     for callback in _callbacks(journal, request_id):
         request = requests.get(callback.request_id)
-        body = _body(callback)
+        body = _body(callback, secrets)
         outcome, code = _outcome(body)
         seen.add(callback.request_id)
-        writer.writerow(
+        write(
             [
                 callback.request_id,
                 request.action if request else "",
@@ -155,12 +214,12 @@ def export_csv(journal: Journal, request_id: str | None = None) -> str:
                 "yes" if callback.duplicate else "no",
                 outcome,
                 code,
-                json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+                strict_json(body, separators=(",", ":")),
             ]
         )
     for request in requests.values():
         if request.request_id not in seen:
-            writer.writerow(
+            write(
                 [
                     request.request_id,
                     request.action,
@@ -175,8 +234,9 @@ def export_csv(journal: Journal, request_id: str | None = None) -> str:
 
 
 def _md(text: object) -> str:
-    """Table-cell safe: pipes and newlines would break the table."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Table-cell and line safe: pipes would break the table, control characters the
+    terminal (a newline shows as ``\\x0a``: one field, one line)."""
+    return clean(text).replace("|", "\\|")
 
 
 def _target_text(row: RequestRow) -> str:
@@ -210,12 +270,16 @@ def _result_text(callback: CallbackRow, body: Any) -> str:
     return str(body.get("status") or callback.kind)
 
 
-def export_markdown(journal: Journal, request_id: str | None = None) -> str:
+def export_markdown(
+    journal: Journal, request_id: str | None = None, secrets: Sequence[str] = ()
+) -> str:
     """A summary fit to paste into a support ticket: one section per request."""
     lines: list[str] = []
     requests = _requests(journal, request_id)
     if not requests:
-        return "No tracked requests.\n" if request_id is None else f"No request {request_id}.\n"
+        return (
+            "No tracked requests.\n" if request_id is None else f"No request {clean(request_id)}.\n"
+        )
     for row in requests:
         callbacks = list(journal.callbacks_for(row.request_id))
         duplicates = sum(1 for c in callbacks if c.duplicate)
@@ -235,20 +299,50 @@ def export_markdown(journal: Journal, request_id: str | None = None) -> str:
         if callbacks:
             lines += ["", "| received (UTC) | device | result | dup |", "|---|---|---|---|"]
             for callback in callbacks:
-                body = _body(callback)
+                body = _body(callback, secrets)
                 lines.append(
                     f"| {iso(callback.received_at)} | {_md(callback.device_key or '-')} "
                     f"| {_md(_result_text(callback, body))} | {'yes' if callback.duplicate else ''} |"
                 )
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(clean(line) for line in lines)  # one field can never add a line
 
 
-def export(journal: Journal, fmt: str, request_id: str | None = None) -> str:
+def export(
+    journal: Journal, fmt: str, request_id: str | None = None, secrets: Sequence[str] = ()
+) -> str:
+    """The export in ``fmt``; ``secrets`` are redacted from callback bodies wherever found."""
+    secrets = tuple(secret for secret in secrets if secret)
     if fmt == "json":
-        return export_json(journal, request_id)
+        return export_json(journal, request_id, secrets)
     if fmt == "csv":
-        return export_csv(journal, request_id)
+        return export_csv(journal, request_id, secrets)
     if fmt == "md":
-        return export_markdown(journal, request_id)
+        return export_markdown(journal, request_id, secrets)
     raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def write_export(target: Path, text: str) -> Path:
+    """Write ``text`` to ``target``, created 0600 (an existing file is tightened to that too).
+
+    Raises ExportError with one line that says what is wrong (a folder that does not exist,
+    no permission, a folder in the way) instead of an OSError's traceback.
+    """
+    target = Path(target).expanduser()
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except FileNotFoundError:
+        raise ExportError(
+            f"cannot write {target}: the folder {target.parent} does not exist"
+        ) from None
+    except IsADirectoryError:
+        raise ExportError(f"cannot write {target}: it is a folder") from None
+    except OSError as exc:
+        raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target.resolve()

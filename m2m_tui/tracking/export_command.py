@@ -1,10 +1,23 @@
-"""``m2m-tui export --journal PATH --format json|csv|md [--request ID] [--output FILE]``."""
+"""``m2m-tui export --journal PATH --format json|csv|md [--request ID] [--output FILE]``.
+
+The configured callback password (the variables ``m2m-tui listen`` reads) is redacted from the
+export wherever it appears, also in journals written before the listener redacted free text.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+#: Where ``m2m-tui listen`` takes the callback password from (see listen_command).
+PASSWORD_ENVS = ("M2M_TUI_CALLBACK_PASSWORD", "M2M_TUI_CALLBACK__PASSWORD")
+
+
+def configured_passwords() -> tuple[str, ...]:
+    """The callback password ``m2m-tui listen`` would use, to redact it from exports."""
+    return tuple(secret for name in PASSWORD_ENVS if (secret := os.environ.get(name)))
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +32,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_export_command(args: argparse.Namespace) -> int:
-    from m2m_tui.tracking.export import export
+    from m2m_tui.tracking.export import ExportError, export, write_export
     from m2m_tui.tracking.journal import Journal
     from m2m_tui.tracking.records import JournalError
 
@@ -35,12 +48,16 @@ def run_export_command(args: argparse.Namespace) -> int:
                     f"m2m-tui export: no request {args.request} in {args.journal}", file=sys.stderr
                 )
                 return 1
-            text = export(journal, args.format, args.request)
+            text = export(journal, args.format, args.request, configured_passwords())
     except JournalError as exc:
         print(f"m2m-tui export: {exc}", file=sys.stderr)
         return 2
     if args.output is not None:
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            write_export(args.output, text)
+        except ExportError as exc:
+            print(f"m2m-tui export: {exc}", file=sys.stderr)
+            return 2
     else:
         sys.stdout.write(text)
     return 0

@@ -20,7 +20,12 @@ from types import TracebackType
 from typing import Any, Self
 
 from m2m_tui.tracking import journal_schema
-from m2m_tui.tracking.journal_callbacks import insert_rejection, store_callbacks
+from m2m_tui.tracking.journal_callbacks import (
+    account_rejections,
+    insert_rejection,
+    rejection_totals,
+    store_callbacks,
+)
 from m2m_tui.tracking.records import (
     UNFINISHED_STATES,
     CallbackRecord,
@@ -102,12 +107,15 @@ class Journal:
         synchronous: journal_schema.Synchronous = "NORMAL",
         busy_timeout: float = 5.0,
         check_same_thread: bool = True,
+        create: bool = True,
+        group_readable: bool = False,
     ) -> Journal:
         """Open, creating or migrating as needed; refuse anything that is not a journal.
 
         ``synchronous="NORMAL"`` (the default) in WAL mode survives a crash of the process
         (SIGKILL included) but a power loss may drop the last commits; ``"FULL"`` syncs the
-        WAL on every commit and survives that too, at a cost per commit.
+        WAL on every commit and survives that too, at a cost per commit. ``create=False``
+        refuses a path without a journal; a new one is created 0600 (0640 ``group_readable``).
         """
         conn = journal_schema.connect(
             path,
@@ -115,6 +123,8 @@ class Journal:
             synchronous=synchronous,
             busy_timeout=busy_timeout,
             check_same_thread=check_same_thread,
+            create=create,
+            group_readable=group_readable,
         )
         return cls(conn, Path(path), readonly=readonly)
 
@@ -130,6 +140,11 @@ class Journal:
     def connection(self) -> sqlite3.Connection:
         """The underlying connection, for the writer thread and tests; do not share it."""
         return self._conn
+
+    @property
+    def location(self) -> str:
+        """The path as text (the journal interface's safe name; a path holds no secret)."""
+        return str(self._path)
 
     def close(self) -> None:
         self._conn.close()
@@ -332,7 +347,9 @@ class Journal:
 
     def append_rejections(self, records: Sequence[RejectionRecord]) -> list[int]:
         with self.transaction() as conn:
-            return [insert_rejection(conn, record) for record in records]
+            ids = [insert_rejection(conn, record) for record in records]
+            account_rejections(conn, [record.reason for record in records])
+        return ids
 
     def callbacks_for(self, request_id: str) -> list[CallbackRow]:
         """Every callback of a request, duplicates included, in arrival order."""
@@ -468,7 +485,8 @@ class Journal:
     def counts(self) -> JournalCounts:
         """Totals for a status line (full scans: call it now and then, not per callback)."""
         by_dup = dict(self._all("SELECT duplicate, count(*) FROM callbacks GROUP BY duplicate"))
-        rejections = dict(self._all("SELECT reason, count(*) FROM rejections GROUP BY reason"))
+        with self._guard("read"):
+            rejections = rejection_totals(self._conn)
         requests = dict(self._all("SELECT state, count(*) FROM requests GROUP BY state"))
         return JournalCounts(
             callbacks_accepted=int(by_dup.get(0, 0)),

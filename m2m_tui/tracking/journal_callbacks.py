@@ -2,6 +2,11 @@
 
 Shared by the group-committing writer thread and the synchronous :class:`Journal`, so both
 store exactly the same thing. The caller owns the transaction.
+
+Rejections are counted, every one, in the ``meta`` table (``rejected:<reason>``), but only the
+last :data:`REJECTION_SAMPLES` bodies per reason are kept: a flood of refused posts must not
+fill the disk and starve genuine callbacks (the freed pages are reused, so the file stops
+growing).
 """
 
 from __future__ import annotations
@@ -9,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from m2m_tui.tracking.records import (
@@ -19,9 +25,12 @@ from m2m_tui.tracking.records import (
     RejectionRecord,
     Verdict,
 )
-from m2m_tui.tracking.redact import REDACTED, redact_body, redact_text
+from m2m_tui.tracking.redact import REDACTED, redact_body, redact_secrets, redact_text
 
 EXCERPT_CHARS = 500
+#: Refused bodies kept per reason (the counts in ``meta`` cover all of them).
+REJECTION_SAMPLES = 100
+TOTAL_KEY = "rejected:"
 _SQLITE_MAX_INT = 2**63 - 1
 _REDACTED_MEMBER = f'"password":"{REDACTED}"'
 _ACCEPTED = Verdict.ACCEPTED.value
@@ -59,7 +68,10 @@ def _is_password(key: str) -> bool:
 
 
 def encode_callback(
-    request_id: str, device_key: str | None, body: Mapping[str, Any]
+    request_id: str,
+    device_key: str | None,
+    body: Mapping[str, Any],
+    secrets: Sequence[str] = (),
 ) -> tuple[str, str]:
     """The stored JSON text (password redacted) and the duplicate key of one callback body.
 
@@ -87,6 +99,11 @@ def encode_callback(
     text = json.dumps(core, sort_keys=True, separators=(",", ":"))
     if '"password"' in text.lower():  # a password deeper down (rare): redact it first
         text = json.dumps(redact_body(core), sort_keys=True, separators=(",", ":"))
+    found = [s for s in secrets if s and json.dumps(s)[1:-1] in text]
+    if found:
+        text = json.dumps(
+            redact_secrets(redact_body(core), found), sort_keys=True, separators=(",", ":")
+        )
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{request_id}\x00{device_key or ''}\x00".encode("utf-8", "surrogatepass"))
     digest.update(text.encode("ascii"))
@@ -126,10 +143,12 @@ def _check_text(*values: str | None) -> None:
             value.encode("utf-8")
 
 
-def insert_callback(conn: sqlite3.Connection, record: CallbackRecord) -> CallbackRecordId:
+def insert_callback(
+    conn: sqlite3.Connection, record: CallbackRecord, secrets: Sequence[str] = ()
+) -> CallbackRecordId:
     """Store one callback (password redacted) and say whether it is a duplicate."""
     try:
-        text, digest = encode_callback(record.request_id, record.device_key, record.body)
+        text, digest = encode_callback(record.request_id, record.device_key, record.body, secrets)
         duplicate = (
             conn.execute(_FIND_DUPLICATE, (record.request_id, digest)).fetchone() is not None
         )
@@ -156,7 +175,7 @@ def _known_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> set[tu
 
 
 def store_callbacks(
-    conn: sqlite3.Connection, records: Sequence[CallbackRecord]
+    conn: sqlite3.Connection, records: Sequence[CallbackRecord], secrets: Sequence[str] = ()
 ) -> list[CallbackRecordId | JournalRecordError]:
     """Store a batch inside the caller's transaction; one result per record, in order.
 
@@ -171,7 +190,9 @@ def store_callbacks(
     for index, record in enumerate(records):
         try:
             _check_text(record.request_id, record.kind, record.device_key, record.source)
-            text, digest = encode_callback(record.request_id, record.device_key, record.body)
+            text, digest = encode_callback(
+                record.request_id, record.device_key, record.body, secrets
+            )
         except RECORD_ERRORS as exc:
             results[index] = JournalRecordError(f"callback cannot be stored: {exc}")
         else:
@@ -198,7 +219,7 @@ def store_callbacks(
             conn.execute("RELEASE batch")
             for index, record, _, _ in prepared:
                 try:
-                    results[index] = insert_callback(conn, record)
+                    results[index] = insert_callback(conn, record, secrets)
                 except JournalRecordError as exc:
                     results[index] = exc
         else:
@@ -226,3 +247,42 @@ def insert_rejection(conn: sqlite3.Connection, record: RejectionRecord) -> int:
         except RECORD_ERRORS as exc:
             raise JournalRecordError(f"rejection cannot be stored: {exc}") from exc
     return int(cursor.lastrowid or 0)
+
+
+def account_rejections(
+    conn: sqlite3.Connection, reasons: Iterable[str], keep: int | None = REJECTION_SAMPLES
+) -> None:
+    """Add the rejections just inserted to the totals, then drop bodies past ``keep`` per reason.
+
+    Call it inside the transaction that inserted them, once per batch (``reasons`` holds one
+    entry per rejection). ``keep=None`` keeps every body. The first count of a reason starts
+    from the rows already there (a journal from before the totals existed).
+    """
+    for reason, added in Counter(reasons).items():
+        key = TOTAL_KEY + reason
+        cursor = conn.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?", (added, key)
+        )
+        if cursor.rowcount == 0:
+            conn.execute(
+                "INSERT INTO meta (key, value) SELECT ?, count(*) FROM rejections WHERE reason = ?",
+                (key, reason),
+            )
+        if keep is not None:
+            # Bounded by the pruning itself, so this scan is short.
+            conn.execute(
+                "DELETE FROM rejections WHERE reason = ? AND id <= (SELECT id FROM rejections"
+                " WHERE reason = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (reason, reason, keep),
+            )
+
+
+def rejection_totals(conn: sqlite3.Connection) -> dict[str, int]:
+    """Every rejection ever counted, per reason (kept bodies or not)."""
+    totals = dict(conn.execute("SELECT reason, count(*) FROM rejections GROUP BY reason"))
+    for key, value in conn.execute(
+        "SELECT key, value FROM meta WHERE key > ? AND key < ?", (TOTAL_KEY, TOTAL_KEY + "\uffff")
+    ):
+        reason = key[len(TOTAL_KEY) :]
+        totals[reason] = max(int(value), totals.get(reason, 0))
+    return totals

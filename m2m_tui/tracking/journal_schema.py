@@ -6,6 +6,16 @@ non-sqlite file) is refused with a :class:`JournalError` naming the path, and th
 byte-for-byte as it was: it is inspected through a read-only connection before any writing
 connection is opened.
 
+The file is created private (0600, or 0640 when a team asks for it): it holds account numbers
+and device identifiers; sqlite gives the ``-wal`` and ``-shm`` the same mode. An existing
+journal that others can read is tightened when opened for writing. Creating is safe against a
+concurrent creator: the file is created with ``O_EXCL``, inspected in one read transaction, and
+migrated under the write lock.
+
+A reader that cannot create the ``-shm`` sqlite needs (a read-only mount, another user's
+folder) opens a journal without a ``-wal`` as immutable, and otherwise is told what is wrong
+(permissions, unfinished writes), never "damaged".
+
 ``PRAGMA user_version`` is the schema version. ``MIGRATIONS[n]`` brings version ``n`` to
 ``n + 1``; a new file is simply migrated from version 0, so creating and upgrading are one
 code path, run in one ``BEGIN IMMEDIATE`` transaction.
@@ -13,7 +23,9 @@ code path, run in one ``BEGIN IMMEDIATE`` transaction.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
 from typing import Literal
@@ -107,8 +119,85 @@ def _uri(path: Path, mode: str) -> str:
     return f"{path.resolve().as_uri()}?mode={mode}"
 
 
+#: sqlite's primary result codes for "cannot open" and "read-only" (extended codes share them).
+_CANTOPEN, _READONLY = 14, 8
+_IMMUTABLE = "ro&immutable=1"
+
+
+def create_private(path: Path, *, group_readable: bool = False) -> bool:
+    """Create ``path`` empty, readable by its owner only (and its group when asked).
+
+    ``O_EXCL``: of two processes creating a journal at once, one creates the file and the
+    other finds it; returns whether this call created it.
+    """
+    mode = 0o640 if group_readable else 0o600
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
+
+
+def tighten(path: Path, *, group_readable: bool = False) -> None:
+    """Take access away from others on a journal and its side files, and give its group read
+    access when asked (best effort: a file of another owner is left as it is)."""
+    for name in (str(path), f"{path}-wal", f"{path}-shm"):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            wanted = (mode & ~0o007) | (0o040 if group_readable else 0)
+            if wanted != mode:
+                os.chmod(name, wanted)
+        except OSError:
+            continue
+
+
+def _cannot_read(path: Path, exc: sqlite3.Error) -> str | None:
+    """What really stops a read-only open (permissions, a read-only folder), or None.
+
+    Returns ``_IMMUTABLE`` when the journal can be read as immutable instead: the ``-shm``
+    cannot be created and there is no WAL, so the main file holds every committed row.
+    """
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code not in (_CANTOPEN, _READONLY):
+        return None
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if shm.exists() and not os.access(shm, os.R_OK):
+        return f"no permission to read {shm.name}, which sqlite needs to read the journal"
+    if wal.exists() and not os.access(wal, os.R_OK):
+        return f"no permission to read {wal.name}, which holds the journal's latest rows"
+    if not shm.exists() and not os.access(path.parent, os.W_OK):
+        if not wal.exists() or wal.stat().st_size == 0:
+            return _IMMUTABLE
+        return (
+            f"it has unfinished writes in {wal.name} and this user cannot create {shm.name} "
+            f"in {path.parent} (a read-only folder, or no write permission there); open it "
+            "once as its owner, or copy it with its -wal somewhere writable"
+        )
+    return None
+
+
 def _refuse(path: Path, problem: str) -> JournalError:
     return JournalError(f"{path}: {problem}; the file was left untouched")
+
+
+def _read_marks(path: Path, mode: str) -> tuple[int, int, set[str], str | None]:
+    """application_id, user_version, object names and magic, read in ONE read transaction:
+    read one by one, a concurrent creator's commit could fall between them."""
+    conn = sqlite3.connect(_uri(path, mode), uri=True, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        objects = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        magic = None
+        if app_id == APPLICATION_ID and "meta" in objects:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'application'").fetchone()
+            magic = row[0] if row else None
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return int(app_id), int(version), objects, magic
 
 
 def inspect_journal(path: Path) -> int | None:
@@ -117,35 +206,37 @@ def inspect_journal(path: Path) -> int | None:
     Raises JournalError, without writing anything, when the file is not an m2m-tui journal,
     is damaged, or was written by a newer version of the program.
     """
+    return _inspect(path)[0]
+
+
+def _inspect(path: Path) -> tuple[int | None, str]:
+    """:func:`inspect_journal`, plus the URI mode a reader must use (``ro`` or immutable)."""
     try:
         with path.open("rb") as handle:
             header = handle.read(100)
     except FileNotFoundError:
-        return None
+        return None, "ro"
     except OSError as exc:
         raise JournalError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
     if not header:
-        return None
+        return None, "ro"
     if len(header) < 100 or not header.startswith(SQLITE_HEADER):
         raise _refuse(path, "not an SQLite database (no SQLite header), so not an m2m-tui journal")
-    try:
-        conn = sqlite3.connect(_uri(path, "ro"), uri=True, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise _refuse(path, f"cannot be opened as an SQLite database ({exc})") from exc
-    try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        objects = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-        magic = None
-        if app_id == APPLICATION_ID and "meta" in objects:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'application'").fetchone()
-            magic = row[0] if row else None
-    except sqlite3.Error as exc:
-        raise _refuse(path, f"damaged or not a database ({exc})") from exc
-    finally:
-        conn.close()
+    mode = "ro"
+    while True:
+        try:
+            app_id, version, objects, magic = _read_marks(path, mode)
+            break
+        except sqlite3.Error as exc:
+            problem = _cannot_read(path, exc) if mode == "ro" else None
+            if problem == _IMMUTABLE:
+                mode = _IMMUTABLE
+                continue
+            if problem is not None:
+                raise JournalError(f"{path}: cannot be read: {problem}") from exc
+            raise _refuse(path, f"damaged or not a database ({exc})") from exc
     if app_id == 0 and version == 0 and not objects:
-        return None  # a valid but empty database, e.g. left by a crash while creating it
+        return None, mode  # a valid but empty database, e.g. left by a crash while creating it
     if app_id != APPLICATION_ID:
         raise _refuse(
             path,
@@ -160,7 +251,7 @@ def inspect_journal(path: Path) -> int | None:
             f"written by a newer m2m-tui (schema version {version}; this one knows up to "
             f"{SCHEMA_VERSION})",
         )
-    return int(version)
+    return int(version), mode
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
@@ -195,6 +286,23 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         raise
 
 
+_BUSY, _LOCKED = 5, 6
+
+
+def _switch_to_wal(conn: sqlite3.Connection, busy_timeout: float) -> str:
+    """``PRAGMA journal_mode = WAL``, retried while another creator holds the file: sqlite
+    answers "database is locked" at once there, without waiting for the busy timeout."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code not in (_BUSY, _LOCKED) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def connect(
     path: str | Path,
     *,
@@ -202,16 +310,20 @@ def connect(
     synchronous: Synchronous = "NORMAL",
     busy_timeout: float = 5.0,
     check_same_thread: bool = True,
+    create: bool = True,
+    group_readable: bool = False,
 ) -> sqlite3.Connection:
     """Open (creating or migrating as needed) the journal at ``path`` and return a connection.
 
     The connection is in autocommit mode (``isolation_level=None``): callers open their own
-    transactions with ``BEGIN``, so a batch is exactly one commit.
+    transactions with ``BEGIN``, so a batch is exactly one commit. ``create=False`` refuses a
+    path with no journal (following one that another process writes); ``group_readable``
+    creates a new journal 0640 rather than 0600.
     """
     if synchronous not in ("NORMAL", "FULL"):
         raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
     path = Path(path)
-    version = inspect_journal(path)
+    version, read_mode = _inspect(path)
     if readonly:
         if version is None:
             raise JournalError(f"{path}: no journal here yet (nothing to read)")
@@ -220,7 +332,19 @@ def connect(
                 f"{path}: schema version {version} is older than {SCHEMA_VERSION}; "
                 "open it once read-write (e.g. `m2m-tui listen`) to migrate it"
             )
-    mode = "ro" if readonly else ("rwc" if version is None else "rw")
+    if not readonly:
+        if not create and not path.exists():
+            raise JournalError(f"{path}: no journal here (it is not created when only following)")
+        if version is None:
+            try:
+                create_private(path, group_readable=group_readable)
+            except OSError as exc:
+                raise JournalError(
+                    f"{path}: cannot create the journal ({exc.strerror or exc})"
+                ) from exc
+        else:
+            tighten(path, group_readable=group_readable)
+    mode = read_mode if readonly else ("rwc" if version is None else "rw")
     try:
         conn = sqlite3.connect(
             _uri(path, mode),
@@ -236,7 +360,7 @@ def connect(
         if readonly:
             conn.execute("PRAGMA query_only = ON")
             return conn
-        mode_now = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode_now = _switch_to_wal(conn, busy_timeout)
         if str(mode_now).lower() != "wal":
             raise JournalError(f"{path}: cannot switch the journal to WAL mode (got {mode_now})")
         conn.execute(f"PRAGMA synchronous = {synchronous}")
@@ -245,7 +369,13 @@ def connect(
         return conn
     except sqlite3.Error as exc:
         conn.close()
-        raise JournalError(f"{path}: cannot prepare the journal ({exc})") from exc
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        hint = (
+            f"; this user may not write it, or create its -wal/-shm in {path.parent}"
+            if code in (_CANTOPEN, _READONLY)
+            else ""
+        )
+        raise JournalError(f"{path}: cannot prepare the journal ({exc}){hint}") from exc
     except BaseException:
         conn.close()
         raise

@@ -10,6 +10,12 @@ Durability: the default ``synchronous="NORMAL"`` in WAL mode keeps every committ
 crash or SIGKILL of the process (the WAL is in the OS cache), which is what ThingSpace's
 retries need; an OS crash or power loss can lose the last commits. ``synchronous="FULL"``
 fsyncs the WAL at each commit (one fsync per batch, thanks to grouping) for that case too.
+
+The file under the path is watched (see :mod:`~m2m_tui.tracking.journal_watch`): before each
+batch the writer checks, with a few ``stat`` calls, that the path still leads to the file it
+has open. If the journal was deleted (with or without its ``-wal``/``-shm``) its rows are
+copied into a new file at the path and writing goes on there; if that cannot be done every
+batch fails (the listener answers 503, ThingSpace resends) until it can, retried every 0.5 s.
 """
 
 from __future__ import annotations
@@ -29,7 +35,13 @@ from typing import Any, Self
 
 from m2m_tui.tracking import journal_schema
 from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_callbacks import insert_rejection, store_callbacks
+from m2m_tui.tracking.journal_callbacks import (
+    REJECTION_SAMPLES,
+    account_rejections,
+    insert_rejection,
+    store_callbacks,
+)
+from m2m_tui.tracking.journal_watch import REPLACED, FileWatch, release
 from m2m_tui.tracking.records import (
     CallbackRecord,
     CallbackRecordId,
@@ -43,6 +55,8 @@ log = logging.getLogger(__name__)
 # A queued item: the record, the loop to wake, the future to resolve.
 _Item = tuple[CallbackRecord | RejectionRecord, asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
+#: Seconds between attempts to recreate a journal that was deleted under the writer.
+RETRY_INTERVAL = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +95,22 @@ class JournalWriter:
         synchronous: journal_schema.Synchronous = "NORMAL",
         max_batch: int = 500,
         linger: float = 0.0,
+        keep_rejections: int | None = REJECTION_SAMPLES,
+        group_readable: bool = False,
     ) -> None:
         """``linger`` (seconds) waits for more items before committing a small batch: it trades
-        latency for fewer commits, and is only worth it with ``synchronous="FULL"``."""
+        latency for fewer commits, and is only worth it with ``synchronous="FULL"``.
+        ``keep_rejections``: refused bodies kept per reason (None: all). ``group_readable``:
+        a new journal is created 0640 instead of 0600."""
         self._path = Path(path)
+        self._keep_rejections = keep_rejections
+        self._group_readable = group_readable
+        self._secrets: tuple[str, ...] = ()
+        self._journal: Journal | None = None
+        self._watch: FileWatch | None = None
+        self._problem: str | None = None
+        self._change: str | None = None
+        self._next_attempt = 0.0
         self._synchronous: journal_schema.Synchronous = synchronous
         self._max_batch = max(1, max_batch)
         self._linger = linger
@@ -103,8 +129,26 @@ class JournalWriter:
         return self._path
 
     @property
+    def location(self) -> str:
+        """The path as text (the journal interface's safe name)."""
+        return str(self._path)
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive() and not self._closed
+
+    @property
+    def problem(self) -> str | None:
+        """Why the journal cannot be written right now (None when it can), for /healthz."""
+        if self._problem is not None:
+            return self._problem
+        watch = self._watch
+        return watch.peek() if watch is not None else None
+
+    def redact_also(self, secrets: tuple[str, ...]) -> None:
+        """Redact these literal values (the configured callback password) wherever they occur
+        in stored callback bodies, free text included."""
+        self._secrets = tuple(s for s in {*self._secrets, *secrets} if s)
 
     def stats(self) -> WriterStats:
         return WriterStats(self._items, self._batches, self._largest, self._failed)
@@ -168,18 +212,65 @@ class JournalWriter:
 
     # --- the thread ----------------------------------------------------------------------
 
+    def _open(self) -> Journal:
+        journal = Journal.open(
+            self._path, synchronous=self._synchronous, group_readable=self._group_readable
+        )
+        self._watch = FileWatch(self._path)
+        return journal
+
     def _run(self) -> None:
         try:
-            journal = Journal.open(self._path, synchronous=self._synchronous)
+            self._journal = self._open()
         except BaseException as exc:
             self._startup_error = exc
             self._ready.set()
             return
         self._ready.set()
         try:
-            self._loop(journal.connection)
+            self._loop()
         finally:
-            journal.close()
+            self._check_file()  # rows written since a deletion are rescued before closing
+            if self._journal is not None:
+                self._journal.close()
+
+    def _check_file(self) -> sqlite3.Connection | None:
+        """The connection to write with, after making sure the path still leads to its file;
+        None while the journal is unavailable (see the module docstring)."""
+        watch, journal = self._watch, self._journal
+        if journal is not None and watch is not None:
+            change = watch.changed()
+            if change is None:
+                return journal.connection
+            self._change = change
+        now = time.monotonic()
+        if now < self._next_attempt:
+            return None
+        self._next_attempt = now + RETRY_INTERVAL
+        change = self._change or "the journal is unavailable"
+        try:
+            if journal is not None:
+                release(change, journal, self._path, group_readable=self._group_readable)
+                self._journal = None
+            self._journal = self._open()
+        except (OSError, sqlite3.Error, JournalError) as exc:
+            detail = getattr(exc, "strerror", None) or str(exc)
+            problem = (
+                f"{self._path}: {change} and cannot be recreated yet ({detail}); "
+                "callbacks are refused (503) until it can"
+            )
+            if problem != self._problem:
+                log.error("journal %s", problem)
+            self._problem = problem
+            return None
+        note = (
+            "reopened the file now at that path"
+            if change == REPLACED
+            else ("recreated it there with every row it held")
+        )
+        log.warning("journal %s: %s; %s", self._path, change, note)
+        self._problem = self._change = None
+        return self._journal.connection
 
     def _next_batch(self, first: _Item) -> tuple[list[_Item], bool]:
         """``first`` plus whatever is queued behind it; True when the stop marker was seen."""
@@ -202,14 +293,14 @@ class JournalWriter:
             batch.append(item)
         return batch, False
 
-    def _loop(self, conn: sqlite3.Connection) -> None:
+    def _loop(self) -> None:
         stopping = False
         while not stopping:
             first = self._queue.get()
             if first is None:
                 break
             batch, stopping = self._next_batch(first)
-            self._write(conn, batch)
+            self._write(batch)
         # close() was called: anything enqueued in a race after the marker still gets written.
         leftovers: list[_Item] = []
         while True:
@@ -220,9 +311,15 @@ class JournalWriter:
             if item is not None:
                 leftovers.append(item)
         if leftovers:
-            self._write(conn, leftovers)
+            self._write(leftovers)
 
-    def _write(self, conn: sqlite3.Connection, batch: list[_Item]) -> None:
+    def _write(self, batch: list[_Item]) -> None:
+        conn = self._check_file()
+        if conn is None:
+            self._failed += 1
+            error = JournalError(self._problem or f"{self._path}: the journal is unavailable")
+            self._wake([(loop, (future, None, error)) for _, loop, future in batch])
+            return
         callbacks: list[CallbackRecord] = []
         callback_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any]]] = []
         rejections: list[
@@ -239,7 +336,7 @@ class JournalWriter:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 if callbacks:
-                    stored = store_callbacks(conn, callbacks)
+                    stored = store_callbacks(conn, callbacks, self._secrets)
                     for (loop, future), result in zip(callback_waiters, stored, strict=True):
                         if isinstance(result, JournalRecordError):
                             outcomes.append((loop, (future, None, result)))
@@ -252,6 +349,9 @@ class JournalWriter:
                         outcomes.append((loop, (future, None, exc)))
                     else:
                         outcomes.append((loop, (future, value, None)))
+                if rejections:
+                    reasons = [rejection.reason for rejection, _, _ in rejections]
+                    account_rejections(conn, reasons, self._keep_rejections)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -23,9 +24,15 @@ from typing import TextIO
 from pydantic import SecretStr
 
 from m2m_tui.tracking.events import CallbackAccepted
+from m2m_tui.tracking.journal_callbacks import REJECTION_SAMPLES
 from m2m_tui.tracking.journal_writer import JournalWriter
 from m2m_tui.tracking.listener import CallbackListener, ListenerError, ListenerEvent
-from m2m_tui.tracking.listener_config import THINGSPACE_SOURCE_ADDRESSES, ListenerConfig
+from m2m_tui.tracking.listener_config import (
+    MAX_CONNECTIONS,
+    READ_TIMEOUT,
+    THINGSPACE_SOURCE_ADDRESSES,
+    ListenerConfig,
+)
 from m2m_tui.tracking.records import JournalError
 
 PASSWORD_ENV = "M2M_TUI_CALLBACK_PASSWORD"
@@ -58,6 +65,40 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="refuse sources other than ThingSpace's published addresses (and loopback)",
     )
+    parser.add_argument(
+        "--no-credentials",
+        action="store_true",
+        help="accept callbacks without checking any username/password (a lab only)",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=READ_TIMEOUT,
+        metavar="SECONDS",
+        help="close connections that take longer to send their headers, or their body "
+        f"(default {READ_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help=f"connections served at once (default {MAX_CONNECTIONS})",
+    )
+    parser.add_argument(
+        "--keep-rejections",
+        type=int,
+        default=REJECTION_SAMPLES,
+        metavar="N",
+        help="refused bodies kept in the journal per reason; all are counted "
+        f"(default {REJECTION_SAMPLES})",
+    )
+    parser.add_argument(
+        "--group-readable",
+        action="store_true",
+        help="create the journal readable by the file's group (a team sharing one host); "
+        "otherwise only its owner can read it",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the start and stop lines")
 
 
@@ -66,6 +107,18 @@ def config_from_args(args: argparse.Namespace) -> ListenerConfig:
     password = args.callback_password
     if password is None:
         password = os.environ.get(PASSWORD_ENV) or os.environ.get(PROFILE_PASSWORD_ENV)
+    if password == "":
+        raise ValueError("an empty callback password is refused: it would accept anyone")
+    if getattr(args, "no_credentials", False):
+        if password or args.callback_username:
+            raise ValueError("--no-credentials contradicts a callback username or password")
+    elif not password:
+        raise ValueError(
+            f"no callback password: set ${PASSWORD_ENV} to the password registered with "
+            "ThingSpace (or pass --no-credentials to accept any callback, in a lab only)"
+        )
+    if args.keep_rejections < 0:
+        raise ValueError("--keep-rejections cannot be negative")
     return ListenerConfig(
         host=args.host,
         port=args.port,
@@ -74,6 +127,8 @@ def config_from_args(args: argparse.Namespace) -> ListenerConfig:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         allow_sources=THINGSPACE_SOURCE_ADDRESSES if args.allow_thingspace_only else None,
+        read_timeout=args.read_timeout,
+        max_connections=args.max_connections,
     )
 
 
@@ -122,10 +177,28 @@ class _Printer:
             self._stream.flush()
 
 
-async def serve(config: ListenerConfig, journal: Path, *, quiet: bool = False) -> int:
+def _log_to_stderr() -> None:
+    """Warnings (journal deleted, client hung up) as one plain line each on stderr."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("m2m-tui listen: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)
+
+
+async def serve(
+    config: ListenerConfig,
+    journal: Path,
+    *,
+    quiet: bool = False,
+    keep_rejections: int | None = REJECTION_SAMPLES,
+    group_readable: bool = False,
+) -> int:
     """Run until SIGTERM/SIGINT; returns the exit status."""
+    _log_to_stderr()
     loop = asyncio.get_running_loop()
-    writer = JournalWriter(journal)
+    writer = JournalWriter(journal, keep_rejections=keep_rejections, group_readable=group_readable)
     try:
         await asyncio.to_thread(writer.start)
     except JournalError as exc:
@@ -142,7 +215,7 @@ async def serve(config: ListenerConfig, journal: Path, *, quiet: bool = False) -
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    checks = "credentials checked" if config.credentials_expected else "no credentials expected"
+    checks = "credentials checked" if config.credentials_expected else "NO credentials checked"
     sources = "ThingSpace sources only" if config.allow_sources is not None else "any source"
     print(f"listening on {listener.url}  journal {journal}  ({checks}, {sources})", flush=True)
     try:
@@ -172,7 +245,15 @@ def run_listen_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"m2m-tui listen: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(serve(config, args.journal, quiet=args.quiet))
+    return asyncio.run(
+        serve(
+            config,
+            args.journal,
+            quiet=args.quiet,
+            keep_rejections=args.keep_rejections,
+            group_readable=args.group_readable,
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,13 @@ then is 200 sent: ThingSpace does not resend after a 2xx, so a 200 must mean "du
 
 No input produces a 5xx: unexpected errors are answered 400 and counted. The one exception is
 503 when the journal itself cannot be written (disk full, file gone): ThingSpace then resends
-the message 3 more times at 5-minute intervals, which is exactly what we want.
+the message 3 more times at 5-minute intervals, which is exactly what we want. ``/healthz``
+then answers 503 too, saying why.
+
+Connections are capped and timed (:mod:`~m2m_tui.tracking.listener_connections`); every
+refusal is counted, and the journal keeps a bounded sample of refused bodies. A client that
+hangs up mid-body is one counted line in the log, not a traceback. ``/healthz`` obeys the
+source allow-list like the callbacks do.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected, Listener
 from m2m_tui.tracking.intake import Credentials, Refusal, examine
 from m2m_tui.tracking.journal_writer import JournalWriter
 from m2m_tui.tracking.listener_config import ListenerConfig, source_allowed
+from m2m_tui.tracking.listener_connections import ConnectionPool, guarded_factory
 from m2m_tui.tracking.records import (
     JournalError,
     JournalRecordError,
@@ -38,6 +45,8 @@ log = logging.getLogger(__name__)
 
 #: The reason counted (not journaled: the journal is what failed) when we answer 503.
 JOURNAL_UNAVAILABLE = "journal_unavailable"
+#: Counted (not journaled: there is no body) when a client hangs up before its body is in.
+HUNG_UP = "hung_up"
 ListenerEvent = CallbackAccepted | CallbackRejected
 EventSink = Callable[[ListenerEvent], None]
 
@@ -75,6 +84,9 @@ class CallbackListener:
             else None
         )
         self._secrets = (config.expected_password,) if config.expected_password else ()
+        journal_writer.redact_also(self._secrets)
+        self._pool = ConnectionPool(config.max_connections, config.read_timeout)
+        self._server: asyncio.AbstractServer | None = None
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._started_at: float | None = None
@@ -98,26 +110,44 @@ class CallbackListener:
         if prefix:
             app.router.add_post(prefix, self._callback)
         app.router.add_post(prefix + "/{tail:.*}", self._callback)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        timeout = self._config.read_timeout
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, keepalive_timeout=2 * timeout
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self._config.host, self._config.port, ssl_context=ssl_context)
+        assert runner.server is not None
+        loop = asyncio.get_running_loop()
         try:
-            await site.start()
+            server = await loop.create_server(
+                guarded_factory(runner.server, self._pool),
+                self._config.host,
+                self._config.port,
+                ssl=ssl_context,
+                backlog=128,
+            )
         except OSError as exc:
             await runner.cleanup()
             reason = exc.strerror or str(exc)
             raise ListenerError(
                 f"cannot listen on {self._config.host}:{self._config.port}: {reason}"
             ) from exc
+        self._pool.start()
+        self._server = server
         self._runner = runner
-        self._port = int(runner.addresses[0][1])
+        self._port = int(server.sockets[0].getsockname()[1])
         self._started_at = time.time()
 
     async def stop(self) -> None:
         """Stop accepting; requests in flight finish first (their journal writes included)."""
         runner, self._runner = self._runner, None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
         if runner is not None:
-            await runner.cleanup()
+            await runner.cleanup()  # closes the connections once their requests are answered
+        if server is not None:
+            await server.wait_closed()
+        await self._pool.stop()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -161,9 +191,23 @@ class CallbackListener:
     # --- handlers ------------------------------------------------------------------------
 
     async def _healthz(self, request: web.Request) -> web.Response:
+        self._pool.request_read(request.transport)
+        try:
+            return self._health(request.remote)
+        finally:
+            self._pool.answered(request.transport)
+
+    def _health(self, source: str | None) -> web.Response:
+        if self._networks is not None and not source_allowed(source, self._networks):
+            self._rejected[RejectionReason.FORBIDDEN_SOURCE.value] += 1
+            body = b'{"status":"rejected","reason":"forbidden_source"}'
+            return web.Response(status=403, body=body, content_type=_JSON)
         started = self._started_at or time.time()
+        problem = self._writer.problem
         payload = {
-            "status": "ok",
+            "status": "ok" if problem is None else JOURNAL_UNAVAILABLE,
+            "journal_problem": problem,
+            "connections": self._pool.counters(),
             "accepted": self._accepted,
             "duplicates": self._duplicates,
             "rejected": dict(self._rejected),
@@ -172,15 +216,28 @@ class CallbackListener:
             "journal": str(self._writer.path),
             "journal_writer_running": self._writer.running,
         }
-        return web.json_response(payload)
+        return web.json_response(payload, status=200 if problem is None else 503)
 
     async def _callback(self, request: web.Request) -> web.Response:
+        self._pool.request_read(request.transport)  # headers are in; the body is timed here
+        try:
+            return await self._received(request)
+        finally:
+            self._pool.answered(request.transport)
+
+    async def _received(self, request: web.Request) -> web.Response:
         received_at = time.time()
         source = request.remote
         try:
             return await self._handle(request, received_at, source)
         except asyncio.CancelledError:
             raise
+        except ConnectionError as exc:  # hung up mid-body: nobody to answer, nothing to store
+            self._rejected[HUNG_UP] += 1
+            log.warning("callback from %s: the client hung up before its body was in", source)
+            detail = f"the client hung up before its body was in ({type(exc).__name__})"
+            self._emit(CallbackRejected(HUNG_UP, detail, source, received_at))
+            return web.Response(status=400)
         except Exception as exc:  # never a 5xx, never a dead server
             log.exception("callback from %s could not be processed", source)
             detail = f"could not process the callback ({type(exc).__name__})"
@@ -205,7 +262,11 @@ class CallbackListener:
             detail = f"Content-Length {length} exceeds {limit} bytes"
             return await self._refuse(413, RejectionReason.TOO_LARGE, detail, source, received_at)
         try:
-            raw = await request.read()
+            async with asyncio.timeout(self._config.read_timeout):
+                raw = await request.read()
+        except TimeoutError:
+            self._pool.timed_out += 1
+            return web.Response(status=408, headers={"Connection": "close"})
         except web.HTTPRequestEntityTooLarge:
             detail = f"body exceeds {limit} bytes"
             return await self._refuse(413, RejectionReason.TOO_LARGE, detail, source, received_at)

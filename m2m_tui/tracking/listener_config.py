@@ -14,6 +14,13 @@ from pathlib import Path
 from pydantic import SecretStr
 
 MAX_BODY = 1024 * 1024
+#: Seconds a client has to send its request line and headers (from connect, or from the end of
+#: its previous request on a kept-alive connection), and again to send the body.
+READ_TIMEOUT = 10.0
+#: Connections served at once; past it the oldest idle or still-reading one is closed.
+MAX_CONNECTIONS = 512
+#: Rejected bodies kept in the journal per reason (every rejection is still counted).
+REJECTION_SAMPLES = 100
 
 #: Where ThingSpace sends callbacks from (``thingspace-api.md`` §4.3; older pages list only the
 #: first two).
@@ -37,12 +44,18 @@ class ListenerConfig:
     """Where to listen and what to accept.
 
     - ``username``/``password``: the values registered with ThingSpace, echoed in every body.
-      When both are empty, no credentials are expected and any are accepted.
+      When both are unset, no credentials are expected and any are accepted (a lab); a
+      username without a password, or an empty password, is refused: it would accept anyone.
     - ``allow_sources``: ``None`` accepts any source; a tuple of IPs/CIDRs turns the
       allow-list on (``THINGSPACE_SOURCE_ADDRESSES`` for production), and then loopback is
       allowed too unless ``allow_loopback`` is False. Behind a reverse proxy the source is the
       proxy: forwarded headers are not trusted.
     - ``path_prefix``: POSTs to any path under it are callbacks (``/cb/carrier``, ...).
+    - ``read_timeout``: seconds for the request line and headers, and again for the body; a
+      client slower than that is disconnected (slow-loris).
+    - ``max_connections``: connections served at once (also kept under the process's file
+      descriptor limit); when full, the oldest connection that has not yet sent a whole
+      request is closed to make room, so genuine callbacks still get through an attack.
     """
 
     host: str = "127.0.0.1"
@@ -55,6 +68,8 @@ class ListenerConfig:
     allow_loopback: bool = True
     max_body: int = MAX_BODY
     path_prefix: str = "/"
+    read_timeout: float = READ_TIMEOUT
+    max_connections: int = MAX_CONNECTIONS
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -63,6 +78,17 @@ class ListenerConfig:
             raise ValueError("max_body must be positive")
         if not self.path_prefix.startswith("/"):
             raise ValueError(f"path prefix {self.path_prefix!r} must start with '/'")
+        if not self.read_timeout > 0:
+            raise ValueError("read timeout must be a positive number of seconds")
+        if self.max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        if self.password is not None and not self.password.get_secret_value():
+            raise ValueError("an empty callback password is refused: it would accept anyone")
+        if self.username and self.password is None:
+            raise ValueError(
+                f"callback username {self.username!r} without a password would accept any "
+                "password; set the callback password"
+            )
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("TLS needs both a certificate file and a key file")
         self.networks()  # validate now

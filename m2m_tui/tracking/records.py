@@ -14,6 +14,14 @@ from enum import StrEnum
 from typing import Any
 
 
+def device_key(kind: str, device_id: str) -> str:
+    """How results are keyed, as the listener keys callbacks: ``imei:359876543210987``.
+
+    Here, not in the tracker, so the desk can key devices without importing the API models
+    (pydantic) before the first frame."""
+    return f"{kind.strip().lower()}:{device_id.strip()}"
+
+
 class JournalError(Exception):
     """The journal cannot be opened, read or written; the message names the file and why."""
 

@@ -7,6 +7,7 @@ ThingSpace echoes the registered callback password in clear in every callback bo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -69,3 +70,43 @@ def redact_text(text: str, *secrets: str) -> str:
         if secret:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def _without(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def redact_secrets(value: Any, secrets: Sequence[str]) -> Any:
+    """``value`` with every occurrence of ``secrets`` in its strings (keys too) redacted.
+
+    For free text of an accepted callback that quotes the configured password (a
+    ``comment``, a ``faultstring``). Numbers are left alone. Copies lazily, like
+    :func:`redact_body`.
+    """
+    if isinstance(value, str):
+        return _without(value, secrets)
+    if isinstance(value, dict):
+        changed: dict[Any, Any] | None = None
+        for key, item in value.items():
+            new_key = _without(key, secrets) if isinstance(key, str) else key
+            new = redact_secrets(item, secrets)
+            if new is not item or new_key != key:
+                if changed is None:
+                    changed = {}
+                    for k, v in value.items():
+                        if k == key:
+                            break
+                        changed[k] = v
+                changed[new_key] = new
+            elif changed is not None:
+                changed[key] = item
+        return value if changed is None else changed
+    if isinstance(value, list):
+        items = [redact_secrets(item, secrets) for item in value]
+        if any(new is not old for new, old in zip(items, value, strict=True)):
+            return items
+        return value
+    return value

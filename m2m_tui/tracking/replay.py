@@ -11,6 +11,10 @@ Two paths, and the result says which was used:
 A customer's file carries *their* registration's username and password (or a redacted one),
 which our listener would refuse. ``credentials`` replaces them with ours first, so the
 message itself is what gets examined; the result says so.
+
+A file that is not a callback at all (not JSON, not an object, no ``requestId``) is refused
+when it is loaded, with one line saying what is wrong: posting it would only count a rejection
+in the listener's statistics and tell the user less.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from m2m_tui.api.models.callbacks import CallbackMessage
 from m2m_tui.tracking.events import CallbackRejected
 from m2m_tui.tracking.intake import Credentials, Refusal, examine
 from m2m_tui.tracking.listener_config import MAX_BODY
@@ -35,7 +42,7 @@ REPLAY_TIMEOUT = 5.0
 
 
 class ReplayError(Exception):
-    """The file cannot be read (missing, too large); nothing was replayed."""
+    """The file cannot be replayed (unreadable, too large, not a callback); nothing was sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +70,79 @@ class ReplayResult:
 
 
 def load_callback_file(path: Path, *, limit: int = MAX_BODY) -> bytes:
-    """The file's bytes; raises ReplayError when it is missing or larger than a callback may be."""
+    """The file's bytes, once they look like a ThingSpace callback.
+
+    Raises ReplayError with one line (the file's name first) when the file is missing, larger
+    than a callback may be, or not a callback object (see :func:`callback_problem`). A UTF-8
+    byte-order mark, which some editors add, is dropped.
+    """
     try:
         size = path.stat().st_size
         if size > limit:
             raise ReplayError(f"{path} is {size} bytes; a callback may be at most {limit}")
-        return path.read_bytes()
+        raw = path.read_bytes()
     except OSError as exc:
         raise ReplayError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    problem = callback_problem(raw)
+    if problem is not None:
+        raise ReplayError(f"{path.name} {problem}; nothing replayed")
+    return raw
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def callback_problem(raw: bytes) -> str | None:
+    """What keeps ``raw`` from being a callback, as the end of a sentence about the file
+    ("is not JSON (...)"); None when it is an object the listener's envelope check accepts."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"is not UTF-8 text (byte {exc.start})"
+    if not text.strip():
+        return "is empty"
+    try:
+        body: Any = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        return f"is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+    except ValueError as exc:
+        return f"is not JSON ({exc})"
+    except RecursionError:
+        return "is not JSON we can read (nested too deeply)"
+    if isinstance(body, list):
+        items = "item" if len(body) == 1 else "items"
+        return f"holds a JSON list of {len(body)} {items}, not one callback object"
+    if not isinstance(body, dict):
+        kind = {str: "string", bool: "true/false", int: "number", float: "number"}
+        return f"holds a JSON {kind.get(type(body), 'null')}, not a callback object"
+    try:
+        CallbackMessage.model_validate(body)
+    except ValidationError as exc:
+        return "is not a ThingSpace callback: " + _envelope_problem(exc)
+    except RecursionError:
+        return "is not a ThingSpace callback: nested too deeply"
+    return None
+
+
+def _envelope_problem(exc: ValidationError) -> str:
+    """The first envelope problem in plain words, never echoing the input (a password)."""
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    if not errors:
+        return "invalid envelope"
+    first = errors[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+    kind = first.get("type")
+    if kind == "missing":
+        said = f"no {where}"
+    elif kind == "string_too_short":
+        said = f"{where} is empty"
+    else:
+        said = f"{where}: {first.get('msg', 'invalid')}"
+    others = len(errors) - 1
+    more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
+    return said + more
 
 
 def with_credentials(raw: bytes, credentials: tuple[str, str] | None) -> tuple[bytes, bool]:

@@ -85,14 +85,16 @@ class TrackingService:
     async def start(self) -> None:
         """Open the journal, reload unfinished requests, then listen (or follow) and poll."""
         settings = self.settings
-        settings.journal_path.parent.mkdir(parents=True, exist_ok=True)
+        following = settings.follow and settings.listener is None
+        if not following:  # a mistyped path to follow must not become an empty journal
+            settings.journal_path.parent.mkdir(parents=True, exist_ok=True)
         if settings.listener is not None:
             writer = JournalWriter(settings.journal_path)
             await asyncio.to_thread(writer.start)  # creates or migrates the file
             self._writer = writer
         # Read-write even when following: this process records its own requests (rare,
         # serialised by sqlite's busy timeout); the callbacks are the other process's to write.
-        self._journal = Journal.open(settings.journal_path)
+        self._journal = Journal.open(settings.journal_path, create=not following)
         self._tracker = Tracker(self._journal, deadline=settings.deadline, profile=settings.profile)
         self._tracker.resume()
         if settings.listener is not None and self._writer is not None:

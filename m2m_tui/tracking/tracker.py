@@ -56,11 +56,6 @@ def is_pollable(action: RequestAction, devices: Sequence[Mapping[str, str]] | No
     return action in PROVISIONING_ACTIONS and devices is not None and len(devices) == 1
 
 
-def device_key(kind: str, device_id: str) -> str:
-    """How results are keyed, as the listener keys callbacks: ``imei:359876543210987``."""
-    return f"{kind.strip().lower()}:{device_id.strip()}"
-
-
 @dataclass(slots=True)
 class DeviceResult:
     """One device's outcome in a request: the latest non-duplicate callback about it."""
@@ -511,6 +506,5 @@ __all__ = [
     "DeviceResult",
     "TrackedRequest",
     "Tracker",
-    "device_key",
     "is_pollable",
 ]

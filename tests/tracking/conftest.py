@@ -14,6 +14,11 @@ from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected
 from m2m_tui.tracking.journal_writer import JournalWriter
 from m2m_tui.tracking.listener import CallbackListener
 from m2m_tui.tracking.listener_config import ListenerConfig
+from tests.tracking.journal_backends import (  # noqa: F401  (fixtures: both journal backends)
+    journal_location,
+    postgres_server,
+    postgres_url,
+)
 from tests.tracking.tracking_helpers import PASSWORD, USERNAME
 
 BASE_CONFIG = ListenerConfig(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import sqlite3
@@ -12,8 +13,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected
+from m2m_tui.tracking.export import export
 from m2m_tui.tracking.journal import Journal
 from m2m_tui.tracking.listener import CallbackListener
 from m2m_tui.tracking.listener_config import MAX_BODY, THINGSPACE_SOURCE_ADDRESSES, ListenerConfig
@@ -246,3 +249,66 @@ def test_bad_config_is_reported_early(tmp_path: Path) -> None:
     config = ListenerConfig(tls_cert=tmp_path / "c.pem", tls_key=tmp_path / "k.pem")
     with pytest.raises(ValueError, match="cannot load TLS"):
         config.ssl_context()
+
+
+async def test_healthz_obeys_the_allow_list(
+    start_listener: tuple[StartListener, Events], http: aiohttp.ClientSession, journal_path: Path
+) -> None:
+    start, _ = start_listener
+    closed = await start(allow_sources=THINGSPACE_SOURCE_ADDRESSES, allow_loopback=False)
+    async with http.get(closed.url + "healthz") as response:
+        assert response.status == 403
+        text = await response.text()
+    assert str(journal_path) not in text and "accepted" not in text
+    assert closed.status().rejected_by_reason == {"forbidden_source": 1}
+    opened = await start(allow_sources=THINGSPACE_SOURCE_ADDRESSES)  # loopback keeps access
+    async with http.get(opened.url + "healthz") as response:
+        assert response.status == 200 and (await response.json())["journal"] == str(journal_path)
+
+
+def test_credentials_that_would_accept_anyone_are_refused() -> None:
+    with pytest.raises(ValueError, match="without a password"):
+        ListenerConfig(username="tui")
+    with pytest.raises(ValueError, match="empty callback password"):
+        ListenerConfig(username="tui", password=SecretStr(""))
+    with pytest.raises(ValueError, match="empty callback password"):
+        ListenerConfig(password=SecretStr(""))
+    assert not ListenerConfig().credentials_expected  # nothing configured: a lab listener
+
+
+async def test_an_empty_password_in_a_callback_never_matches(
+    start_listener: tuple[StartListener, Events], http: aiohttp.ClientSession
+) -> None:
+    start, _ = start_listener
+    listener = await start()
+    for password in ("", None):
+        body = suspension_body("empty") | {"password": password}
+        status, answer = await _post(http, listener.url, body)
+        assert (status, answer["reason"]) == (401, "bad_credentials")
+
+
+async def test_the_password_in_free_text_is_redacted_in_the_journal_and_exports(
+    start_listener: tuple[StartListener, Events], http: aiohttp.ClientSession, journal_path: Path
+) -> None:
+    start, _ = start_listener
+    listener = await start()
+    body = copy.deepcopy(FAILURE_BODY)
+    body["requestId"] = "r-leak"
+    body["comment"] = f"login {PASSWORD} refused"
+    body["faultResponse"]["faultstring"] = f"bad credentials: tui/{PASSWORD}"
+    body["extra"] = {"notes": [f"pw={PASSWORD}"], f"key-{PASSWORD}": 1}
+    assert (await _post(http, listener.url, body))[0] == 200
+    with Journal.open(journal_path, readonly=True) as reader:
+        (row,) = reader.callbacks_for("r-leak")
+        exports = [export(reader, fmt) for fmt in ("json", "csv", "md")]
+    assert PASSWORD not in row.body
+    stored = json.loads(row.body)
+    assert stored["comment"] == "login [redacted] refused"
+    assert stored["faultResponse"]["faultstring"] == "bad credentials: tui/[redacted]"
+    assert stored["extra"] == {"notes": ["pw=[redacted]"], "key-[redacted]": 1}
+    assert all(PASSWORD not in text for text in exports)
+    assert "login [redacted] refused" in exports[0] and "login [redacted] refused" in exports[1]
+    # The resend is still recognised as a duplicate (the redacted text is what is hashed).
+    body["callbackCount"] = 3
+    status, answer = await _post(http, listener.url, body)
+    assert (status, answer) == (200, {"status": "ok", "duplicate": True})

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sqlite3
+import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from m2m_tui.tracking import journal_schema
 from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal_writer import JournalWriter
 from m2m_tui.tracking.records import JournalError
+from m2m_tui.tracking.service import TrackingService, TrackingSettings
 
 
 def _snapshot(path: Path) -> tuple[bytes, int, list[str]]:
@@ -163,3 +169,125 @@ def test_readonly_cannot_write(journal_path: Path) -> None:
     Journal.open(journal_path).close()
     with Journal.open(journal_path, readonly=True) as reader, pytest.raises(JournalError):
         reader.add_poll("r1", "Pending")
+
+
+# --- issue 9: concurrent creators, file modes, following a missing journal ---------------
+
+
+def _create(path: str, barrier: Any, results: Any) -> None:
+    barrier.wait()
+    try:
+        journal_schema.connect(Path(path)).close()
+        results.put("ok")
+    except Exception as exc:
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_creators_starting_at_once_all_get_the_journal(tmp_path: Path) -> None:
+    """Six processes create each new journal at the same moment, 60 times over."""
+    context = multiprocessing.get_context("fork")
+    failures: list[str] = []
+    for round_ in range(60):
+        path = tmp_path / f"race-{round_}.db"
+        barrier, results = context.Barrier(6), context.Queue()
+        creators = [
+            context.Process(target=_create, args=(str(path), barrier, results)) for _ in range(6)
+        ]
+        for creator in creators:
+            creator.start()
+        failures += [o for o in (results.get(timeout=60) for _ in creators) if o != "ok"]
+        for creator in creators:
+            creator.join(timeout=60)
+        assert journal_schema.inspect_journal(path) == journal_schema.SCHEMA_VERSION
+    assert failures == []
+
+
+class _Interleaved:
+    """A read-only connection that lets another creator migrate right after its first read."""
+
+    def __init__(self, conn: sqlite3.Connection, creator: Callable[[], None]) -> None:
+        self._conn = conn
+        self._creator: Callable[[], None] | None = creator
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        cursor = self._conn.execute(sql, *args)
+        if sql == "PRAGMA application_id" and self._creator is not None:
+            creator, self._creator = self._creator, None
+            creator()
+        return cursor
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def test_inspection_sees_one_state_of_a_journal_being_created(
+    journal_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process commits the schema between two of our reads (the 1-in-25 start that
+    called a new journal "a database of another program")."""
+    conn = sqlite3.connect(journal_path)
+    conn.execute("PRAGMA journal_mode = WAL")  # a creator got this far
+    conn.close()
+    real_connect = sqlite3.connect
+
+    def connect(database: str, *args: Any, **kwargs: Any) -> Any:
+        conn = real_connect(database, *args, **kwargs)
+        if "mode=ro" in str(database):
+            monkeypatch.setattr(sqlite3, "connect", real_connect)
+            return _Interleaved(conn, lambda: journal_schema.connect(journal_path).close())
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    with Journal.open(journal_path) as journal:
+        assert journal.last_callback_id() == 0
+
+
+def _mode(path: Path | str) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_new_journal_and_its_side_files_are_private(journal_path: Path) -> None:
+    with Journal.open(journal_path) as journal:
+        journal.add_poll("r1", "Pending")
+        assert {_mode(f"{journal_path}{s}") for s in ("", "-wal", "-shm")} == {0o600}
+
+
+def test_a_team_journal_is_group_readable_when_asked(journal_path: Path) -> None:
+    with Journal.open(journal_path, group_readable=True) as journal:
+        journal.add_poll("r1", "Pending")
+        assert {_mode(f"{journal_path}{s}") for s in ("", "-wal", "-shm")} == {0o640}
+
+
+def test_a_world_readable_journal_is_tightened_when_opened(journal_path: Path) -> None:
+    Journal.open(journal_path).close()
+    journal_path.chmod(0o644)
+    with Journal.open(journal_path) as journal:
+        journal.add_poll("r1", "Pending")
+        assert _mode(journal_path) == 0o640
+        assert not _mode(f"{journal_path}-wal") & 0o007
+
+
+def test_an_existing_journal_is_shared_with_its_group_when_asked(journal_path: Path) -> None:
+    with Journal.open(journal_path) as journal:
+        journal.add_poll("r1", "Pending")
+    assert _mode(journal_path) == 0o600
+    with Journal.open(journal_path, group_readable=True) as journal:
+        journal.add_poll("r2", "Pending")
+        assert {_mode(f"{journal_path}{s}") for s in ("", "-wal", "-shm")} == {0o640}
+
+
+def test_the_listener_creates_a_private_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "listen.db"
+    with JournalWriter(journal):
+        assert _mode(journal) == 0o600
+    with JournalWriter(tmp_path / "team.db", group_readable=True):
+        assert _mode(tmp_path / "team.db") == 0o640
+
+
+async def test_following_a_journal_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    missing = tmp_path / "typo" / "jounral.db"
+    service = TrackingService(TrackingSettings(missing, listener=None, follow=True))
+    with pytest.raises(JournalError, match="no journal"):
+        await service.start()
+    await service.stop()
+    assert not missing.exists() and not missing.parent.exists()

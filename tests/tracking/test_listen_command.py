@@ -77,12 +77,13 @@ def test_refuses_a_foreign_journal(tmp_path: Path) -> None:
     journal = tmp_path / "notes.txt"
     journal.write_text("my notes\n" * 50)
     result = subprocess.run(
-        [sys.executable, "-m", "m2m_tui.tracking.listen_command", "--journal", str(journal)],
+        [sys.executable, "-m", "m2m_tui.tracking.listen_command", "--journal", str(journal),
+         "--no-credentials"],
         capture_output=True,
         text=True,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
         timeout=30,
-    )
+    )  # fmt: skip
     assert result.returncode == 2
     assert str(journal) in result.stderr and "not an SQLite database" in result.stderr
     assert journal.read_text() == "my notes\n" * 50
@@ -136,10 +137,70 @@ async def test_every_acknowledged_callback_survives_sigkill(tmp_path: Path) -> N
 def test_tls_needs_both_files(tmp_path: Path, flag: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "m2m_tui.tracking.listen_command", "--journal",
-         str(tmp_path / "j.db"), flag, str(tmp_path / "x.pem")],
+         str(tmp_path / "j.db"), "--no-credentials", flag, str(tmp_path / "x.pem")],
         capture_output=True,
         text=True,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
         timeout=30,
     )  # fmt: skip
     assert result.returncode == 2 and "both" in result.stderr
+
+
+def _listen_refused(tmp_path: Path, *flags: str, env: dict[str, str] | None = None) -> str:
+    """Run ``listen`` expecting it to refuse to start; returns its stderr."""
+    base = {k: v for k, v in os.environ.items() if "CALLBACK" not in k}
+    result = subprocess.run(
+        [sys.executable, "-m", "m2m_tui.tracking.listen_command", "--journal",
+         str(tmp_path / "j.db"), "--port", "0", *flags],
+        capture_output=True,
+        text=True,
+        env=dict(base, PYTHONPATH=str(ROOT), **(env or {})),
+        timeout=15,  # a listener that starts anyway never returns: the test fails here
+    )  # fmt: skip
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "j.db").exists()
+    return result.stderr
+
+
+def test_a_username_without_a_password_refuses_to_start(tmp_path: Path) -> None:
+    err = _listen_refused(tmp_path, "--callback-username", USERNAME)
+    assert "no callback password" in err and "--no-credentials" in err
+    assert "no callback password" in _listen_refused(tmp_path)  # nothing at all: also refused
+
+
+@pytest.mark.parametrize(
+    ("flags", "env"),
+    [
+        (("--callback-username", USERNAME, "--callback-password", ""), None),
+        (("--callback-password", ""), None),
+        (("--no-credentials", "--callback-password", ""), None),
+        (("--callback-username", USERNAME), {"M2M_TUI_CALLBACK__PASSWORD": ""}),
+    ],
+)
+def test_an_empty_password_is_always_refused(
+    tmp_path: Path, flags: tuple[str, ...], env: dict[str, str] | None
+) -> None:
+    err = _listen_refused(tmp_path, *flags, env=env)
+    assert "password" in err
+
+
+def test_no_credentials_is_explicit_and_says_so(tmp_path: Path) -> None:
+    assert "contradicts" in _listen_refused(
+        tmp_path, "--no-credentials", "--callback-username", USERNAME
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "m2m_tui.tracking.listen_command", "--journal",
+         str(tmp_path / "lab.db"), "--port", "0", "--no-credentials"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    assert "listening on" in first and "NO credentials checked" in first

@@ -9,6 +9,8 @@ from m2m_tui.tracking.listener import CallbackListener
 from m2m_tui.tracking.preflight import (
     ALLOWED_PORTS,
     Outcome,
+    Resolver,
+    check_host,
     check_url,
     effective_port,
     healthz_urls,
@@ -119,6 +121,7 @@ async def test_preflight_against_a_real_listener(
     by_name = {c.name: c.outcome for c in checks}
     assert by_name["healthz"] is Outcome.OK
     assert by_name["https"] is Outcome.WARN
+    assert by_name["address"] is Outcome.WARN  # the listener is on loopback
     assert by_name["port"] is (Outcome.OK if listener.port in ALLOWED_PORTS else Outcome.FAIL)
     assert summary(checks) in (Outcome.WARN, Outcome.FAIL)
 
@@ -126,6 +129,78 @@ async def test_preflight_against_a_real_listener(
 async def test_preflight_skips_the_probe_for_a_bad_url() -> None:
     checks = await preflight("not a url")
     assert [c.name for c in checks] == ["url"]
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://127.0.0.1:9001/cb", "loopback address (this machine only)"),
+        ("http://[::1]:9001/cb", "loopback address"),
+        ("https://10.20.30.40/cb", "private address (RFC 1918"),
+        ("https://172.16.0.9/cb", "private address (RFC 1918"),
+        ("https://192.168.1.20:9003/cb", "private address (RFC 1918"),
+        ("https://[fd12:3456::1]/cb", "private address (IPv6 unique local"),
+        ("https://169.254.10.1/cb", "link-local address"),
+        ("https://[fe80::1]/cb", "link-local address"),
+        ("https://0.0.0.0/cb", "unspecified address"),
+        ("https://[::]/cb", "unspecified address"),
+        ("https://[::ffff:192.168.0.1]/cb", "private address (RFC 1918"),
+        ("https://100.64.0.1/cb", "reserved address"),
+    ],
+)
+def test_an_address_thingspace_cannot_reach_is_a_warning_that_says_why(
+    url: str, words: str
+) -> None:
+    address = next(c for c in check_url(url) if c.name == "address")
+    assert address.outcome is Outcome.WARN
+    assert words in address.detail and "cannot reach it" in address.detail
+
+
+def test_a_public_address_passes_and_a_name_is_left_to_the_resolver() -> None:
+    assert outcomes("https://8.8.8.8:9001/cb")["address"] is Outcome.OK
+    assert outcomes("https://[2001:4860::8888]/cb")["address"] is Outcome.OK
+    assert "address" not in outcomes("https://cb.example.com/cb")
+
+
+def resolver(*addresses: str) -> Resolver:
+    """A resolver that answers ``addresses`` for any name."""
+
+    async def resolve(host: str) -> list[str]:
+        return list(addresses)
+
+    return resolve
+
+
+async def test_a_name_warns_only_when_every_address_is_unreachable() -> None:
+    mixed = await check_host("https://cb.example.com/", resolve=resolver("10.0.0.1", "8.8.4.4"))
+    assert mixed is not None and mixed.outcome is Outcome.OK and "8.8.4.4" in mixed.detail
+    inside = await check_host("https://cb.corp/", resolve=resolver("10.0.0.1", "fd00::1"))
+    assert inside is not None and inside.outcome is Outcome.WARN
+    assert "cb.corp resolves here only to 10.0.0.1, fd00::1" in inside.detail
+    assert await check_host("https://10.0.0.1/") is None  # check_url covers literals
+
+
+async def test_a_name_that_does_not_resolve_is_a_warning() -> None:
+    async def fails(host: str) -> list[str]:
+        raise OSError("Name or service not known")
+
+    check = await check_host("https://cb.example.invalid/", resolve=fails)
+    assert check is not None and check.outcome is Outcome.WARN
+    assert "does not resolve from here" in check.detail
+
+
+async def test_preflight_of_localhost_warns_through_the_real_resolver(
+    start_listener: tuple[StartListener, list[object]],
+) -> None:
+    start, _ = start_listener
+    listener: CallbackListener = await start()
+    checks = await preflight(f"http://localhost:{listener.port}/cb", time_limit=2.0)
+    by_name = {c.name: c for c in checks}
+    assert by_name["address"].outcome is Outcome.WARN
+    assert "localhost resolves here only to" in by_name["address"].detail
+    assert "loopback" in by_name["address"].detail
+    assert by_name["healthz"].outcome is Outcome.OK  # reachable here, not from ThingSpace
+    assert summary(checks) is not Outcome.OK
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,45 @@ def test_load_refuses_missing_and_oversized_files(tmp_path: Path) -> None:
         load_callback_file(big, limit=1024)
 
 
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "bad.json is empty"),
+        (b'{"requestId": "r1", "deviceIds": [', "bad.json is not JSON (Expecting value at line 1"),
+        (b'{"requestId": "r1",}', "is not JSON (Expecting property name"),
+        (b'{"requestId": "r1", "x": NaN}', "is not JSON (NaN is not valid JSON)"),
+        (b"\xff\xfe{}", "bad.json is not UTF-8 text (byte 0)"),
+        (b'[{"requestId": "a"}, {"requestId": "b"}]', "holds a JSON list of 2 items"),
+        (b'"requestId"', "holds a JSON string, not a callback object"),
+        (b"null", "holds a JSON null"),
+        (b'{"id": 7, "body": {"requestId": "r1"}}', "not a ThingSpace callback: no requestId"),
+        (b'{"requestId": "  "}', "not a ThingSpace callback: requestId is empty"),
+        (
+            b'{"requestId": "r1", "password": "hunter2", "deviceIds": "5551230001"}',
+            "not a ThingSpace callback: deviceIds: Input should be a valid list",
+        ),
+        (b'{"requestId": "r1", "callbackCount": -1}', "callbackCount: Input should be greater"),
+    ],
+)
+def test_load_refuses_what_is_not_a_callback_in_one_line(
+    tmp_path: Path, content: bytes, words: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(ReplayError) as caught:
+        load_callback_file(path)
+    said = str(caught.value)
+    assert words in said and said.startswith("bad.json ")
+    assert said.endswith("; nothing replayed") and "\n" not in said
+    assert "hunter2" not in said
+
+
+def test_load_takes_a_minimal_callback_and_drops_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "notepad.json"
+    path.write_bytes(b'\xef\xbb\xbf{"requestId": "r1"}')
+    assert load_callback_file(path) == b'{"requestId": "r1"}'
+
+
 def test_with_credentials_replaces_only_in_objects() -> None:
     body, replaced = with_credentials(b'{"requestId":"r","password":"x"}', ("u", "p"))
     assert replaced and json.loads(body) == {"requestId": "r", "username": "u", "password": "p"}

@@ -50,6 +50,7 @@ async def listen_process(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
         "0",
         "--journal",
         str(journal),
+        "--no-credentials",  # the simulator's profile registers none
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,

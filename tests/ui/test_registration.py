@@ -145,8 +145,10 @@ async def test_preflight_of_the_demo_listener(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_registration(pilot)
         await pilot.press("p")
-        await wait_for(pilot, lambda: len(screen.preflight_lines) == 3, within=8)
+        await wait_for(pilot, lambda: len(screen.preflight_lines) == 4, within=8)
         notes = text_of(screen, "#reg-notes")
+        assert "127.0.0.1 is a loopback address" in notes
+        assert "cannot reach it" in notes
         assert "is not accepted by ThingSpace" in notes or "one ThingSpace accepts" in notes
         assert "https with a third-party certificate is recommended" in notes
         assert "the listener answers at" in notes

@@ -4,6 +4,7 @@ copy (OSC 52) and export; seeded journals for exact texts, the demo for the live
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,7 @@ async def test_export_to_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         target = out / "request-5f1e2d3c.md"
         await wait_for(pilot, target.exists)
         assert STATUS_ID in target.read_text()
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600  # it names accounts and devices
         await wait_for(pilot, lambda: any(str(target) in n for n in notifications(app)))
 
         await pilot.press("e")
@@ -187,6 +189,7 @@ async def test_export_to_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         field.value = "sub/[bold]x.csv"  # no such folder, and markup-looking text
         await pilot.press("enter")
         await wait_for(pilot, lambda: any("export failed" in n for n in notifications(app)))
+        assert any("folder" in n and "does not exist" in n for n in notifications(app))
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))
         app.screen.query_one("#export-path", Input).value = "req.csv"

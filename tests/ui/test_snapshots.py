@@ -54,7 +54,12 @@ def test_login_screen(snap_compare: Any, isolated_home: Path) -> None:
         'base_url = "https://staging.thingspace.verizon.com"\n',
     )
     app = make_app(isolated_home, profile="acme", clock=lambda: STAMP)
-    assert snap_compare(app, terminal_size=SIZE)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, app.config_ready.is_set)  # the first frame lists only the names
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_device_card(snap_compare: Any, tmp_path: Path) -> None:

@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 class RecentDevices:
     """Devices looked at, kept in the journal; every call runs in a thread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
+        #: False when following another process's journal: a mistyped path is not created.
+        self.create = create
         self._journal: Journal | None = None
         self._lock = threading.Lock()
         #: Why the journal cannot be used (then lookups are not remembered); None when fine.
@@ -32,8 +34,9 @@ class RecentDevices:
             from m2m_tui.tracking.records import JournalError
 
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._journal = Journal.open(self.path, check_same_thread=False)
+                if self.create:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._journal = Journal.open(self.path, check_same_thread=False, create=self.create)
             except (JournalError, OSError) as exc:
                 self.broken = str(exc)
         return self._journal

@@ -86,6 +86,13 @@ class ReplayDialog(AppModal):
         if not path.is_file():
             self.query_one("#problem", Static).update(Content(f"no such file: {path}"))
             return
+        from m2m_tui.tracking.replay import ReplayError, load_callback_file
+
+        try:  # at most MAX_BODY bytes: read here so the problem shows beside the path
+            load_callback_file(path)
+        except ReplayError as exc:
+            self.query_one("#problem", Static).update(Content(str(exc)))
+            return
         self.dismiss(path)
 
     def action_cancel(self) -> None:

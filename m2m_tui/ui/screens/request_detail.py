@@ -367,6 +367,6 @@ class RequestDetailScreen(AppScreen):
 
 
 def _write_file(target: Path, text: str) -> Path:
-    target = target.resolve()
-    target.write_text(text, encoding="utf-8")
-    return target
+    from m2m_tui.tracking.export import write_export
+
+    return write_export(target, text)  # created 0600; a missing folder is one clear line

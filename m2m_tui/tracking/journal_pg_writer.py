@@ -1,0 +1,368 @@
+"""Group commit into PostgreSQL: the listener's writer when the journal is a database.
+
+The same contract as the sqlite :class:`.journal_writer.JournalWriter`: the event loop enqueues
+records and awaits a future; one thread takes everything queued (up to ``max_batch``), writes
+it in one transaction (callbacks pipelined, see :mod:`.journal_pg_store`), commits, and only
+then resolves the futures, so the listener's 200 means committed. ``synchronous_commit`` is
+kept on (set back on for this connection if the server's default turned it off).
+
+Several writers (listeners on several hosts) may write one database: the database decides
+duplicates, and appends are serialised so ids grow in commit order. When the server cannot be
+reached every batch fails with JournalError (the listener answers 503 and ThingSpace resends)
+and :attr:`problem` says why; the writer reconnects by itself, at most every
+``retry_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import psycopg
+
+from m2m_tui.tracking import journal_pg_schema as schema
+from m2m_tui.tracking.journal_interface import safe_location
+from m2m_tui.tracking.journal_pg_store import (
+    REJECTION_SAMPLES,
+    lock_appends,
+    notify,
+    store_callbacks,
+    store_rejections,
+)
+from m2m_tui.tracking.journal_writer import WriterStats
+from m2m_tui.tracking.records import (
+    CallbackRecord,
+    CallbackRecordId,
+    JournalError,
+    JournalRecordError,
+    RejectionRecord,
+)
+
+log = logging.getLogger(__name__)
+
+_Item = tuple[CallbackRecord | RejectionRecord, asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+_Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    """Runs in the event loop: resolve every future of one batch."""
+    for future, value, error in outcomes:
+        if future.done():  # the awaiting handler was cancelled
+            continue
+        if error is None:
+            future.set_result(value)
+        else:
+            future.set_exception(error)
+
+
+class PgJournalWriter:
+    """Owns one connection to the journal database in a dedicated thread."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_batch: int = 500,
+        linger: float = 0.0,
+        retry_interval: float = 0.5,
+        keep_rejections: int | None = REJECTION_SAMPLES,
+    ) -> None:
+        """``linger`` (seconds) waits for more items before committing a small batch;
+        ``keep_rejections``: refused bodies kept per reason (None: all; all are counted)."""
+        self._keep_rejections = keep_rejections
+        self._url = url
+        self._max_batch = max(1, max_batch)
+        self._linger = linger
+        self._retry_interval = retry_interval
+        self._secrets: tuple[str, ...] = ()
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self._closed = False
+        self._conn: psycopg.Connection[Any] | None = None
+        self._channel = ""
+        self._append_key = 0
+        self._problem: str | None = None
+        #: What starting did to the schema ("created ...", "migrated ..."), None if nothing.
+        self.schema_change: str | None = None
+        self._next_attempt = 0.0
+        self._items = 0
+        self._batches = 0
+        self._largest = 0
+        self._failed = 0
+
+    @property
+    def location(self) -> str:
+        return safe_location(self._url)
+
+    @property
+    def path(self) -> str:
+        """The same safe text: today's listener shows ``str(writer.path)`` in /healthz."""
+        return self.location
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._closed
+
+    @property
+    def problem(self) -> str | None:
+        """Why the journal cannot be written right now (None when it can), for /healthz."""
+        return self._problem
+
+    def __repr__(self) -> str:
+        return f"PgJournalWriter({self.location!r})"
+
+    def redact_also(self, secrets: tuple[str, ...]) -> None:
+        """Redact these literal values (the callback password) wherever they occur in bodies."""
+        self._secrets = tuple(s for s in {*self._secrets, *secrets} if s)
+
+    def stats(self) -> WriterStats:
+        return WriterStats(self._items, self._batches, self._largest, self._failed)
+
+    def start(self) -> None:
+        """Connect and create or migrate the schema in the writer thread; raise JournalError."""
+        if self._thread is not None:
+            raise RuntimeError("PgJournalWriter already started")
+        self._thread = threading.Thread(target=self._run, name="journal-pg-writer", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._startup_error is not None:
+            self._thread.join()
+            raise self._startup_error
+
+    def _enqueue(self, record: CallbackRecord | RejectionRecord) -> asyncio.Future[Any]:
+        if self._closed or self._thread is None:
+            raise JournalError(f"{self.location}: the journal writer is not running")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put((record, loop, future))
+        return future
+
+    async def append_callback(self, record: CallbackRecord) -> CallbackRecordId:
+        """Store a callback; returns once the transaction holding it has committed."""
+        result: CallbackRecordId = await self._enqueue(record)
+        return result
+
+    async def append_rejection(self, record: RejectionRecord) -> int:
+        result: int = await self._enqueue(record)
+        return result
+
+    def close(self, timeout: float | None = None) -> None:
+        """Write everything already queued, then close the connection and stop the thread."""
+        if self._thread is None or self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.close)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- the thread ----------------------------------------------------------------------
+
+    def _open(self) -> psycopg.Connection[Any]:
+        conn = schema.connect(self._url)
+        try:
+            change = schema.describe_change(schema.ensure_schema(conn))
+            if change:
+                self.schema_change = change
+                log.info("journal %s: %s", self.location, change)
+            name = schema.current_schema(conn)
+            if conn.execute("SHOW synchronous_commit").fetchone() == ("off",):
+                conn.execute("SET synchronous_commit = on")
+        except JournalError as exc:
+            conn.close()
+            raise JournalError(f"{self.location}: {exc}") from None
+        except psycopg.Error as exc:
+            conn.close()
+            raise schema.failure(self._url, "prepare the journal", exc) from None
+        self._channel = schema.channel_for(name)
+        self._append_key = schema.lock_key(name, "append")
+        return conn
+
+    def _run(self) -> None:
+        try:
+            self._conn = self._open()
+        except BaseException as exc:
+            self._startup_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            self._loop()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+
+    def _connection(self) -> psycopg.Connection[Any] | None:
+        """The connection to write with, reconnecting when it broke; None while unreachable."""
+        conn = self._conn
+        if conn is not None and not conn.broken and not conn.closed:
+            return conn
+        if conn is not None:
+            conn.close()
+            self._conn = None
+        now = time.monotonic()
+        if now < self._next_attempt:
+            return None
+        self._next_attempt = now + self._retry_interval
+        try:
+            self._conn = self._open()
+        except JournalError as exc:
+            if str(exc) != self._problem:
+                log.error("journal %s; callbacks are refused (503) until it can be", exc)
+            self._problem = str(exc)
+            return None
+        log.warning("journal %s: connected again", self.location)
+        self._problem = None
+        return self._conn
+
+    def _next_batch(self, first: _Item) -> tuple[list[_Item], bool]:
+        """``first`` plus whatever is queued behind it; True when the stop marker was seen."""
+        batch = [first]
+        deadline = time.monotonic() + self._linger if self._linger > 0 else 0.0
+        while len(batch) < self._max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic() if deadline else 0.0
+                if remaining <= 0:
+                    break
+                try:
+                    item = self._queue.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                break
+            batch, stopping = self._next_batch(first)
+            self._write(batch)
+        leftovers: list[_Item] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                leftovers.append(item)
+        if leftovers:
+            self._write(leftovers)
+
+    def _transaction(
+        self,
+        conn: psycopg.Connection[Any],
+        callbacks: Sequence[CallbackRecord],
+        rejections: Sequence[RejectionRecord],
+    ) -> tuple[list[CallbackRecordId | JournalRecordError], list[int]]:
+        """One transaction for the batch. A connection found broken before COMMIT was sent
+        (the server restarted, a failover, an idle connection cut) committed nothing, so the
+        batch is tried once more on a new connection instead of failing the callers."""
+        for attempt in (1, 2):
+            committing = False
+            try:
+                with conn.transaction():
+                    lock_appends(conn, self._append_key)
+                    stored = store_callbacks(conn, callbacks, self._secrets) if callbacks else []
+                    ids = (
+                        store_rejections(conn, rejections, self._keep_rejections)
+                        if rejections
+                        else []
+                    )
+                    last = [r.id for r in stored if isinstance(r, CallbackRecordId)]
+                    if last:
+                        notify(conn, self._channel, f"c:{max(last)}")
+                    if ids:
+                        notify(conn, self._channel, f"x:{max(ids)}")
+                    committing = True  # leaving the block sends COMMIT
+                return stored, ids
+            except psycopg.OperationalError:
+                if committing or not conn.broken or attempt == 2:
+                    raise
+                log.warning("journal %s: connection lost; reconnecting", self.location)
+                self._next_attempt = 0.0
+                fresh = self._connection()
+                if fresh is None:  # cannot reconnect: say why (the server refuses, is down)
+                    raise JournalError(self._problem or f"{self.location}: unavailable") from None
+                conn = fresh
+        raise AssertionError("unreachable")
+
+    def _write(self, batch: list[_Item]) -> None:
+        conn = self._connection()
+        if conn is None:
+            self._failed += 1
+            error = JournalError(self._problem or f"{self.location}: the journal is unavailable")
+            self._wake([(loop, (future, None, error)) for _, loop, future in batch])
+            return
+        outcomes: list[tuple[asyncio.AbstractEventLoop, _Outcome]] = []
+        callbacks = [item for item in batch if isinstance(item[0], CallbackRecord)]
+        rejections = [item for item in batch if not isinstance(item[0], CallbackRecord)]
+        try:
+            stored, ids = self._transaction(
+                conn,
+                [record for record, _, _ in callbacks],  # type: ignore[misc]
+                [record for record, _, _ in rejections],  # type: ignore[misc]
+            )
+        except Exception as exc:  # the batch is lost: every caller must hear it
+            self._failed += 1
+            error = (
+                exc
+                if isinstance(exc, JournalError)
+                else schema.failure(self._url, "write the journal", exc)
+            )
+            log.error("journal: batch of %d not written: %s", len(batch), error)
+            if self._conn is None or self._conn.broken:
+                self._problem = str(error)
+            outcomes = [(loop, (future, None, error)) for _, loop, future in batch]
+        else:
+            self._problem = None
+            self._items += len(batch)
+            self._batches += 1
+            self._largest = max(self._largest, len(batch))
+            for (_, loop, future), result in zip(callbacks, stored, strict=True):
+                if isinstance(result, JournalRecordError):
+                    outcomes.append((loop, (future, None, result)))
+                else:
+                    outcomes.append((loop, (future, result, None)))
+            for (_, loop, future), value in zip(rejections, ids, strict=True):
+                outcomes.append((loop, (future, value, None)))
+        self._wake(outcomes)
+
+    @staticmethod
+    def _wake(outcomes: list[tuple[asyncio.AbstractEventLoop, _Outcome]]) -> None:
+        by_loop: defaultdict[asyncio.AbstractEventLoop, list[_Outcome]] = defaultdict(list)
+        for loop, outcome in outcomes:
+            by_loop[loop].append(outcome)
+        for loop, items in by_loop.items():
+            call: Callable[[list[_Outcome]], None] = _settle
+            try:
+                loop.call_soon_threadsafe(call, items)
+            except RuntimeError:  # that loop is closed: nobody is waiting any more
+                continue

@@ -1,0 +1,63 @@
+"""The app says why it does not receive callbacks (issue 9, points 4 and 7), never crashes.
+
+A mistyped ``--journal`` to follow is not created; a profile with a callback username but no
+password gets no listener (it would accept anyone's callbacks).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from textual.widgets import Input
+
+from m2m_tui.sim import RunningSimulator
+from m2m_tui.ui.app import M2MApp
+from m2m_tui.ui.run import build_options
+
+from .conftest import FAST_RETRY, SIZE, screen_name, sim_profile_toml, wait_for, write_config
+
+
+async def _log_in(app: M2MApp, sim: RunningSimulator, expected: str) -> list[str]:
+    """Log in; returns the notices once one of them contains ``expected``."""
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
+        await wait_for(pilot, lambda: app.config_ready.is_set())
+        app.screen.query_one("#f-app_secret", Input).value = sim.config.app_secret
+        app.screen.query_one("#f-password", Input).value = sim.config.password
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
+        await wait_for(
+            pilot, lambda: any(expected in n.message for n in app._notifications), within=15
+        )
+        return [n.message for n in app._notifications]
+
+
+def _app(journal: Path | None) -> M2MApp:
+    args = argparse.Namespace(profile="acme", read_only=False, no_mouse=True, journal=journal)
+    options = build_options(args)
+    options.watchdog = False
+    options.retry = FAST_RETRY
+    return M2MApp(options)
+
+
+async def test_following_a_mistyped_journal_says_so_and_creates_nothing(
+    sim: RunningSimulator, isolated_home: Path, tmp_path: Path
+) -> None:
+    write_config(isolated_home, sim_profile_toml(sim))
+    missing = tmp_path / "shraed" / "journal.sqlite3"
+    app = _app(missing)
+    messages = await _log_in(app, sim, "no journal here")
+    assert any("no journal here" in m and str(missing) in m for m in messages), messages
+    assert not missing.exists() and not missing.parent.exists()
+
+
+async def test_a_callback_username_without_a_password_gets_no_listener(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    callback = '{ username = "tui", public_url = "https://cb.example.com/m2m" }'
+    write_config(isolated_home, sim_profile_toml(sim, callback=callback))
+    app = _app(None)
+    messages = await _log_in(app, sim, "without a password")
+    assert any(m.startswith("callbacks off:") for m in messages), messages
+    assert app.tracking is not None and app.tracking.settings.listener is None
