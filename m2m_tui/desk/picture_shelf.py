@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from m2m_tui.desk.device_picture import DevicePicture
-from m2m_tui.desk.diagnosis import Diagnosis
 from m2m_tui.tracking.records import device_key
+
+if TYPE_CHECKING:  # the desk is built at start-up, before pydantic and httpx may be imported
+    from m2m_tui.desk.device_picture import DevicePicture
+    from m2m_tui.desk.diagnosis import Diagnosis
 
 
 @dataclass(frozen=True)
