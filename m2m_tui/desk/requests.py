@@ -33,6 +33,7 @@ from m2m_tui.desk.actions import (
     wire_keys,
 )
 from m2m_tui.desk.ledger import Ledger, UnconfirmedRequest, callbacks_since
+from m2m_tui.desk.picture_shelf import PictureShelf
 from m2m_tui.desk.policy import CALLBACK_SERVICE, Allowed, Refused, Verdict, Warned, can
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class RequestDesk:
         self.ledger = Ledger(clock)
         self.tracking: DeskTracking | None = None
         self._registered: dict[str, dict[str, str | None]] = {}
+        self.pictures = PictureShelf()
+        """Device pictures looked up this session (the request detail shows its device's)."""
 
     # ------------------------------------------------------------------ session
 

@@ -65,6 +65,7 @@ class RequestDetailScreen(AppScreen):
         Binding("j", "copy_json", "JSON", tooltip="Copy the request and its callbacks as JSON"),
         Binding("m", "copy_summary", "Ticket", tooltip="Copy a Markdown summary for a ticket"),
         Binding("e", "export", "Export", tooltip="Export to a file: JSON, CSV or Markdown"),
+        Binding("p", "picture", "Device picture (histories) as raw JSON", show=False),
     ]
 
     def shows_request(self, request_id: str) -> bool:
@@ -292,6 +293,28 @@ class RequestDetailScreen(AppScreen):
         title = f"{entry.source} · {entry.event} · {self.m2m.times.stamp(entry.at)}"
         self.app.push_screen(RawJsonScreen(title, entry.raw))
 
+    def _picture_markdown(self, fmt: str) -> str:
+        """The device's diagnosis and histories for a Markdown summary, when looked up here."""
+        from m2m_tui.desk.picture_text import picture_markdown
+
+        row = self.data.row if self.data is not None else None
+        shelved = self.m2m.desk.pictures.for_target(row.target) if row is not None else None
+        if fmt != "md" or shelved is None:
+            return ""
+        return "\n\n" + picture_markdown(shelved.picture, shelved.diagnosis)
+
+    def action_picture(self) -> None:
+        from m2m_tui.desk.picture_text import picture_json
+        from m2m_tui.ui.screens.request_dialogs import RawJsonScreen
+
+        row = self.data.row if self.data is not None else None
+        shelved = self.m2m.desk.pictures.for_target(row.target) if row is not None else None
+        if shelved is None:
+            self.notify("no device picture: look the device up on the devices screen", timeout=4)
+            return
+        title = f"device picture · {self.m2m.times.stamp(shelved.picture.now.timestamp())}"
+        self.app.push_screen(RawJsonScreen(title, picture_json(shelved.picture)))
+
     def action_copy_id(self) -> None:
         self.m2m.copy_text(self.request_id, "request id")
 
@@ -305,6 +328,7 @@ class RequestDetailScreen(AppScreen):
     async def _copy_export(self, fmt: str, what: str) -> None:
         try:
             text = await self.m2m.queries.export_text(fmt, self.request_id, self.m2m.times)
+            text += self._picture_markdown(fmt)
         except Exception as exc:  # no journal yet, or unreadable: say so, do not crash
             self.notify(f"nothing copied: {exc}", severity="warning", markup=False)
             return
@@ -327,6 +351,7 @@ class RequestDetailScreen(AppScreen):
         fmt = EXPORT_FORMATS[path.suffix.lower()]
         try:
             text = await self.m2m.queries.export_text(fmt, self.request_id, self.m2m.times)
+            text += self._picture_markdown(fmt)
             written = await asyncio.to_thread(_write_file, path, text)
         except Exception as exc:  # a folder that does not exist, no permission, no journal
             self.notify(f"export failed: {exc}", title="Export", severity="error", markup=False)

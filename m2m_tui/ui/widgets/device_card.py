@@ -16,9 +16,20 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from m2m_tui.desk.times import UTC_TIMES, Times
+from m2m_tui.ui.widgets.picture_sections import (
+    CardSection,
+    diagnosis_content,
+    plan_content,
+    provisioning_content,
+    timeline_content,
+)
 
 if TYPE_CHECKING:
     from m2m_tui.api.models import Device
+    from m2m_tui.desk.device_picture import DevicePicture, Section
+    from m2m_tui.desk.diagnosis import Diagnosis
+
+PICTURE_SECTIONS = ("diagnosis", "plan", "timeline", "provisioning")
 
 STATE_STYLES = {
     "active": "bold $success",
@@ -172,9 +183,71 @@ class DeviceCard(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.device: Device | None = None
         self._now: float | None = None
+        self.picture: DevicePicture | None = None
+        self.diagnosis: Diagnosis | None = None
 
     def compose(self) -> ComposeResult:
+        yield CardSection(id="diagnosis")
         yield Static(Content.styled("No device yet.", "$text-muted"), id="card-body")
+        for name in PICTURE_SECTIONS[1:]:
+            yield CardSection(id=name)
+
+    def on_mount(self) -> None:
+        self._hide_sections()
+
+    def _hide_sections(self) -> None:
+        for name in PICTURE_SECTIONS:
+            self.query_one(f"#{name}", CardSection).display = False
+
+    def _section(self, name: str) -> CardSection:
+        return self.query_one(f"#{name}", CardSection)
+
+    # ------------------------------------------------------------------ the picture
+
+    def begin_picture(self, picture: DevicePicture, *, keep_device: bool = False) -> None:
+        """A new picture is on its way: every section says it is loading, on its own."""
+        self.picture, self.diagnosis = picture, None
+        self._section("diagnosis").loading_text("Diagnosis")
+        self._section("plan").loading_text("Plan")
+        self._section("timeline").loading_text("Connections")
+        self._section("provisioning").loading_text("Provisioning history")
+        if not keep_device:
+            self.device = None
+            label = f"{picture.identifier.kind.value.upper()} {picture.identifier.id}"
+            self.border_title = Content(f"Device {label}")
+            self.query_one("#card-body", Static).update(
+                Content.styled("Card: loading…", "$text-muted")
+            )
+        self.scroll_home(animate=False)
+
+    def drop_picture(self) -> None:
+        """Card fields only (no account to ask the histories with)."""
+        self.picture = self.diagnosis = None
+        self._hide_sections()
+
+    def section_landed(self, picture: DevicePicture, section: Section[Any]) -> None:
+        """Paint the section that just arrived (and the plan once device and plans are in)."""
+        if picture is not self.picture:
+            return  # an older lookup's late answer
+        if section.name == "device" and section.value is None:
+            self.query_one("#card-body", Static).update(
+                Content.styled(f"Card: could not be read - {section.error_text}", "$error")
+            )
+        elif section.name == "connections":
+            self._section("timeline").update(timeline_content(section, picture.now))
+        elif section.name == "provisioning":
+            self._section("provisioning").update(provisioning_content(section))
+        if section.name in ("device", "plans") and picture.device.done and picture.plans.done:
+            if picture.device.value is not None or picture.plans.error is not None:
+                self._section("plan").update(plan_content(picture))
+            else:
+                self._section("plan").display = False
+
+    def show_diagnosis(self, picture: DevicePicture, diagnosis: Diagnosis) -> None:
+        if picture is not self.picture:
+            return
+        self.diagnosis = diagnosis
+        self._section("diagnosis").update(diagnosis_content(diagnosis))
 
     def show(self, device: Device, now: float | None = None) -> None:
         self.device = device
@@ -195,6 +268,8 @@ class DeviceCard(VerticalScroll, can_focus=True):
 
     def show_text(self, text: Content) -> None:
         self.device = None
+        self.picture = self.diagnosis = None
+        self._hide_sections()
         self.border_title = None
         self.clear_outcome()
         self.query_one("#card-body", Static).update(text)
