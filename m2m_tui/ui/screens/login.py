@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from m2m_tui.ui.preload import RawProfile
 from m2m_tui.ui.screens.base import AppScreen
+from m2m_tui.ui.widgets.checkbox import StateCheckbox
 
 if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
@@ -161,7 +162,7 @@ class LoginScreen(AppScreen):
             )
         form = VerticalScroll(
             *rows,
-            Checkbox(
+            StateCheckbox(
                 "Save secrets (separate 0600 file)",
                 id="save-secrets",
                 compact=True,
