@@ -135,11 +135,15 @@ def device_summary(device: Device) -> dict[str, Any]:
     }
 
 
+def _yes_no(flag: bool | None) -> str:
+    return "unknown" if flag is None else ("yes" if flag else "no")
+
+
 def summary_text(device: Device) -> str:
     ids = ", ".join(f"{d.kind.upper()} {d.id}" for d in device.deviceIds)
     return (
         f"Device {ids}\nState: {device.state or 'unknown'}; plan {device.service_plan or '-'}; "
-        f"connected {device.connected}; last connection {when(device.lastConnectionDate)}; "
+        f"connected {_yes_no(device.connected)}; last connection {when(device.lastConnectionDate)}; "
         f"account {device.accountName or '-'}"
     )
 
