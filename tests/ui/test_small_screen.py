@@ -236,3 +236,31 @@ async def test_a_lookup_error_keeps_its_advice_at_80_columns(tmp_path: Path) -> 
         await lookup(pilot, _luhn("35987654321000"))
         shown = " ".join(line.strip(" │") for line in screen_lines(app))
         assert "check the identifier and its kind" in " ".join(shown.split()), shown
+
+
+async def test_a_form_error_has_no_pydantic_prefix(isolated_home: Path) -> None:
+    from .conftest import make_app
+    from .test_login import fill
+
+    app = make_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        fill(app, name="acme", base_url="ftp://thingspace", app_key="k", username="u")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        text = str(app.screen.query_one("#login-message").render())
+        assert "base_url: expected an http" in text and "Value error" not in text
+
+
+async def test_checkbox_state_reads_without_colour(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_demo_app(tmp_path / "demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app.demo_services.ready.is_set)  # type: ignore[union-attr]
+        app.push_screen(DeactivateDialog())
+        await wait_for(pilot, lambda: isinstance(app.screen, DeactivateDialog))
+        await pilot.press("tab", "tab")
+        box = app.screen.query_one("#etf")
+        box.focus()
+        await pilot.press("space")
+        await wait_for(pilot, lambda: box.value)  # type: ignore[attr-defined]
+        assert any("[x] Waive" in line for line in screen_lines(app))

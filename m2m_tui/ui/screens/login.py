@@ -274,7 +274,8 @@ class LoginScreen(AppScreen):
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
-            raise ValueError(f"{field}: {first['msg']}") from None
+            message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's, not ours
+            raise ValueError(f"{field}: {message}") from None
 
     @on(OptionList.OptionSelected, "#profiles")
     def _profile_picked(self, event: OptionList.OptionSelected) -> None:
