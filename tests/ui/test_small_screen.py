@@ -264,3 +264,20 @@ async def test_checkbox_state_reads_without_colour(tmp_path: Path, monkeypatch: 
         await pilot.press("space")
         await wait_for(pilot, lambda: box.value)  # type: ignore[attr-defined]
         assert any("[x] Waive" in line for line in screen_lines(app))
+
+
+async def test_filter_footer_at_80x24_shows_every_state_change(tmp_path: Path) -> None:
+    app = make_demo_app(tmp_path / "demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app.demo_services.ready.is_set)  # type: ignore[union-attr]
+        await login(pilot, password=None)
+        await pilot.press("escape", "f")
+        await wait_for(pilot, lambda: screen_name(app) == "FilterScreen")
+        app.screen.query_one("#q-plan", Input).value = "M2MPLAN3G"
+        app.screen.query_one("#q-plan", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count > 0)
+        await pilot.pause()
+        footer = screen_lines(app)[-1]
+        for shown in ("S Suspend all", "R Restore all", "D Deactivate all", "^q Quit", "? more"):
+            assert shown in footer, (shown, footer)

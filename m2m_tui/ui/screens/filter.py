@@ -73,16 +73,17 @@ class FilterScreen(ActionFlow, AppScreen):
     )
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("slash", "focus_form", "Edit filter"),
+        Binding("slash", "focus_form", "Edit", tooltip="Edit the filter"),
         Binding(
             "s",
             "suspension_status",
             "Status",
+            show=False,
             tooltip="Suspension status of every matching device (by callback)",
         ),
         Binding("S", "suspend", "Suspend all"),
         Binding("R", "restore", "Restore all"),
-        Binding("D", "deactivate", "Deactivate all", show=False),
+        Binding("D", "deactivate", "Deactivate all"),
         Binding("m", "more", "Load more", show=False),
         Binding("o", "app.open_last_request", "Open the last request submitted", show=False),
     ]
