@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
@@ -31,6 +31,7 @@ from m2m_tui.desk.settings_files import SettingsFiles
 from m2m_tui.desk.settings_state import SettingsState
 from m2m_tui.desk.times import DEFAULT_ZONE, Times
 from m2m_tui.ui.app_requests import RequestNotices
+from m2m_tui.ui.notice_hold import NoticeApp
 from m2m_tui.ui.themes import DEFAULT_THEME, checked_theme, fallback_theme, load_themes
 from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingUpdate, listener_state
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
@@ -71,12 +72,13 @@ class AppOptions:
     """The login guard's folder (default: the app's data dir)."""
 
 
-class M2MApp(App[int]):
+class M2MApp(NoticeApp):
     CSS_PATH = "app.tcss"
     TITLE = "m2m-tui"
     BINDINGS = [
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("f1", "help", "Help", priority=True),
+        *NoticeApp.NOTICE_BINDINGS,
+        Binding("question_mark", "help", "more", key_display="?", tooltip="Every key (also f1)"),
+        Binding("f1", "help", "Help", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 

@@ -75,17 +75,18 @@ class FilterScreen(ActionFlow, AppScreen):
         Binding("escape", "back", "Back"),
         # First after Back: the stop key must be visible at 80 columns while listing.
         Binding("x", "stop_listing", "Stop listing", tooltip="Stop; the devices listed stay"),
-        Binding("slash", "focus_form", "Edit filter"),
+        Binding("slash", "focus_form", "Edit", tooltip="Edit the filter"),
         Binding("a", "list_all", "List all", tooltip="List every matching device, page by page"),
         Binding(
             "s",
             "suspension_status",
             "Status",
+            show=False,
             tooltip="Suspension status of every matching device (by callback)",
         ),
         Binding("S", "suspend", "Suspend all"),
         Binding("R", "restore", "Restore all"),
-        Binding("D", "deactivate", "Deactivate all", show=False),
+        Binding("D", "deactivate", "Deactivate all"),
         Binding("m", "more", "Load more", show=False),
         Binding("o", "app.open_last_request", "Open the last request submitted", show=False),
     ]

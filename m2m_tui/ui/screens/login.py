@@ -24,6 +24,7 @@ from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from m2m_tui.ui.screens.base import AppScreen
+from m2m_tui.ui.widgets.checkbox import StateCheckbox
 
 if TYPE_CHECKING:
     from m2m_tui.desk.session import LoginStep
@@ -208,7 +209,7 @@ class LoginScreen(AppScreen):
             )
         form = VerticalScroll(
             *rows,
-            Checkbox(
+            StateCheckbox(
                 "Save secrets (separate 0600 file)",
                 id="save-secrets",
                 compact=True,
@@ -341,7 +342,8 @@ class LoginScreen(AppScreen):
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
-            raise ValueError(f"{field}: {first['msg']}") from None
+            message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's, not ours
+            raise ValueError(f"{field}: {message}") from None
 
     @on(OptionList.OptionSelected, "#profiles")
     def _profile_picked(self, event: OptionList.OptionSelected) -> None:

@@ -156,11 +156,16 @@ def device_summary(device: Device) -> dict[str, Any]:
     }
 
 
+def _yes_no(flag: bool | None) -> str:
+    return "unknown" if flag is None else ("yes" if flag else "no")
+
+
 def summary_text(device: Device, times: Times = UTC_TIMES) -> str:
     ids = ", ".join(f"{d.kind.upper()} {d.id}" for d in device.deviceIds)
+    last = when(device.lastConnectionDate, times=times)
     return (
         f"Device {ids}\nState: {device.state or 'unknown'}; plan {device.service_plan or '-'}; "
-        f"connected {device.connected}; last connection {when(device.lastConnectionDate, times=times)}; "
+        f"connected {_yes_no(device.connected)}; last connection {last}; "
         f"account {device.accountName or '-'}"
     )
 

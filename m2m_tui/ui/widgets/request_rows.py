@@ -222,6 +222,14 @@ def progress_of(view: RequestView | None) -> Progress | None:
     return Progress(answered, view.failures or 0, view.expected, view.finished)
 
 
+def _filter_part(key: str, value: Any) -> str:
+    """``CustomField1=blue``, not Python's ``customFields=[{'key': ...}]`` (copied to tickets)."""
+    if key == "customFields" and isinstance(value, list):
+        pairs = (f"{f.get('key', '?')}={f.get('value', '')}" for f in value if isinstance(f, dict))
+        return ", ".join(pairs)
+    return f"{key}={value}"
+
+
 def target_text(target: Any, *, long: bool = False) -> str:
     """The device id alone when there is one (what a ticket names), else a count or filter."""
     if isinstance(target, dict):
@@ -234,7 +242,7 @@ def target_text(target: Any, *, long: bool = False) -> str:
             return f"{len(devices)} devices"
         found = target.get("filter")
         if isinstance(found, dict):
-            parts = [f"{k}={v}" for k, v in found.items() if v not in (None, "", [], {})]
+            parts = [_filter_part(k, v) for k, v in found.items() if v not in (None, "", [], {})]
             return "filter " + (", ".join(parts) if parts else "(all)")
     if isinstance(target, list):
         return f"{len(target)} devices" if len(target) != 1 else target_text({"devices": target})

@@ -89,7 +89,8 @@ class SuspensionPanel(Static):
         )
         days_left = s.daysRemainingAutoResume
         resume = _shown(s.expectedResumeDate, self.times)
-        if days_left is not None:
+        if days_left is not None and s.expectedResumeDate:
+            # An active line has no resume date: "- (0 days left)" would read as a countdown.
             resume += f" ({days_left} days left)"
         if total:
             figures = f" {used} of {total} days"
