@@ -305,6 +305,12 @@ class M2MApp(App[int]):
         self.notify(text, title="Session", timeout=4, markup=False)
         self.refresh_bars()
 
+    async def action_quit(self) -> None:
+        """Quit, first asking if the login form holds a profile not saved."""
+        from m2m_tui.ui.screens.login_form import confirm_quit
+
+        confirm_quit(self)
+
     def session_started(self) -> None:
         """The login screen's session logged in: bars, tracking and the devices screen."""
         from m2m_tui.ui.screens.devices import DevicesScreen
