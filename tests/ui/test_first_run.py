@@ -15,7 +15,15 @@ from m2m_tui.sim import RunningSimulator
 from m2m_tui.ui.screens.dialogs import ConfirmDialog
 from m2m_tui.ui.screens.login import LoginScreen, LoginSteps
 
-from .conftest import SIZE, make_app, screen_name, sim_profile_toml, wait_for, write_config
+from .conftest import (
+    SIZE,
+    make_app,
+    notifications,
+    screen_name,
+    sim_profile_toml,
+    wait_for,
+    write_config,
+)
 
 
 def fill(app: object, **values: str) -> None:
@@ -99,6 +107,8 @@ async def test_bad_public_url_is_shown_beside_the_field(isolated_home: Path) -> 
         error = app.screen.query_one("#e-cb_public_url", Static)
         await wait_for(pilot, lambda: error.display and "http" in str(error.render()))
         assert "Value error" not in screen_text(app)
+        fill(app, cb_public_url="https://cb.example.com/m2m")
+        await wait_for(pilot, lambda: not error.display)  # the error was about the old value
 
 
 async def test_long_login_error_is_shown_whole(sim: RunningSimulator, isolated_home: Path) -> None:
@@ -146,3 +156,13 @@ async def test_form_errors_carry_no_pydantic_prefix(isolated_home: Path) -> None
         message = app.screen.query_one("#login-message", Static)
         await wait_for(pilot, lambda: "base_url" in str(message.render()))
         assert "Value error" not in screen_text(app)
+
+
+async def test_first_run_raises_no_config_problem(isolated_home: Path) -> None:
+    """A fresh home: the suggested name 'default' is not a profile the user asked for."""
+    app = make_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app.config_ready.is_set)
+        await pilot.pause(0.1)
+        assert not [n for n in notifications(app) if "no profile called" in n]
+        assert "No profile yet" in str(app.screen.query_one("#login-message").render())

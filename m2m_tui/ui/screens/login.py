@@ -171,7 +171,8 @@ class LoginScreen(AppScreen):
             id="login-form",
         )
         form.border_title = "Log in"
-        self.m2m.session.profile_name = name or self.m2m.session.profile_name
+        if profile is not None or names:  # a first run's "default" is only a suggestion
+            self.m2m.session.profile_name = name or self.m2m.session.profile_name
         return [Horizontal(profiles, form, id="login-body")]
 
     def on_mount(self) -> None:
@@ -307,7 +308,8 @@ class LoginScreen(AppScreen):
         try:
             name, profile = self.form_profile()
         except ValueError:
-            return ["the profile in the form (it does not validate yet)"]
+            typed = [label for key, label, _ in FIELDS[2:] if self._input(key).value.strip()]
+            return [f"what is typed in the form ({', '.join(typed)})"]
         found = self.m2m.settings.profile(name)
         return unsaved_changes(found[1] if found and found[0] == name else None, profile)
 
@@ -340,6 +342,12 @@ class LoginScreen(AppScreen):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_login()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        key = (event.input.id or "").removeprefix("f-")
+        if key.startswith("cb_"):  # its error was about the old value
+            self._field_error(key, "")
 
     @on(Button.Pressed, "#login")
     def _login_pressed(self) -> None:
