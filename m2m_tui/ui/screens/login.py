@@ -94,7 +94,7 @@ class LoginScreen(AppScreen):
             "default",
             None,
             "No profile yet: fill in the fields and log in; you will be offered to save it "
-            f"(into {self.m2m.settings.path}; ctrl+s saves now).",
+            f"(ctrl+s saves now) into {self.m2m.settings.path}",
             "$accent",
             "#f-app_key",
         )
