@@ -339,7 +339,8 @@ class _Sources:
         return True
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def validation_message(error: Mapping[str, Any]) -> str:
+    """A pydantic error as a user reads it: no "Value error, " prefix, no type names."""
     if error["type"] == "extra_forbidden":
         return "unknown field (check the spelling)"
     return str(error["msg"]).removeprefix("Value error, ")
@@ -407,7 +408,7 @@ def load_settings(
             dropped = False
             for error in exc.errors():
                 loc = tuple(str(p) for p in error["loc"])
-                problem = sources.problem(loc, _message(error))
+                problem = sources.problem(loc, validation_message(error))
                 if problem not in problems:
                     problems.append(problem)
                 dropped = sources.drop(loc) or dropped

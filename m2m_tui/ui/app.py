@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -321,6 +320,12 @@ class M2MApp(NoticeApp):
         self.notify(text, title="Session", timeout=4, markup=False)
         self.refresh_bars()
 
+    async def action_quit(self) -> None:
+        """Quit, first asking if the login form holds a profile not saved."""
+        from m2m_tui.ui.screens.login_form import confirm_quit
+
+        confirm_quit(self)
+
     def session_started(self) -> None:
         """The login screen's session logged in: bars, tracking and the devices screen."""
         from m2m_tui.ui.screens.devices import DevicesScreen
@@ -431,36 +436,9 @@ class M2MApp(NoticeApp):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every described binding of the current screen, then the app's own commands."""
-        from m2m_tui.ui.screens.help import screen_commands
+        from m2m_tui.ui.palette import app_commands
 
-        for command in screen_commands(screen):
-            help_text = command.text if command.text != command.title else ""
-            state = "" if command.enabled else " (not available now)"
-            yield SystemCommand(
-                command.title,
-                f"key {command.key}{state}  {help_text}".rstrip(),
-                partial(self.run_action, command.action, screen),
-            )
-        yield SystemCommand("Help", "Keys of this screen (key ?)", self.action_help)
-        offered = {command.action for command in screen_commands(screen)}
-        if "inbox" not in offered:
-            yield SystemCommand("Callbacks inbox", "Every callback received", self.action_inbox)
-        if "registration" not in offered:
-            yield SystemCommand(
-                "Callback registration",
-                "What the account registered; register ours",
-                self.action_registration,
-            )
-        last = self.desk.last
-        if last is not None:
-            # The palette parses help text as markup: show only safe characters of the id.
-            shown = re.sub(r"[^A-Za-z0-9._-]", "?", last.request_id)[:40]
-            if "app.open_last_request" not in offered:
-                yield SystemCommand("Open last request", f"{shown}", self.action_open_last_request)
-            if "app.copy_last_request" not in offered:
-                yield SystemCommand(
-                    "Copy last request id", f"{shown}", self.action_copy_last_request
-                )
+        yield from app_commands(self, screen)
         yield from super().get_system_commands(screen)
 
     def action_help(self) -> None:

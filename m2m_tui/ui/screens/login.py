@@ -11,12 +11,11 @@ fields are filled when the validated settings arrive (:meth:`LoginScreen.setting
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widget import Widget
@@ -24,66 +23,23 @@ from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from m2m_tui.ui.screens.base import AppScreen
+from m2m_tui.ui.screens.login_form import (
+    CALLBACK_FIELDS,
+    FIELDS,
+    NEW_PROFILE,
+    LoginSteps,
+    callback_data,
+    callback_values,
+    demo_profile,
+    field_rows,
+    offer_and_save,
+    unsaved_changes,
+)
 from m2m_tui.ui.widgets.checkbox import StateCheckbox
 
 if TYPE_CHECKING:
     from m2m_tui.desk.session import LoginStep
     from m2m_tui.desk.settings import Profile
-
-NEW_PROFILE = "+ new profile"
-FIELDS = (
-    ("name", "Profile", False),
-    ("base_url", "Base URL", False),
-    ("app_key", "App key", False),
-    ("app_secret", "App secret", True),
-    ("username", "UWS user", False),
-    ("password", "Password", True),
-    ("account", "Account", False),
-)
-
-
-@dataclass
-class Step:
-    title: str
-    state: str = "waiting"  # waiting, running, ok, failed
-    detail: str = ""
-
-    def render(self, number: int) -> Content:
-        mark, style = {
-            "waiting": ("·", "$text-muted"),
-            "running": ("…", "bold $accent"),
-            "ok": ("✓", "bold $success"),
-            "failed": ("✗", "bold $error"),
-        }[self.state]
-        return Content.assemble(
-            (f"{number}/2 ", "$text-muted"),
-            (mark + " ", style),
-            (f"{self.title:<8}", "bold"),
-            (self.detail, style if self.state == "failed" else "$text-muted"),
-        )
-
-
-class LoginSteps(Static):
-    """Token, then session: each waiting, running, done or failed."""
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.steps = [Step("Token"), Step("Session")]
-
-    def on_mount(self) -> None:
-        self.show()
-
-    def set(self, index: int, state: str, detail: str = "") -> None:
-        self.steps[index].state = state
-        self.steps[index].detail = detail
-        self.show()
-
-    def reset(self) -> None:
-        self.steps = [Step("Token"), Step("Session")]
-        self.show()
-
-    def show(self) -> None:
-        self.update(Content("\n").join(s.render(i + 1) for i, s in enumerate(self.steps)))
 
 
 class LoginScreen(AppScreen):
@@ -138,8 +94,8 @@ class LoginScreen(AppScreen):
         return (
             "default",
             None,
-            "No profile yet: fill in the fields, log in, and save it with ctrl+s "
-            f"(into {self.m2m.settings.path}).",
+            "No profile yet: fill in the fields and log in; you will be offered to save it "
+            f"(ctrl+s saves now) into {self.m2m.settings.path}",
             "$accent",
             "#f-app_key",
         )
@@ -192,22 +148,8 @@ class LoginScreen(AppScreen):
             options.pop()
         profiles = OptionList(*options, id="profiles")
         profiles.border_title = "Profiles"
-        rows: list[Widget] = []
-        for key, label, secret in FIELDS:
-            rows.append(
-                Horizontal(
-                    Static(label, classes="label"),
-                    Input(
-                        values[key],
-                        id=f"f-{key}",
-                        password=secret,
-                        compact=True,
-                        disabled=demo and key == "base_url",
-                    ),
-                    classes="row",
-                )
-            )
-        form = VerticalScroll(
+        rows = field_rows(values, demo)
+        fields = VerticalScroll(
             *rows,
             StateCheckbox(
                 "Save secrets (separate 0600 file)",
@@ -220,12 +162,18 @@ class LoginScreen(AppScreen):
                 Button("Save profile", id="save", compact=True, disabled=demo),
                 classes="buttons",
             ),
+            id="login-fields",
+        )
+        # Steps and advice stay in sight below the scrolling fields: never cut, never hidden.
+        form = Vertical(
+            fields,
             LoginSteps(id="steps"),
             Static(Content.styled(message, style), id="login-message"),
             id="login-form",
         )
         form.border_title = "Log in"
-        self.m2m.session.profile_name = name or self.m2m.session.profile_name
+        if profile is not None or names:  # a first run's "default" is only a suggestion
+            self.m2m.session.profile_name = name or self.m2m.session.profile_name
         return [Horizontal(profiles, form, id="login-body")]
 
     def on_mount(self) -> None:
@@ -247,23 +195,7 @@ class LoginScreen(AppScreen):
     # ------------------------------------------------------------------ form
 
     def _demo_profile(self) -> Profile:
-        from m2m_tui.desk.settings import Profile
-        from m2m_tui.sim.config import PRIMARY_ACCOUNT, SimConfig
-
-        demo = self.m2m.demo_services
-        config = (demo.setup.sim_config if demo else None) or SimConfig()
-        base = demo.sim.base_url if demo and demo.sim else "http://127.0.0.1"
-        from pydantic import SecretStr
-
-        return Profile(
-            base_url=base,
-            environment="demo",
-            account=config.primary_account or PRIMARY_ACCOUNT,
-            app_key=config.app_key,
-            app_secret=SecretStr(config.app_secret),
-            username=config.username,
-            password=SecretStr(config.password),
-        )
+        return demo_profile(self.m2m)
 
     def _input(self, key: str) -> Input:
         return self.query_one(f"#f-{key}", Input)
@@ -280,6 +212,7 @@ class LoginScreen(AppScreen):
                 password=profile.password.get_secret_value() if profile.password else "",
                 account=profile.account or "",
             )
+        values.update(callback_values(profile))
         demo = self.m2m.demo_services
         if demo is not None and demo.sim is None:
             values["base_url"] = "(starting the simulator…)"
@@ -289,6 +222,7 @@ class LoginScreen(AppScreen):
         for key, value in self._values(name, profile).items():
             self._input(key).value = value
         self.m2m.session.profile_name = name
+        self.query_one(LoginSteps).reset()  # the last attempt was another profile's
         self._message("")
         if profile is not None:
             self._guard_note(profile)
@@ -322,7 +256,7 @@ class LoginScreen(AppScreen):
         """The profile the form describes; ValueError says which field is wrong."""
         from pydantic import SecretStr, ValidationError
 
-        from m2m_tui.desk.settings import Profile
+        from m2m_tui.desk.settings import Profile, validation_message
 
         name = self._input("name").value.strip() or "default"
         base = self.m2m.settings.profile(name)
@@ -335,15 +269,50 @@ class LoginScreen(AppScreen):
             password=SecretStr(self._input("password").value) or None,
             account=self._input("account").value.strip() or None,
         )
+        data["callback"] = callback_data(data.get("callback") or {}, self._text)
+        for key, *_ in CALLBACK_FIELDS:
+            self._field_error(key, "")
         if self.m2m.demo_services is not None:
             data.update(self._demo_profile().model_dump(include={"base_url", "environment"}))
         try:
             return name, Profile.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
+            errors = exc.errors()
+            beside = {f"callback.{field}": key for key, _, field, _, _ in CALLBACK_FIELDS}
+            for error in errors:
+                target = beside.get(".".join(str(p) for p in error["loc"]))
+                if target:
+                    self._field_error(target, validation_message(error))
+            first = errors[0]
             field = ".".join(str(p) for p in first["loc"])
-            message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's, not ours
-            raise ValueError(f"{field}: {message}") from None
+            where = "see under the field" if field in beside else validation_message(first)
+            raise ValueError(f"{field}: {where}") from None
+
+    def _text(self, key: str) -> str:
+        return self._input(key).value
+
+    def _field_error(self, key: str, text: str) -> None:
+        """A callback field's validation error, on the line under the field (not a toast)."""
+        error = self.query_one(f"#e-{key}", Static)
+        error.update(Content.styled(text, "$error"))
+        error.display = bool(text)
+
+    def profile_name(self) -> str:
+        return self._input("name").value.strip() or "default"
+
+    def unsaved(self) -> list[str]:
+        """What the form holds that the config file does not (empty for the demo)."""
+        if self.m2m.demo_services is not None or not self.m2m.settings.ready:
+            return []
+        if not any(self._input(key).value.strip() for key, *_ in FIELDS[2:]):
+            return []  # nothing typed yet
+        try:
+            name, profile = self.form_profile()
+        except ValueError:
+            typed = [label for key, label, _ in FIELDS[2:] if self._input(key).value.strip()]
+            return [f"what is typed in the form ({', '.join(typed)})"]
+        found = self.m2m.settings.profile(name)
+        return unsaved_changes(found[1] if found and found[0] == name else None, profile)
 
     @on(OptionList.OptionSelected, "#profiles")
     def _profile_picked(self, event: OptionList.OptionSelected) -> None:
@@ -374,6 +343,12 @@ class LoginScreen(AppScreen):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_login()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        key = (event.input.id or "").removeprefix("f-")
+        if key.startswith("cb_"):  # its error was about the old value
+            self._field_error(key, "")
 
     @on(Button.Pressed, "#login")
     def _login_pressed(self) -> None:
@@ -487,6 +462,8 @@ class LoginScreen(AppScreen):
                 self._message(exc.hint, "$error")
                 self.refresh_bars()
                 return
+            if demo is None and self.unsaved():
+                await offer_and_save(self, name, profile)
             self.m2m.session_started()
         finally:
             self.busy = False

@@ -1,0 +1,252 @@
+"""The login form's parts: its fields, the two login steps, and what a first run saves.
+
+Apart from the screen so that the screen keeps to the flow (log in, save, ask).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Static
+
+if TYPE_CHECKING:
+    from m2m_tui.desk.settings import Profile
+    from m2m_tui.ui.app import M2MApp
+    from m2m_tui.ui.screens.login import LoginScreen
+
+NEW_PROFILE = "+ new profile"
+FIELDS = (
+    ("name", "Profile", False),
+    ("base_url", "Base URL", False),
+    ("app_key", "App key", False),
+    ("app_secret", "App secret", True),
+    ("username", "UWS user", False),
+    ("password", "Password", True),
+    ("account", "Account", False),
+)
+# (input key, label, CallbackSettings field, secret, placeholder)
+CALLBACK_FIELDS = (
+    ("cb_listen", "Listen at", "listen", False, "127.0.0.1:0 (any free port)"),
+    ("cb_public_url", "Public URL", "public_url", False, "https://… (what ThingSpace calls)"),
+    ("cb_username", "CB user", "username", False, "optional"),
+    ("cb_password", "CB password", "password", True, "optional"),
+)
+DEFAULT_LISTEN = "127.0.0.1:0"
+
+
+@dataclass
+class Step:
+    title: str
+    state: str = "waiting"  # waiting, running, ok, failed
+    detail: str = ""
+
+    def render(self, number: int) -> Content:
+        mark, style = {
+            "waiting": ("·", "$text-muted"),
+            "running": ("…", "bold $accent"),
+            "ok": ("✓", "bold $success"),
+            "failed": ("✗", "bold $error"),
+        }[self.state]
+        return Content.assemble(
+            (f"{number}/2 ", "$text-muted"),
+            (mark + " ", style),
+            (f"{self.title:<8}", "bold"),
+            (self.detail, style if self.state == "failed" else "$text-muted"),
+        )
+
+
+class LoginSteps(Static):
+    """Token, then session: each waiting, running, done or failed (details wrap, never cut)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.steps = [Step("Token"), Step("Session")]
+
+    def on_mount(self) -> None:
+        self.show()
+
+    def set(self, index: int, state: str, detail: str = "") -> None:
+        self.steps[index].state = state
+        self.steps[index].detail = detail
+        self.show()
+
+    def reset(self) -> None:
+        self.steps = [Step("Token"), Step("Session")]
+        self.show()
+
+    def show(self) -> None:
+        self.update(Content("\n").join(s.render(i + 1) for i, s in enumerate(self.steps)))
+
+
+def demo_profile(app: M2MApp) -> Profile:
+    """The demo's profile: the built-in simulator's credentials, nothing real."""
+    from m2m_tui.desk.settings import Profile
+    from m2m_tui.sim.config import PRIMARY_ACCOUNT, SimConfig
+
+    demo = app.demo_services
+    config = (demo.setup.sim_config if demo else None) or SimConfig()
+    base = demo.sim.base_url if demo and demo.sim else "http://127.0.0.1"
+    from pydantic import SecretStr
+
+    return Profile(
+        base_url=base,
+        environment="demo",
+        account=config.primary_account or PRIMARY_ACCOUNT,
+        app_key=config.app_key,
+        app_secret=SecretStr(config.app_secret),
+        username=config.username,
+        password=SecretStr(config.password),
+    )
+
+
+def field_rows(values: dict[str, str], demo: bool) -> list[Widget]:
+    """One row per field; the callback fields each with an error line beside (under) it."""
+    rows: list[Widget] = []
+    for key, label, secret in FIELDS:
+        field = Input(
+            values[key],
+            id=f"f-{key}",
+            password=secret,
+            compact=True,
+            disabled=demo and key == "base_url",
+        )
+        rows.append(Horizontal(Static(label, classes="label"), field, classes="row"))
+    rows.append(Static("Callback (optional; tracking by callback)", classes="form-heading"))
+    for key, label, _, secret, hint in CALLBACK_FIELDS:
+        field = Input(
+            values.get(key, ""),
+            id=f"f-{key}",
+            password=secret,
+            compact=True,
+            placeholder=hint,
+            disabled=demo,
+        )
+        rows.append(Horizontal(Static(label, classes="label"), field, classes="row"))
+        rows.append(Static("", id=f"e-{key}", classes="field-error"))
+    return rows
+
+
+def callback_values(profile: Profile | None) -> dict[str, str]:
+    """The callback fields' texts for a profile (empty for what is not set)."""
+    values = {key: "" for key, *_ in CALLBACK_FIELDS}
+    if profile is None:
+        return values
+    cb = profile.callback
+    values.update(
+        cb_listen="" if cb.listen == DEFAULT_LISTEN else cb.listen,
+        cb_public_url=cb.public_url or "",
+        cb_username=cb.username or "",
+        cb_password=cb.password.get_secret_value() if cb.password else "",
+    )
+    return values
+
+
+def callback_data(base: dict[str, Any], read: Any) -> dict[str, Any]:
+    """The profile's ``callback`` section: ``base`` updated from the fields (``read(key)``)."""
+    data = dict(base)
+    for key, _, field, secret, _ in CALLBACK_FIELDS:
+        text = read(key) if secret else read(key).strip()
+        if field == "listen":
+            data[field] = text or DEFAULT_LISTEN
+        else:
+            data[field] = text or None
+    return data
+
+
+def unsaved_changes(saved: Profile | None, form: Profile) -> list[str]:
+    """What quitting now would lose: the whole profile, or the fields that differ from the file."""
+    if saved is None:
+        return ["the whole profile (it is not in the config file)"]
+    old, new = saved.public(), form.public()
+    changed: list[str] = []
+    for key in sorted(set(old) | set(new)):
+        if isinstance(new.get(key), dict) or isinstance(old.get(key), dict):
+            inner_old, inner_new = old.get(key) or {}, new.get(key) or {}
+            changed += [
+                f"{key}.{k}"
+                for k in sorted(set(inner_old) | set(inner_new))
+                if inner_old.get(k) != inner_new.get(k)
+            ]
+        elif old.get(key) != new.get(key):
+            changed.append(key)
+    return changed
+
+
+def save_offer(name: str, config: Path, with_secrets: bool) -> tuple[str, list[str]]:
+    """The question after a first successful login with a profile that is not saved."""
+    from m2m_tui.locate import secrets_path
+
+    lines = [f"Logged in. Save profile '{name}' into {config}?"]
+    if with_secrets:
+        lines.append(f"Secrets go separately into {secrets_path(config)} (mode 0600).")
+    else:
+        lines.append(
+            "Secrets are not saved (tick 'Save secrets' to keep them in a separate 0600 file)."
+        )
+    lines.append("No: nothing is written; you will be asked again before quitting.")
+    return f"Save profile '{name}'?", lines
+
+
+async def offer_and_save(screen: LoginScreen, name: str, profile: Profile) -> None:
+    """First successful login with a profile not in the file: offer to save it."""
+    import asyncio
+
+    from m2m_tui.desk.settings import save_profile
+    from m2m_tui.ui.screens.dialogs import ConfirmDialog
+
+    with_secrets = screen.query_one("#save-secrets", Checkbox).value
+    title, lines = save_offer(name, screen.m2m.settings.path, with_secrets)
+    dialog = ConfirmDialog(title, lines, confirm="Save", danger=False)
+    if not await screen.app.push_screen_wait(dialog):
+        return
+    try:
+        written = await asyncio.to_thread(
+            save_profile, name, profile, path=screen.m2m.settings.path, save_secrets=with_secrets
+        )
+    except (OSError, ValueError) as exc:
+        screen.notify(f"not saved: {exc}", severity="error", markup=False)
+        return
+    validated = screen.m2m.settings.validated
+    if validated is not None:
+        validated.config.profiles[name] = profile
+    screen._saved(name, "saved " + " and ".join(str(p) for p in written))
+
+
+def quit_question(app: M2MApp) -> tuple[str, list[str]] | None:
+    """The confirm to show before quitting, if the login form holds unsaved changes."""
+    from m2m_tui.ui.screens.login import LoginScreen
+
+    for screen in app.screen_stack:
+        if isinstance(screen, LoginScreen):
+            lost = screen.unsaved()
+            if lost:
+                name = screen.profile_name()
+                return (
+                    f"Quit without saving profile '{name}'?",
+                    [
+                        f"Not saved, lost on quitting: {', '.join(lost)}.",
+                        f"ctrl+s on the login screen saves it (into {app.settings.path}).",
+                    ],
+                )
+    return None
+
+
+def confirm_quit(app: M2MApp) -> None:
+    """Quit now, or after a yes when unsaved changes would be lost (ctrl+q twice quits)."""
+    from m2m_tui.ui.screens.dialogs import ConfirmDialog
+
+    question = quit_question(app)
+    if question is None or isinstance(app.screen, ConfirmDialog):
+        app.exit()
+        return
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            app.exit()
+
+    app.push_screen(ConfirmDialog(*question, confirm="Quit"), answered)
