@@ -31,12 +31,17 @@ log = logging.getLogger("m2m_tui.api")
 MASK = "***"
 #: Tokens remembered beyond the credentials (an old token may still be echoed back).
 TOKENS_KEPT = 64
+#: Shorter secrets are not masked: masking a 1-3 character string shreds every message
+#: ("ThingS***ace i*** unreachable" for a password "p"), and such a secret guards nothing.
+MIN_SECRET_LENGTH = 4
 
 ClassT = TypeVar("ClassT", bound=type)
 
 
 def _forms(secret: str) -> set[str]:
     """The secret as text, and as a server would echo it inside JSON or a URL."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        return set()
     forms = {
         secret,
         json.dumps(secret)[1:-1],

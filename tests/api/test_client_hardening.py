@@ -399,3 +399,17 @@ async def test_secrets_echoed_by_the_server_never_reach_error_text() -> None:
         with pytest.raises(AppCredentialsRejected) as token:
             await client.fetch_token()
     no_secret_in(token.value, (APP_SECRET, PASSWORD, BASIC))
+
+
+def test_secrets_too_short_to_guard_anything_do_not_shred_messages() -> None:
+    """A one-letter test password must not turn "proxy" into "***roxy" in every error."""
+    from pydantic import SecretStr
+
+    from m2m_tui.api.scrub import Scrubber
+
+    scrubber = Scrubber()
+    scrubber.credentials("key", SecretStr("s"), SecretStr("p"))
+    text = "ThingSpace is unreachable from here: check the base URL, VPN and proxy"
+    assert scrubber.text(text) == text
+    scrubber.credentials("key", SecretStr("s3cret-app"), SecretStr("Pa55word!"))
+    assert scrubber.text("echo Pa55word! and s3cret-app") == "echo *** and ***"
