@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal_interface import JournalReader
 from m2m_tui.tracking.records import CallbackRow, RequestRow
 from m2m_tui.tracking.redact import redact_body, redact_secrets, redact_text
 
@@ -72,7 +72,7 @@ def iso(timestamp: float | None) -> str | None:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 
 
-def _requests(journal: Journal, request_id: str | None) -> list[RequestRow]:
+def _requests(journal: JournalReader, request_id: str | None) -> list[RequestRow]:
     if request_id is not None:
         row = journal.get_request(request_id)
         return [row] if row is not None else []
@@ -86,7 +86,7 @@ def _requests(journal: Journal, request_id: str | None) -> list[RequestRow]:
         offset += 500
 
 
-def _callbacks(journal: Journal, request_id: str | None) -> Iterable[CallbackRow]:
+def _callbacks(journal: JournalReader, request_id: str | None) -> Iterable[CallbackRow]:
     if request_id is not None:
         yield from journal.callbacks_for(request_id)
         return
@@ -143,7 +143,7 @@ def callback_dict(row: CallbackRow, secrets: Sequence[str] = ()) -> dict[str, An
 
 
 def export_json(
-    journal: Journal, request_id: str | None = None, secrets: Sequence[str] = ()
+    journal: JournalReader, request_id: str | None = None, secrets: Sequence[str] = ()
 ) -> str:
     document = {
         "requests": [request_dict(r) for r in _requests(journal, request_id)],
@@ -178,7 +178,9 @@ def _outcome(body: Any) -> tuple[str, str]:
     return str(body.get("status") or body.get("comment") or ""), code
 
 
-def export_csv(journal: Journal, request_id: str | None = None, secrets: Sequence[str] = ()) -> str:
+def export_csv(
+    journal: JournalReader, request_id: str | None = None, secrets: Sequence[str] = ()
+) -> str:
     """One row per callback with its request's fields; a request without callbacks gets one row."""
     requests = {r.request_id: r for r in _requests(journal, request_id)}
     out = io.StringIO()
@@ -271,7 +273,7 @@ def _result_text(callback: CallbackRow, body: Any) -> str:
 
 
 def export_markdown(
-    journal: Journal, request_id: str | None = None, secrets: Sequence[str] = ()
+    journal: JournalReader, request_id: str | None = None, secrets: Sequence[str] = ()
 ) -> str:
     """A summary fit to paste into a support ticket: one section per request."""
     lines: list[str] = []
@@ -309,7 +311,7 @@ def export_markdown(
 
 
 def export(
-    journal: Journal, fmt: str, request_id: str | None = None, secrets: Sequence[str] = ()
+    journal: JournalReader, fmt: str, request_id: str | None = None, secrets: Sequence[str] = ()
 ) -> str:
     """The export in ``fmt``; ``secrets`` are redacted from callback bodies wherever found."""
     secrets = tuple(secret for secret in secrets if secret)

@@ -1,4 +1,4 @@
-"""``m2m-tui export --journal PATH --format json|csv|md [--request ID] [--output FILE]``.
+"""``m2m-tui export --journal PATH|URL --format json|csv|md [--request ID] [--output FILE]``.
 
 The configured callback password (the variables ``m2m-tui listen`` reads) is redacted from the
 export wherever it appears, also in journals written before the listener redacted free text.
@@ -21,7 +21,13 @@ def configured_passwords() -> tuple[str, ...]:
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--journal", required=True, type=Path, help="journal file to read")
+    parser.add_argument(
+        "--journal",
+        required=True,
+        type=str,
+        metavar="PATH_OR_URL",
+        help="journal to read: a file, or a team's postgresql:// URL",
+    )
     parser.add_argument(
         "--format", choices=("json", "csv", "md"), default="md", help="output format (default md)"
     )
@@ -33,20 +39,20 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_export_command(args: argparse.Namespace) -> int:
     from m2m_tui.tracking.export import ExportError, export, write_export
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal_interface import safe_location
+    from m2m_tui.tracking.journal_open import journal_missing, open_journal
     from m2m_tui.tracking.records import JournalError
 
-    if not args.journal.exists():
-        print(f"m2m-tui export: no journal at {args.journal}", file=sys.stderr)
+    where = safe_location(args.journal)  # a URL's password is never printed
+    if journal_missing(args.journal):
+        print(f"m2m-tui export: no journal at {where}", file=sys.stderr)
         return 2
     try:
-        with Journal.open(args.journal, readonly=True) as journal:
+        with open_journal(args.journal, readonly=True) as journal:
             if args.request is not None and not (
                 journal.get_request(args.request) or journal.callbacks_for(args.request)
             ):
-                print(
-                    f"m2m-tui export: no request {args.request} in {args.journal}", file=sys.stderr
-                )
+                print(f"m2m-tui export: no request {args.request} in {where}", file=sys.stderr)
                 return 1
             text = export(journal, args.format, args.request, configured_passwords())
     except JournalError as exc:

@@ -194,6 +194,15 @@ class CallbackWriter(Protocol):
     @property
     def running(self) -> bool: ...
 
+    @property
+    def problem(self) -> str | None:
+        """Why the journal cannot be written right now (None when it can), for /healthz."""
+        ...
+
+    def redact_also(self, secrets: tuple[str, ...]) -> None:
+        """Redact these literal values (the callback password) wherever they occur in bodies."""
+        ...
+
     def start(self) -> None:
         """Blocking: open (create or migrate) the journal; raise JournalError if it cannot."""
         ...

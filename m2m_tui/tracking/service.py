@@ -21,8 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.journal_interface import (
+    CallbackWriter,
+    JournalStore,
+    Location,
+    is_postgres,
+    safe_location,
+)
+from m2m_tui.tracking.journal_open import open_journal, open_writer
 from m2m_tui.tracking.listener import CallbackListener
 from m2m_tui.tracking.listener_config import ListenerConfig
 from m2m_tui.tracking.poller import Poller, PollSchedule, StatusCall
@@ -34,7 +40,8 @@ log = logging.getLogger("m2m_tui.tracking")
 
 @dataclass(frozen=True)
 class TrackingSettings:
-    journal_path: Path
+    #: A file (sqlite) or a team's ``postgresql://`` URL.
+    journal_path: Location
     #: Where to listen for callbacks; None: do not listen in this process.
     listener: ListenerConfig | None = field(default_factory=lambda: ListenerConfig(port=0))
     #: Read callbacks another process journals (only without a listener of our own).
@@ -45,6 +52,13 @@ class TrackingSettings:
     #: Follow mode: how often to look for new rows.
     follow_interval: float = 0.2
 
+    @property
+    def journal_label(self) -> str:
+        """The journal for a status bar: a file's name, or a URL without its password."""
+        if is_postgres(self.journal_path):
+            return safe_location(self.journal_path)
+        return Path(self.journal_path).name
+
 
 class TrackingService:
     """Start with :meth:`start`, stop with :meth:`stop`; subscribe to :attr:`tracker`."""
@@ -52,8 +66,8 @@ class TrackingService:
     def __init__(self, settings: TrackingSettings, status_call: StatusCall | None = None) -> None:
         self.settings = settings
         self._status_call = status_call
-        self._writer: JournalWriter | None = None
-        self._journal: Journal | None = None
+        self._writer: CallbackWriter | None = None
+        self._journal: JournalStore | None = None
         self._tracker: Tracker | None = None
         self._listener: CallbackListener | None = None
         self._poller: Poller | None = None
@@ -66,7 +80,7 @@ class TrackingService:
         return self._tracker
 
     @property
-    def journal(self) -> Journal:
+    def journal(self) -> JournalStore:
         if self._journal is None:
             raise RuntimeError("tracking is not started")
         return self._journal
@@ -86,15 +100,17 @@ class TrackingService:
         """Open the journal, reload unfinished requests, then listen (or follow) and poll."""
         settings = self.settings
         following = settings.follow and settings.listener is None
-        if not following:  # a mistyped path to follow must not become an empty journal
-            settings.journal_path.parent.mkdir(parents=True, exist_ok=True)
+        location = settings.journal_path
+        if not following and not is_postgres(location):
+            # a mistyped path to follow must not become an empty journal
+            Path(location).parent.mkdir(parents=True, exist_ok=True)
         if settings.listener is not None:
-            writer = JournalWriter(settings.journal_path)
-            await asyncio.to_thread(writer.start)  # creates or migrates the file
+            writer = open_writer(location)
+            await asyncio.to_thread(writer.start)  # creates or migrates the file or schema
             self._writer = writer
         # Read-write even when following: this process records its own requests (rare,
         # serialised by sqlite's busy timeout); the callbacks are the other process's to write.
-        self._journal = Journal.open(settings.journal_path, create=not following)
+        self._journal = open_journal(location, create=not following)
         self._tracker = Tracker(self._journal, deadline=settings.deadline, profile=settings.profile)
         self._tracker.resume()
         if settings.listener is not None and self._writer is not None:

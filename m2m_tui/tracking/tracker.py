@@ -24,7 +24,7 @@ from typing import Any
 
 from m2m_tui.api.models import CallbackKind, RequestStatus
 from m2m_tui.tracking.events import CallbackAccepted
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal_interface import JournalStore
 from m2m_tui.tracking.records import (
     UNFINISHED_STATES,
     CallbackRow,
@@ -119,7 +119,7 @@ class Tracker:
 
     def __init__(
         self,
-        journal: Journal,
+        journal: JournalStore,
         *,
         deadline: float = DEFAULT_DEADLINE,
         profile: str | None = None,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from m2m_tui.desk.demo import DemoSetup
 from m2m_tui.locate import ENV_PREFIX, env_overrides, user_themes_dir
+from m2m_tui.tracking.journal_interface import is_postgres
 from m2m_tui.ui.app import AppOptions, M2MApp
 from m2m_tui.ui.preload import Preloaded, RawProfile, preload
 
@@ -43,7 +44,9 @@ def build_options(
         known = ", ".join(config.config.profiles) or "none yet"
         extra.append(f"no profile called {wanted!r} in {config.path} (known: {known})")
         wanted = None
-    journal: Path | None = getattr(args, "journal", None)
+    given: str | None = getattr(args, "journal", None)
+    # a file stays a Path; a team's postgresql:// URL is handed on whole (libpq parses it)
+    journal = None if given is None else given if is_postgres(given) else Path(given)
     return AppOptions(
         loaded=config,
         profile=wanted,

@@ -32,7 +32,9 @@ def test_journal_flag_means_follow(isolated_home: Path, tmp_path: Path) -> None:
     plain = build_options(build_parser().parse_args([]))
     assert plain.journal is None and not plain.follow
     listen = build_parser("listen").parse_args(["listen", "--journal", "j.db", "--port", "0"])
-    assert listen.command == "listen" and listen.journal == Path("j.db")
+    assert listen.command == "listen" and listen.journal == "j.db"  # a path or a URL, as given
+    team = "postgresql://tui@db.example/m2m?sslmode=require"
+    assert build_options(build_parser().parse_args(["--journal", team])).journal == team
 
 
 @pytest.fixture

@@ -12,31 +12,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal_interface import JournalStore, Location
     from m2m_tui.tracking.records import DeviceRow
 
 
 class RecentDevices:
     """Devices looked at, kept in the journal; every call runs in a thread."""
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+    def __init__(self, path: Location, *, create: bool = True) -> None:
         self.path = path
         #: False when following another process's journal: a mistyped path is not created.
         self.create = create
-        self._journal: Journal | None = None
+        self._journal: JournalStore | None = None
         self._lock = threading.Lock()
         #: Why the journal cannot be used (then lookups are not remembered); None when fine.
         self.broken: str | None = None
 
-    def _open(self) -> Journal | None:
+    def _open(self) -> JournalStore | None:
         if self._journal is None and self.broken is None:
-            from m2m_tui.tracking.journal import Journal  # not on the UI's start-up path
+            # not on the UI's start-up path
+            from m2m_tui.tracking.journal_interface import is_postgres
+            from m2m_tui.tracking.journal_open import open_journal
             from m2m_tui.tracking.records import JournalError
 
             try:
-                if self.create:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._journal = Journal.open(self.path, check_same_thread=False, create=self.create)
+                if self.create and not is_postgres(self.path):
+                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._journal = open_journal(self.path, check_same_thread=False, create=self.create)
             except (JournalError, OSError) as exc:
                 self.broken = str(exc)
         return self._journal

@@ -17,7 +17,7 @@ from m2m_tui.tracking.records import CallbackRow, PollRow, RequestRow
 from m2m_tui.tracking.results import ResultTally, counts_as_result, result_key
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal_interface import JournalStore
 
 #: States a request can still leave, as the journal spells them.
 UNFINISHED: tuple[str, ...] = ("submitted", "pending", "partial")
@@ -110,7 +110,7 @@ class RequestsPage:
     error: str | None = None
 
 
-def read_page(journal: Journal, query: RequestsQuery) -> RequestsPage:
+def read_page(journal: JournalStore, query: RequestsQuery) -> RequestsPage:
     rows = journal.list_requests(query.states, query.limit, query.offset, query.text)
     total = journal.count_requests(query.states, query.text)
     counts = journal.result_counts([row.request_id for row in rows])
@@ -206,7 +206,7 @@ class RequestDetail:
         return summary_of(self.row, *tally.counts())
 
 
-def read_detail(journal: Journal, request_id: str) -> RequestDetail:
+def read_detail(journal: JournalStore, request_id: str) -> RequestDetail:
     callbacks = tuple(journal.callbacks_for(request_id))
     return RequestDetail(
         request_id,
@@ -217,7 +217,7 @@ def read_detail(journal: Journal, request_id: str) -> RequestDetail:
     )
 
 
-def export_text(journal: Journal, fmt: str, request_id: str) -> str:
+def export_text(journal: JournalStore, fmt: str, request_id: str) -> str:
     """One request as JSON, CSV or a Markdown ticket summary (bodies redacted again)."""
     from m2m_tui.tracking.export import export
 
