@@ -126,6 +126,12 @@ class DeskTracking:
         return self._service is not None and self.settings.follow
 
     @property
+    def journal_problem(self) -> str | None:
+        """Following a team's journal whose database cannot be reached: why (None when fine).
+        Tracking reconnects by itself; device lookups do not need the journal."""
+        return None if self._service is None else self._service.journal_problem
+
+    @property
     def polling(self) -> bool:
         return self._service is not None and self._service.poller is not None
 

@@ -4,7 +4,10 @@ stopped together inside the caller's event loop.
 Three modes, one set of events:
 - **embedded** (``listener`` set): this process listens for callbacks and journals them;
 - **follow** (``follow`` set): another process (``m2m-tui listen``) owns the listener and
-  writes the journal; this one reads new callbacks and rejections from it a few times a second;
+  writes the journal; this one reads new callbacks and rejections from it: a file a few times
+  a second, a team's PostgreSQL journal the moment a NOTIFY says a commit added rows (see
+  :mod:`.journal_pg_follow`: catch-up by id after every reconnect, nothing polled while the
+  connection is up; :attr:`TrackingService.journal_problem` says why while it is down);
 - **local** (neither): no callbacks reach this process; requests finish by polling, or by
   their deadline.
 All feed the same :class:`Tracker`, so a front end does not care which it is in. The poller
@@ -19,6 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected
 from m2m_tui.tracking.journal_interface import (
@@ -34,6 +38,9 @@ from m2m_tui.tracking.listener_config import ListenerConfig
 from m2m_tui.tracking.poller import Poller, PollSchedule, StatusCall
 from m2m_tui.tracking.tracker import DEFAULT_DEADLINE, Tracker
 from m2m_tui.tracking.tracker_events import TrackerEvent
+
+if TYPE_CHECKING:
+    from m2m_tui.tracking.journal_pg_follow import FollowBatch, JournalFollower
 
 log = logging.getLogger("m2m_tui.tracking")
 
@@ -54,9 +61,10 @@ class TrackingSettings:
 
     @property
     def journal_label(self) -> str:
-        """The journal for a status bar: a file's name, or a URL without its password."""
+        """The journal for a status bar: a file's name, or a URL without its password and
+        its parameters."""
         if is_postgres(self.journal_path):
-            return safe_location(self.journal_path)
+            return safe_location(self.journal_path).partition("?")[0]
         return Path(self.journal_path).name
 
 
@@ -72,6 +80,7 @@ class TrackingService:
         self._listener: CallbackListener | None = None
         self._poller: Poller | None = None
         self._follow_task: asyncio.Task[None] | None = None
+        self._follower: JournalFollower | None = None
 
     @property
     def tracker(self) -> Tracker:
@@ -84,6 +93,20 @@ class TrackingService:
         if self._journal is None:
             raise RuntimeError("tracking is not started")
         return self._journal
+
+    @property
+    def journal_problem(self) -> str | None:
+        """Following a team's journal: why the database cannot be reached right now (None
+        while it can, and in every other mode). The follower reconnects by itself."""
+        follower = self._follower
+        if follower is None or follower.connected:
+            return None
+        return follower.problem  # None while the first connection is being made
+
+    @property
+    def follower(self) -> JournalFollower | None:
+        """The LISTEN/NOTIFY follower of a team's journal (None otherwise)."""
+        return self._follower
 
     @property
     def listener(self) -> CallbackListener | None:
@@ -117,6 +140,8 @@ class TrackingService:
             self._listener = CallbackListener(settings.listener, self._writer, self._on_listener)
             await self._listener.start()
             self._tracker.publish(self._listener.status())
+        elif settings.follow and is_postgres(location):
+            self._start_follower(str(location))
         elif settings.follow:
             self._follow_task = asyncio.create_task(self._follow(), name="m2m-tui follow journal")
         if self._status_call is not None:
@@ -160,6 +185,9 @@ class TrackingService:
             await self._poller.stop()
 
     async def _stop_follow(self) -> None:
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            await follower.stop()
         task, self._follow_task = self._follow_task, None
         if task is not None:
             task.cancel()
@@ -192,6 +220,43 @@ class TrackingService:
             tracker.publish(event)
         if self._listener is not None:
             tracker.publish(self._listener.status())
+
+    def _start_follower(self, url: str) -> None:
+        """Follow a team's journal: rows after the newest ones read at start, as they commit."""
+        from m2m_tui.tracking.journal_pg_follow import JournalFollower
+
+        journal = self.journal
+        rejections = journal.rejections(limit=1)
+        self._follower = JournalFollower(
+            url,
+            self._on_follow_batch,
+            after_callback=journal.last_callback_id(),
+            after_rejection=rejections[-1].id if rejections else 0,
+        )
+        self._follower.start()
+        # Deadlines pass without any row arriving: check them on a timer (no query).
+        self._follow_task = asyncio.create_task(
+            self._check_deadlines(), name="m2m-tui journal deadlines"
+        )
+
+    def _on_follow_batch(self, batch: FollowBatch) -> None:
+        tracker = self.tracker
+        for row in batch.callbacks:
+            tracker.callback(row)
+        for rejected in batch.rejections:
+            tracker.publish(
+                CallbackRejected(
+                    rejected.reason, rejected.detail, rejected.source, rejected.received_at
+                )
+            )
+
+    async def _check_deadlines(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                self.tracker.check_deadlines()
+            except Exception:  # the journal is unreachable: the next round tries again
+                log.warning("checking request deadlines failed; retrying", exc_info=True)
 
     async def _follow(self) -> None:
         """Follow mode: feed rows another process journaled, in id order, as they appear."""
