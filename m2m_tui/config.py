@@ -112,6 +112,9 @@ class Profile(_Section):
     password: SecretStr | None = None
     read_only: bool = False
     theme: str | None = None
+    journal: str | None = None
+    """A team's journal to follow (a ``postgresql://`` URL, or a file ``m2m-tui listen``
+    writes); ``--journal`` wins. None: this host's own journal."""
     verify_tls: bool = True
     timeout: float = Field(default=30.0, gt=0)
     callback: CallbackSettings = Field(default_factory=CallbackSettings)

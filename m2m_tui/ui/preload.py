@@ -91,6 +91,10 @@ class RawProfile:
     def theme(self) -> str | None:
         return _text(self.data.get("theme"))
 
+    @property
+    def journal(self) -> str | None:
+        return _text(self.data.get("journal"))
+
     def model_dump(self) -> dict[str, Any]:
         return dict(self.data)
 

@@ -45,6 +45,9 @@ def build_options(
         extra.append(f"no profile called {wanted!r} in {config.path} (known: {known})")
         wanted = None
     given: str | None = getattr(args, "journal", None)
+    if given is None:  # the profile's team journal (issue 11), when it names one
+        found = config.profile(wanted)
+        given = getattr(found[1], "journal", None) if found else None
     # a file stays a Path; a team's postgresql:// URL is handed on whole (libpq parses it)
     journal = None if given is None else given if is_postgres(given) else Path(given)
     return AppOptions(

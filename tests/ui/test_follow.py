@@ -37,6 +37,23 @@ def test_journal_flag_means_follow(isolated_home: Path, tmp_path: Path) -> None:
     assert build_options(build_parser().parse_args(["--journal", team])).journal == team
 
 
+def test_a_profiles_journal_is_followed_unless_the_flag_names_another(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """A team points each engineer's profile at its database (config.toml ``journal``)."""
+    team = "postgresql://tui@db.example/m2m?sslmode=require"
+    write_config(
+        isolated_home,
+        'default_profile = "acme"\n[profiles.acme]\naccount = "0000123456-00001"\n'
+        f'journal = "{team}"\n',
+    )
+    options = build_options(build_parser().parse_args([]))
+    assert options.journal == team and options.follow
+    given = str(tmp_path / "other.sqlite3")
+    options = build_options(build_parser().parse_args(["--journal", given]))
+    assert options.journal == Path(given) and options.follow
+
+
 @pytest.fixture
 async def listen_process(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     """A real ``python -m m2m_tui listen --port 0 --journal PATH``; yields (url, journal)."""
