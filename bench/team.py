@@ -158,7 +158,7 @@ def main() -> int:
     )
     print(f"# reproduce: {command}")
     print(f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load {os.getloadavg()}")
-    env = dict(os.environ, PYTHONPATH=str(ROOT), M2M_TUI_CALLBACK_PASSWORD=PASSWORD)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), M2M_TUI_CALLBACK__PASSWORD=PASSWORD)
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(args.postgres, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))

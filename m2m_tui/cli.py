@@ -80,11 +80,22 @@ def _subcommand_in(argv: Sequence[str]) -> str | None:
     return None
 
 
+def listen_password(args: argparse.Namespace) -> str | None:
+    """The callback password for ``listen``: the flag, else the one environment spelling
+    the UI reads too (``M2M_TUI_CALLBACK__PASSWORD``; the old one with a deprecation note)."""
+    from m2m_tui.desk.settings_files import callback_password_from_env
+
+    flag: str | None = getattr(args, "callback_password", None)
+    return flag if flag is not None else callback_password_from_env()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = _subcommand_in(args_list)
     parser = build_parser(command)
     args = parser.parse_args(args_list)
+    if command == "listen":
+        args.callback_password = listen_password(args)
     if command is not None:
         module, _ = SUBCOMMANDS[command]
         return int(_load(module, f"run_{command}_command")(args))

@@ -1,17 +1,15 @@
 """Where the config, secrets, themes and journal live, and ``m2m-tui locate`` to print it.
 
 Support staff use the command to find the file to edit or attach to a ticket. The path
-functions live here (not in ``config``) because start-up needs them before it can afford
-pydantic; ``m2m_tui.config`` re-exports them. Imports nothing heavy.
+functions live here (not in ``desk.settings``) because start-up needs them before it can
+afford pydantic. Imports nothing heavy.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 APP_NAME = "m2m-tui"
 ENV_PREFIX = "M2M_TUI_"
@@ -19,32 +17,6 @@ CONFIG_FILE = "config.toml"
 SECRETS_FILE = "secrets.toml"
 JOURNAL_FILE = "journal.sqlite3"
 WHAT = ("config", "secrets", "themes", "journal", "data")
-
-
-#: ``M2M_TUI_*`` variables that are not profile fields.
-_NOT_PROFILE_FIELDS = {"CONFIG", "CONFIG_DIR", "DATA_DIR", "PROFILE", "THEME"}
-
-
-def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """``M2M_TUI_FIELD`` (and ``M2M_TUI_SECTION__FIELD``) as a partial profile dict.
-
-    Here, not in ``config``, because the first frame is drawn before pydantic is imported
-    and needs the same reading.
-    """
-    env = os.environ if environ is None else environ
-    out: dict[str, Any] = {}
-    for name, value in env.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        rest = name[len(ENV_PREFIX) :]
-        if not rest or rest in _NOT_PROFILE_FIELDS:
-            continue
-        parts = [p.lower() for p in rest.split("__")]
-        target = out
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-        target[parts[-1]] = value
-    return out
 
 
 def config_dir() -> Path:

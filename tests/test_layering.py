@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE_PACKAGES = ("api", "tracking", "sim")
-CORE_MODULES = ("m2m_tui.config", "m2m_tui.locate", "m2m_tui.cli", "m2m_tui.demo")
+CORE_PACKAGES = ("api", "tracking", "sim", "desk")
+CORE_MODULES = ("m2m_tui.locate", "m2m_tui.cli", "m2m_tui.demo")
 
 CHECK = """
 import importlib, json, sys
@@ -60,14 +60,15 @@ def test_core_never_imports_textual_or_ui(group: str) -> None:
 
 
 def test_ui_start_up_does_not_import_the_simulator_or_aiohttp() -> None:
-    """Building the normal app (login screen) must not pay for aiohttp or the simulator."""
+    """Building the normal app (login screen) must not pay for aiohttp, the simulator, the
+    API models (pydantic), httpx or the PostgreSQL driver: design.md's start-up rule."""
     code = (
         "import sys, argparse\n"
         "from m2m_tui.ui.run import build_options\n"
         "from m2m_tui.ui.app import M2MApp\n"
         "M2MApp(build_options(argparse.Namespace()))\n"
         "import m2m_tui.ui.screens.login\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('aiohttp', 'm2m_tui.sim'))))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('aiohttp', 'm2m_tui.sim', 'pydantic', 'httpx', 'psycopg'))))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

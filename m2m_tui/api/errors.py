@@ -256,8 +256,15 @@ def error_from_body(
     if status >= 500:
         code = body.errorCode if isinstance(body, M2MErrorBody) else None
         text = body.errorMessage if isinstance(body, M2MErrorBody) else None
+        # A 500's fault is ThingSpace's: the code's "fix the input" hint would mislead.
+        hint = None if code and code.endswith("UnexpectedError") else hint_for_code(code)
         return ServerError(
-            text or f"server error {status}", code=code, status=status, method=method, path=path
+            text or f"server error {status}",
+            code=code,
+            status=status,
+            hint=hint or ServerError.default_hint,
+            method=method,
+            path=path,
         )
     if isinstance(body, M2MErrorBody):
         message = body.errorMessage or body.errorCode

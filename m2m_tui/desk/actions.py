@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from m2m_tui.desk.policy import Refused, is_pollable
-from m2m_tui.tracking.records import RequestAction
-from m2m_tui.tracking.tracker import device_key
+from m2m_tui.tracking.records import RequestAction, device_key
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

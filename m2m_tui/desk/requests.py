@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from m2m_tui.desk.actions import (
     ActionParams,
+    FilterTarget,
     Submitted,
     SubmittedRequest,
     Target,
@@ -31,6 +32,7 @@ from m2m_tui.desk.actions import (
     wire_keys,
 )
 from m2m_tui.desk.ledger import Ledger, UnconfirmedRequest, callbacks_since
+from m2m_tui.desk.picture_shelf import PictureShelf
 from m2m_tui.desk.policy import CALLBACK_SERVICE, Allowed, Refused, Verdict, Warned, can
 
 if TYPE_CHECKING:
@@ -81,6 +83,8 @@ class RequestDesk:
         self.ledger = Ledger(clock)
         self.tracking: DeskTracking | None = None
         self._registered: dict[str, dict[str, str | None]] = {}
+        self.pictures = PictureShelf()
+        """Device pictures looked up this session (the request detail shows its device's)."""
 
     # ------------------------------------------------------------------ session
 
@@ -211,7 +215,9 @@ class RequestDesk:
             is_pollable(action, target),
             target.identity,
         )
-        return await self._accepted(record)
+        # Every device the filter matches was listed: the request settles once all answered.
+        matched = target.loaded if isinstance(target, FilterTarget) and not target.more else None
+        return await self._accepted(record, expected_devices=matched, sent_at=sent_at)
 
     def _new_record(
         self,
@@ -234,22 +240,44 @@ class RequestDesk:
             identity | wire_keys(target_wire),
         )
 
-    async def _accepted(self, record: SubmittedRequest) -> Submitted:
+    async def _accepted(
+        self,
+        record: SubmittedRequest,
+        *,
+        expected_devices: int | None = None,
+        sent_at: float | None = None,
+    ) -> Submitted:
         """ThingSpace accepted a request: once tracking has started (or failed to), keep it."""
         tracking = self.tracking
         if tracking is not None and not tracking.finished_starting:
             await tracking.wait_started()  # the journal is about to open: record it there
-        return self._keep(record)
+        return self._keep(record, expected_devices=expected_devices, sent_at=sent_at)
 
-    def _keep(self, record: SubmittedRequest, *, found_after_timeout: bool = False) -> Submitted:
+    def _keep(
+        self,
+        record: SubmittedRequest,
+        *,
+        found_after_timeout: bool = False,
+        expected_devices: int | None = None,
+        sent_at: float | None = None,
+    ) -> Submitted:
         """Keep it in the ledger, journal it (before anyone says "submitted"), track it."""
         self.ledger.add(record)
-        problem = self._journal(record)
+        problem = self._journal(record, expected_devices, sent_at)
         how = "NOT tracked: " + problem if problem else self.how_for(record.pollable)
         return Submitted(record, how, problem is None, problem, found_after_timeout)
 
-    def _journal(self, record: SubmittedRequest) -> str | None:
-        """Hand the request to the tracker (which journals it first); the problem, if any."""
+    def _journal(
+        self,
+        record: SubmittedRequest,
+        expected_devices: int | None = None,
+        sent_at: float | None = None,
+    ) -> str | None:
+        """Hand the request to the tracker (which journals it first); the problem, if any.
+
+        ``expected_devices`` (a filter's listed matches) lets it settle once all answered;
+        ``sent_at`` keeps an earlier attempt's callbacks apart should the id be reused.
+        """
         tracking = self.tracking
         if tracking is None or tracking.tracker is None:
             reason = tracking.error if tracking is not None else None
@@ -260,11 +288,20 @@ class RequestDesk:
         try:
             if isinstance(record.target, list):
                 tracker.submitted(
-                    record.action, record.account or "", record.request_id, devices=record.target
+                    record.action,
+                    record.account or "",
+                    record.request_id,
+                    devices=record.target,
+                    sent_at=sent_at,
                 )
             else:
                 tracker.submitted(
-                    record.action, record.account or "", record.request_id, filter=record.target
+                    record.action,
+                    record.account or "",
+                    record.request_id,
+                    filter=record.target,
+                    expected_devices=expected_devices,
+                    sent_at=sent_at,
                 )
         except Exception as exc:  # the request went through; only our record of it failed
             return f"{type(exc).__name__}: {exc}"

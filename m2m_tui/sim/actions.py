@@ -129,9 +129,16 @@ def _record(
     state: SimState, account: str | None, action: str, targets: list[Target], single: bool
 ) -> RequestRecord:
     effective = account or (targets[0].device.account if targets else None)
-    record = RequestRecord(state.new_id(), effective, action, single, len(targets))
+    record = RequestRecord(state.new_request_id(), effective, action, single, len(targets))
     state.requests[record.request_id] = record
     return record
+
+
+async def _held(state: SimState, job: Callable[[float], Coroutine[Any, Any, None]]) -> None:
+    """The request's work, after the test's gate opens (when one is set)."""
+    if state.processing_gate is not None:
+        await state.processing_gate.wait()
+    await job(state.config.processing_delay)
 
 
 async def _run(
@@ -144,7 +151,7 @@ async def _run(
     if state.config.faults.early_callbacks:
         await job(0.0)
     else:
-        state.spawn(job(state.config.processing_delay), name=f"{record.action} {record.request_id}")
+        state.spawn(_held(state, job), name=f"{record.action} {record.request_id}")
     return web.json_response({"requestId": record.request_id})
 
 

@@ -95,6 +95,10 @@ class SimConfig:
     inventory_size: int = 300
     """Devices in total (well-known demo devices included), split 2:1 over the first two accounts."""
     seed: int = 1
+    request_id_salt: int | None = None
+    """Mixed into every requestId so ids stay unique across restarts with the same seed, as
+    ThingSpace's do (a journal keeps ids from earlier runs). None: drawn at random when the
+    simulator starts. Set it to repeat a run's requestIds exactly."""
     now: datetime | None = None
     """Wall-clock reference for generated dates; None means the current time at start-up."""
     token_ttl: float = 3600.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 import time
 import uuid
 from collections import Counter
@@ -100,6 +101,8 @@ class SimState:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
+        salt = config.request_id_salt
+        self._request_salt = secrets.randbits(128) if salt is None else salt % (1 << 128)
         self._offset = 0.0
         self._started = time.monotonic()
         start = config.now or datetime.now(EASTERN).replace(microsecond=0)
@@ -133,6 +136,9 @@ class SimState:
         """Successful session logins."""
         self.login_failures = 0
         self.tasks: set[asyncio.Task[Any]] = set()
+        #: When set, accepted requests wait for it before processing (a test holds a request
+        #: in flight for as long as it needs, instead of racing a processing delay).
+        self.processing_gate: asyncio.Event | None = None
 
     # ---- clocks -------------------------------------------------------------------------
     def monotonic(self) -> float:
@@ -150,6 +156,12 @@ class SimState:
     def new_id(self) -> str:
         """A UUID4-shaped id from the seeded generator, so runs repeat exactly."""
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def new_request_id(self) -> str:
+        """A requestId: the seeded draw (so the rest of a run repeats) mixed with this start's
+        salt, so a restart with the same seed never hands out an id an earlier run gave."""
+        bits = self.rng.getrandbits(128) ^ self._request_salt
+        return str(uuid.UUID(int=bits, version=4))
 
     # ---- inventory ----------------------------------------------------------------------
     def index_device(self, device: Device) -> None:

@@ -19,7 +19,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,19 @@ from m2m_tui.tracking.records import CallbackRow, RequestRow
 from m2m_tui.tracking.redact import redact_body, redact_secrets, redact_text
 
 FORMATS = ("json", "csv", "md")
+
+#: Told ``(done, total)`` as a whole-journal export goes, so ``m2m-tui export`` can show how far
+#: a big journal has got. Counted in :data:`PROGRESS_UNITS` of the format.
+Progress = Callable[[int, int], None]
+#: What a format's progress counts: JSON and CSV every request and callback, Markdown requests
+#: (its sections; callbacks nobody tracked are not in it).
+PROGRESS_UNITS = {"json": "rows", "csv": "rows", "md": "requests"}
+Tick = Callable[[], None]
+
+
+def _no_tick() -> None:
+    pass
+
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -143,11 +156,18 @@ def callback_dict(row: CallbackRow, secrets: Sequence[str] = ()) -> dict[str, An
 
 
 def export_json(
-    journal: JournalReader, request_id: str | None = None, secrets: Sequence[str] = ()
+    journal: JournalReader,
+    request_id: str | None = None,
+    secrets: Sequence[str] = (),
+    tick: Tick = _no_tick,
 ) -> str:
+    def counted(item: dict[str, Any]) -> dict[str, Any]:
+        tick()
+        return item
+
     document = {
-        "requests": [request_dict(r) for r in _requests(journal, request_id)],
-        "callbacks": [callback_dict(c, secrets) for c in _callbacks(journal, request_id)],
+        "requests": [counted(request_dict(r)) for r in _requests(journal, request_id)],
+        "callbacks": [counted(callback_dict(c, secrets)) for c in _callbacks(journal, request_id)],
     }
     return strict_json(document, indent=2) + "\n"
 
@@ -179,7 +199,10 @@ def _outcome(body: Any) -> tuple[str, str]:
 
 
 def export_csv(
-    journal: JournalReader, request_id: str | None = None, secrets: Sequence[str] = ()
+    journal: JournalReader,
+    request_id: str | None = None,
+    secrets: Sequence[str] = (),
+    tick: Tick = _no_tick,
 ) -> str:
     """One row per callback with its request's fields; a request without callbacks gets one row."""
     requests = {r.request_id: r for r in _requests(journal, request_id)}
@@ -197,6 +220,7 @@ def export_csv(
 
     seen: set[str] = set()
     for callback in _callbacks(journal, request_id):
+        tick()
         request = requests.get(callback.request_id)
         body = _body(callback, secrets)
         outcome, code = _outcome(body)
@@ -220,6 +244,7 @@ def export_csv(
             ]
         )
     for request in requests.values():
+        tick()  # every request counts once, written here or with its callbacks above
         if request.request_id not in seen:
             write(
                 [
@@ -273,9 +298,15 @@ def _result_text(callback: CallbackRow, body: Any) -> str:
 
 
 def export_markdown(
-    journal: JournalReader, request_id: str | None = None, secrets: Sequence[str] = ()
+    journal: JournalReader,
+    request_id: str | None = None,
+    secrets: Sequence[str] = (),
+    tick: Tick = _no_tick,
+    stamp: Callable[[float | None], str | None] = iso,
 ) -> str:
-    """A summary fit to paste into a support ticket: one section per request."""
+    """A summary fit to paste into a support ticket: one section per request.
+
+    ``stamp`` writes its times (the app passes its labelled convention, desk/times.py)."""
     lines: list[str] = []
     requests = _requests(journal, request_id)
     if not requests:
@@ -283,6 +314,7 @@ def export_markdown(
             "No tracked requests.\n" if request_id is None else f"No request {clean(request_id)}.\n"
         )
     for row in requests:
+        tick()
         callbacks = list(journal.callbacks_for(row.request_id))
         duplicates = sum(1 for c in callbacks if c.duplicate)
         by = f" by {row.completed_by}" if row.completed_by else ""
@@ -291,37 +323,73 @@ def export_markdown(
             "",
             f"- Account: `{row.account}`",
             f"- Target: {_target_text(row)}",
-            f"- Submitted: {iso(row.submitted_at)}",
-            f"- State: **{row.state}**{by} (updated {iso(row.updated_at)})",
+            f"- Submitted: {stamp(row.submitted_at)}",
+            f"- State: **{row.state}**{by} (updated {stamp(row.updated_at)})",
             f"- Callbacks: {len(callbacks)} received, {duplicates} duplicate(s)",
         ]
         if row.last_error_code or row.last_error_message:
             code = f"`{row.last_error_code}` " if row.last_error_code else ""
             lines.append(f"- Last error: {code}{row.last_error_message or ''}")
         if callbacks:
-            lines += ["", "| received (UTC) | device | result | dup |", "|---|---|---|---|"]
+            lines += ["", "| received | device | result | dup |", "|---|---|---|---|"]
             for callback in callbacks:
                 body = _body(callback, secrets)
                 lines.append(
-                    f"| {iso(callback.received_at)} | {_md(callback.device_key or '-')} "
+                    f"| {stamp(callback.received_at)} | {_md(callback.device_key or '-')} "
                     f"| {_md(_result_text(callback, body))} | {'yes' if callback.duplicate else ''} |"
                 )
         lines.append("")
     return "\n".join(clean(line) for line in lines)  # one field can never add a line
 
 
-def export(
-    journal: JournalReader, fmt: str, request_id: str | None = None, secrets: Sequence[str] = ()
-) -> str:
-    """The export in ``fmt``; ``secrets`` are redacted from callback bodies wherever found."""
-    secrets = tuple(secret for secret in secrets if secret)
-    if fmt == "json":
-        return export_json(journal, request_id, secrets)
-    if fmt == "csv":
-        return export_csv(journal, request_id, secrets)
+def _progress_total(journal: JournalReader, fmt: str) -> int:
+    """How many :data:`PROGRESS_UNITS` a whole-journal export in ``fmt`` counts (two counts)."""
+    requests = journal.count_requests()
     if fmt == "md":
-        return export_markdown(journal, request_id, secrets)
-    raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        return requests
+    counts = journal.counts()
+    return requests + counts.callbacks_accepted + counts.callbacks_duplicate
+
+
+def _ticker(journal: JournalReader, fmt: str, progress: Progress) -> Tick:
+    total = _progress_total(journal, fmt)
+    done = 0
+    progress(0, total)
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        progress(done, max(total, done))  # rows journaled since the count stretch the total
+
+    return tick
+
+
+def export(
+    journal: JournalReader,
+    fmt: str,
+    request_id: str | None = None,
+    secrets: Sequence[str] = (),
+    progress: Progress | None = None,
+    stamp: Callable[[float | None], str | None] = iso,
+) -> str:
+    """The export in ``fmt``; ``secrets`` are redacted from callback bodies wherever found.
+
+    ``stamp`` writes the Markdown summary's times (JSON and CSV keep ISO 8601 UTC).
+
+    ``progress`` is told how far a whole-journal export has got (not used with ``request_id``:
+    one request is quick).
+    """
+    secrets = tuple(secret for secret in secrets if secret)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    tick = _no_tick
+    if progress is not None and request_id is None:
+        tick = _ticker(journal, fmt, progress)
+    if fmt == "json":
+        return export_json(journal, request_id, secrets, tick=tick)
+    if fmt == "csv":
+        return export_csv(journal, request_id, secrets, tick=tick)
+    return export_markdown(journal, request_id, secrets, tick=tick, stamp=stamp)
 
 
 def write_export(target: Path, text: str) -> Path:

@@ -40,6 +40,7 @@ from m2m_tui.tracking.records import (
     RejectionRecord,
     RejectionRow,
     RequestAction,
+    RequestAlreadyRecorded,
     RequestRow,
     RequestState,
     UnknownRequest,
@@ -228,7 +229,7 @@ class Journal:
                     f"INSERT INTO requests ({_REQUEST_COLUMNS}) VALUES ({_placeholders(14)})", row
                 )
         except sqlite3.IntegrityError as exc:
-            raise JournalError(f"{self._path}: request {request_id} is already recorded") from exc
+            raise RequestAlreadyRecorded(self._path, self.get_request(request_id)) from exc
         return _request(row)
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow:
@@ -443,6 +444,12 @@ class Journal:
         return [RejectionRow(*row) for row in rows]
 
     # --- devices -------------------------------------------------------------------------
+
+    def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
+        """Move the recorded ``request_id`` aside (:mod:`.journal_attempts`); the moved row."""
+        from m2m_tui.tracking.journal_attempts import supersede_request
+
+        return supersede_request(self, request_id, before=before, note=note)
 
     def add_device_lookup(
         self,

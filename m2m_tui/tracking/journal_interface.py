@@ -147,6 +147,10 @@ class JournalStore(JournalReader, Protocol):
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow: ...
 
+    def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
+        """Move the recorded ``request_id`` aside (:mod:`.journal_attempts`); the moved row."""
+        ...
+
     def add_poll(
         self, request_id: str, status: str, *, changed: bool = True, polled_at: float | None = None
     ) -> int: ...

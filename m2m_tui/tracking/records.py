@@ -13,6 +13,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from m2m_tui.tracking.results import outcome_text
+
+
+def device_key(kind: str, device_id: str) -> str:
+    """How results are keyed, as the listener keys callbacks: ``imei:359876543210987``.
+
+    Here, not in the tracker, so the desk can key devices without importing the API models
+    (pydantic) before the first frame."""
+    return f"{kind.strip().lower()}:{device_id.strip()}"
+
 
 class JournalError(Exception):
     """The journal cannot be opened, read or written; the message names the file and why."""
@@ -20,6 +30,16 @@ class JournalError(Exception):
 
 class UnknownRequest(JournalError, LookupError):
     """No request with that id is in the journal."""
+
+
+class RequestAlreadyRecorded(JournalError):
+    """A request with that id is in the journal already (``existing``, the recorded row):
+    the tracker decides whether it is the same request or a new attempt."""
+
+    def __init__(self, where: object, existing: RequestRow | None) -> None:
+        known = existing.request_id if existing is not None else "?"
+        super().__init__(f"{where}: request {known} is already recorded")
+        self.existing = existing
 
 
 class JournalRecordError(JournalError, ValueError):
@@ -59,6 +79,8 @@ class RequestState(StrEnum):
 UNFINISHED_STATES: frozenset[RequestState] = frozenset(
     {RequestState.SUBMITTED, RequestState.PENDING, RequestState.PARTIAL}
 )
+#: Final states: a request in one of these never moves again.
+FINISHED_STATES: frozenset[RequestState] = frozenset(RequestState) - UNFINISHED_STATES
 
 
 class CompletedBy(StrEnum):
@@ -180,6 +202,82 @@ class RequestRow:
     @property
     def finished(self) -> bool:
         return self.state not in UNFINISHED_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSummary:
+    """One request as every reader sees it: the tracker (live) and the journal queries (a page
+    of the requests view, a detail) return this one shape, so a front end never merges two.
+
+    States and actions are the enums (``RequestState.FAILED``, not ``"failed"``); being
+    ``StrEnum`` members they still compare equal to their strings. ``target`` is the decoded
+    devices or filter, shared with the tracker: read it, never change it. The first eight
+    fields come first so the older ``RequestChanged(...)`` calls keep working.
+    """
+
+    request_id: str
+    action: RequestAction
+    state: RequestState
+    completed_by: CompletedBy | None
+    received: int
+    expected: int | None
+    failures: int
+    pollable: bool
+    account: str = ""
+    target: Any = None
+    submitted_at: float = 0.0
+    deadline: float = 0.0
+    last_error_code: str | None = None
+    last_error_message: str | None = None
+    updated_at: float | None = None
+    profile: str | None = None
+
+    def __post_init__(self) -> None:
+        # Callers may still pass the strings; store the enums.
+        object.__setattr__(self, "action", RequestAction(self.action))
+        object.__setattr__(self, "state", RequestState(self.state))
+        if self.completed_by is not None:
+            object.__setattr__(self, "completed_by", CompletedBy(self.completed_by))
+
+    @classmethod
+    def of_row(cls, row: RequestRow, received: int = 0, failures: int = 0) -> RequestSummary:
+        """A journal row with its result counts (``Journal.result_counts``): how the desk's
+        journal queries build the summary of a page or of one request."""
+        try:
+            target = row.target
+        except ValueError:  # a damaged row still shows
+            target = row.target_json
+        return cls(
+            request_id=row.request_id,
+            action=RequestAction(row.action),
+            state=RequestState(row.state),
+            completed_by=CompletedBy(row.completed_by) if row.completed_by else None,
+            received=received,
+            expected=row.expected_results,
+            failures=failures,
+            pollable=row.pollable,
+            account=row.account,
+            target=target,
+            submitted_at=row.submitted_at,
+            deadline=row.deadline,
+            last_error_code=row.last_error_code,
+            last_error_message=row.last_error_message,
+            updated_at=row.updated_at,
+            profile=row.profile,
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in UNFINISHED_STATES
+
+    @property
+    def callback_only(self) -> bool:
+        return not self.pollable
+
+    @property
+    def outcome(self) -> str | None:
+        """The device results in words once any are in: "3 of 5 devices failed"."""
+        return outcome_text(self.received, self.expected, self.failures)
 
 
 @dataclass(frozen=True, slots=True)

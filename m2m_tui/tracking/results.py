@@ -22,6 +22,27 @@ def counts_as_result(kind: str, duplicate: bool) -> bool:
     return not duplicate and kind != COMPLETION
 
 
+def outcome_text(received: int, expected: int | None, failures: int) -> str | None:
+    """One wording of a request's device results for every front end (None: no results yet).
+
+    "all 5 devices failed", "3 of 5 devices failed", "all 5 devices succeeded"; while results
+    are still coming, "so far" and the count answered.
+    """
+    if received == 0:
+        return None
+    total = expected if expected is not None and expected >= received else received
+    noun = "device" if total == 1 else "devices"
+    if received < total:
+        return f"{failures} of {total} {noun} failed so far ({received} answered)"
+    if total == 1:
+        return "the device failed" if failures else "the device succeeded"
+    if failures == 0:
+        return f"all {total} {noun} succeeded"
+    if failures == total:
+        return f"all {total} {noun} failed"
+    return f"{failures} of {total} {noun} failed"
+
+
 class ResultTally:
     """Feed callbacks in id order; read how many devices answered and how many failed."""
 

@@ -11,110 +11,60 @@ needed for that: callbacks are in the journal before the tracker hears of them, 
 :meth:`submitted` reads the request's callbacks from the journal and applies them, and record
 ids already applied are never applied twice. Callbacks whose request is unknown stay in the
 journal and are reported as not ours (``ours=False``) until such a request is submitted.
+
+A ``requestId`` the journal already holds (issue 8) is never an error. Same action, account
+and devices (or filter), and either submitted by this tracker or still unfinished: the same
+request found again, merged (nothing is written twice). Anything else: ThingSpace gave the id
+out again, so it is a new attempt; the recorded one moves to ``<id>~N`` with its polls and
+callbacks (closed as timed out if it was still open) and stays visible, and the new attempt
+owns the id from then on.
+
+Rules about a single request (pollable, settled, its outcome "3 of 5 failed") live in
+:mod:`m2m_tui.tracking.tracked`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from m2m_tui.api.models import CallbackKind, RequestStatus
 from m2m_tui.tracking.events import CallbackAccepted
 from m2m_tui.tracking.journal_interface import JournalStore
 from m2m_tui.tracking.records import (
-    UNFINISHED_STATES,
     CallbackRow,
     CompletedBy,
     RequestAction,
+    RequestAlreadyRecorded,
     RequestRow,
     RequestState,
+    RequestSummary,
 )
 from m2m_tui.tracking.results import result_key
-from m2m_tui.tracking.tracker_events import (
-    CallbackReceived,
-    RequestChanged,
-    TrackerEvent,
+from m2m_tui.tracking.tracked import (
+    DEFAULT_DEADLINE,
+    EARLY_CALLBACK_WINDOW,
+    PROVISIONING_ACTIONS,
+    DeviceResult,
+    TrackedRequest,
+    deadline_advice,
+    fault_in,
+    is_pollable,
+    same_target,
+    settled_by_deadline,
+    settled_state,
+    settles_on_last_result,
+    superseded_note,
 )
+from m2m_tui.tracking.tracker_events import CallbackReceived, RequestChanged
+from m2m_tui.tracking.tracker_hub import EventHub
 
 log = logging.getLogger("m2m_tui.tracking")
 
-#: ThingSpace resends an unacknowledged callback 3 more times, 5 minutes apart (§4.3): past
-#: this, nothing more will come.
-DEFAULT_DEADLINE = 25 * 60.0
 
-PROVISIONING_ACTIONS = frozenset(
-    {RequestAction.ACTIVATE, RequestAction.DEACTIVATE, RequestAction.SUSPEND, RequestAction.RESTORE}
-)
-
-
-def is_pollable(action: RequestAction, devices: Sequence[Mapping[str, str]] | None) -> bool:
-    """ThingSpace's status endpoint covers single-device provisioning requests only (§5.2)."""
-    return action in PROVISIONING_ACTIONS and devices is not None and len(devices) == 1
-
-
-def device_key(kind: str, device_id: str) -> str:
-    """How results are keyed, as the listener keys callbacks: ``imei:359876543210987``."""
-    return f"{kind.strip().lower()}:{device_id.strip()}"
-
-
-@dataclass(slots=True)
-class DeviceResult:
-    """One device's outcome in a request: the latest non-duplicate callback about it."""
-
-    ok: bool
-    kind: str
-    record_id: int
-    fault_code: str | None = None
-    fault_message: str | None = None
-
-
-@dataclass(slots=True)
-class TrackedRequest:
-    """What the tracker keeps in memory for a request: slim facts, no bodies, no models."""
-
-    request_id: str
-    action: RequestAction
-    account: str
-    target: Any
-    pollable: bool
-    expected: int | None
-    submitted_at: float
-    deadline: float
-    state: RequestState = RequestState.SUBMITTED
-    completed_by: CompletedBy | None = None
-    last_status: str | None = None
-    completion_seen: bool = False
-    results: dict[str, DeviceResult] = field(default_factory=dict)
-    applied: set[int] = field(default_factory=set)
-    duplicates: int = 0
-    last_error_code: str | None = None
-    last_error_message: str | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.state not in UNFINISHED_STATES
-
-    @property
-    def received(self) -> int:
-        return len(self.results)
-
-    @property
-    def failures(self) -> int:
-        return sum(1 for result in self.results.values() if not result.ok)
-
-    @property
-    def callback_only(self) -> bool:
-        return not self.pollable
-
-
-Subscriber = Callable[[TrackerEvent], None]
-
-
-class Tracker:
+class Tracker(EventHub):
     """Correlates polls and callbacks into one state per request and publishes changes."""
 
     def __init__(
@@ -125,49 +75,17 @@ class Tracker:
         profile: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self._journal = journal
         self._deadline = deadline
         self._profile = profile
         self._clock = clock
         self._requests: dict[str, TrackedRequest] = {}
-        self._subscribers: list[Subscriber] = []
-        self._wakers: list[Callable[[], None]] = []
-
-    # ------------------------------------------------------------------ subscribers
-
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Call ``subscriber`` with every event; returns the function that unsubscribes."""
-        self._subscribers.append(subscriber)
-        return lambda: self._subscribers.remove(subscriber)
-
-    def on_new_pollable(self, waker: Callable[[], None]) -> None:
-        """The poller registers here so a new pollable request is polled without delay."""
-        self._wakers.append(waker)
-
-    def publish(self, event: TrackerEvent) -> None:
-        """Pass on an event from a part the tracker does not own (listener, poller)."""
-        self._publish(event)
-
-    def _publish(self, event: TrackerEvent) -> None:
-        for subscriber in list(self._subscribers):
-            try:
-                subscriber(event)
-            except Exception:  # a broken subscriber must not stop tracking
-                log.exception("tracker subscriber failed on %s", type(event).__name__)
+        #: Ids this tracker recorded itself: a repeat of one is the same request.
+        self._submitted_here: set[str] = set()
 
     def _changed(self, request: TrackedRequest) -> None:
-        self._publish(
-            RequestChanged(
-                request_id=request.request_id,
-                action=request.action.value,
-                state=request.state.value,
-                completed_by=request.completed_by.value if request.completed_by else None,
-                received=request.received,
-                expected=request.expected,
-                failures=request.failures,
-                pollable=request.pollable,
-            )
-        )
+        self._publish(request.summary(RequestChanged))
 
     # ------------------------------------------------------------------ queries
 
@@ -176,6 +94,14 @@ class Tracker:
 
     def requests(self) -> list[TrackedRequest]:
         return list(self._requests.values())
+
+    def summary(self, request_id: str) -> RequestSummary | None:
+        """The request in the shape the journal queries return too (None: not tracked)."""
+        request = self._requests.get(request_id)
+        return None if request is None else request.summary()
+
+    def summaries(self) -> list[RequestSummary]:
+        return [request.summary() for request in self._requests.values()]
 
     def pollable_unfinished(self) -> list[TrackedRequest]:
         return [r for r in self._requests.values() if r.pollable and not r.finished]
@@ -191,44 +117,55 @@ class Tracker:
         devices: Sequence[Mapping[str, str]] | None = None,
         filter: Mapping[str, Any] | None = None,
         deadline: float | None = None,
+        expected_devices: int | None = None,
+        sent_at: float | None = None,
     ) -> TrackedRequest:
-        """ThingSpace accepted a request: record it, then apply callbacks that beat the answer."""
+        """ThingSpace accepted a request: record it, then apply callbacks that beat the answer.
+
+        ``expected_devices``: how many devices a filter matched, when the caller listed them
+        all; the request then settles as soon as that many have answered (CarrierService sends
+        no completion message). ``sent_at``: when the POST went out, so that, should the id be
+        in the journal already, callbacks received before it stay with the earlier attempt.
+        """
         action = RequestAction(action)
-        if request_id in self._requests:
-            return self._requests[request_id]
-        now = self._clock()
         target: Any = (
             {"devices": [dict(d) for d in devices]} if devices is not None else {"filter": filter}
         )
-        pollable = is_pollable(action, devices)
-        expected = len(devices) if devices is not None else None
-        row = self._journal.add_request(
-            request_id,
-            action=action,
-            account=account,
-            target=target,
-            pollable=pollable,
-            deadline=now + (deadline if deadline is not None else self._deadline),
-            expected_results=expected,
-            submitted_at=now,
-            profile=self._profile,
-        )
-        request = self._from_row(row)
+        expected = len(devices) if devices is not None else expected_devices
+        known = self._requests.get(request_id)
+        if known is not None and self._is_same(known, action, account, target):
+            return self._merged(known, expected)
+        now = self._clock()
+        fields: dict[str, Any] = {
+            "action": action,
+            "account": account,
+            "target": target,
+            "pollable": is_pollable(action, devices),
+            "deadline": now + (deadline if deadline is not None else self._deadline),
+            "expected_results": expected,
+            "submitted_at": now,
+            "profile": self._profile,
+        }
+        try:
+            row = self._journal.add_request(request_id, **fields)
+        except RequestAlreadyRecorded as exc:
+            old = exc.existing
+            if old is not None and self._is_same(old, action, account, target):
+                return self._merged(self._adopt_row(old), expected)
+            moved = self._supersede(request_id, action, target, sent_at)
+            row = self._journal.add_request(request_id, **fields)
+        else:
+            moved = set()
+        request = TrackedRequest.from_row(row)
+        # The earlier attempt's callbacks, should their events still be on their way.
+        request.applied.update(moved)
         self._requests[request_id] = request
-        early = self._journal.callbacks_for(request_id)
+        self._submitted_here.add(request_id)
         self._changed(request)
-        for callback_row in early:
-            self._apply(
-                request,
-                callback_row.id,
-                callback_row.kind,
-                callback_row.device_key,
-                callback_row.duplicate,
-                callback_row,
-            )
-        if pollable:
-            for wake in self._wakers:
-                wake()
+        self._apply_journaled(request)
+        self._settle_if_whole(request)
+        if request.pollable:
+            self._wake()
         return request
 
     def polled(self, request_id: str, status: RequestStatus | str) -> None:
@@ -301,17 +238,12 @@ class Tracker:
         now = self._clock()
         expired = [r for r in self._requests.values() if not r.finished and r.deadline <= now]
         for request in expired:
-            note = _settled_by_deadline(request)
+            note = settled_by_deadline(request)
             if note is not None:
                 request.last_error_message = note
-                state = (
-                    RequestState.FAILED
-                    if request.failures == request.received
-                    else RequestState.COMPLETED
-                )
-                self._finish(request, state, CompletedBy.CALLBACK)
+                self._finish(request, settled_state(request), CompletedBy.CALLBACK)
                 continue
-            request.last_error_message = _deadline_advice(request)
+            request.last_error_message = deadline_advice(request)
             self._finish(request, RequestState.TIMED_OUT, None)
         return [r.request_id for r in expired]
 
@@ -321,48 +253,90 @@ class Tracker:
         for row in self._journal.unfinished_requests():
             if row.request_id in self._requests:
                 continue
-            request = self._from_row(row)
+            request = TrackedRequest.from_row(row)
             self._requests[row.request_id] = request
-            for callback_row in self._journal.callbacks_for(row.request_id):
-                self._apply(
-                    request,
-                    callback_row.id,
-                    callback_row.kind,
-                    callback_row.device_key,
-                    callback_row.duplicate,
-                    callback_row,
-                    publish=False,
-                )
+            self._apply_journaled(request, publish=False)
             resumed.append(request)
             self._changed(request)
         if any(r.pollable for r in resumed):
-            for wake in self._wakers:
-                wake()
+            self._wake()
         return resumed
 
     def load_recent(self, limit: int = 200) -> None:
         """Bring recent finished requests into memory too, for a requests view at start-up."""
         for row in self._journal.list_requests(limit=limit):
             if row.request_id not in self._requests:
-                self._requests[row.request_id] = self._from_row(row)
+                self._requests[row.request_id] = TrackedRequest.from_row(row)
 
     # ------------------------------------------------------------------ internals
 
-    def _from_row(self, row: RequestRow) -> TrackedRequest:
-        return TrackedRequest(
-            request_id=row.request_id,
-            action=RequestAction(row.action),
-            account=row.account,
-            target=row.target,
-            pollable=row.pollable,
-            expected=row.expected_results,
-            submitted_at=row.submitted_at,
-            deadline=row.deadline,
-            state=RequestState(row.state),
-            completed_by=CompletedBy(row.completed_by) if row.completed_by else None,
-            last_error_code=row.last_error_code,
-            last_error_message=row.last_error_message,
+    def _is_same(
+        self,
+        old: TrackedRequest | RequestRow,
+        action: RequestAction,
+        account: str,
+        target: Any,
+    ) -> bool:
+        """A repeat of a recorded id is the same request found again (see the module doc)."""
+        if RequestAction(old.action) is not action or old.account != account:
+            return False
+        if not same_target(old.target, target):
+            return False
+        return old.request_id in self._submitted_here or not old.finished
+
+    def _merged(self, request: TrackedRequest, expected: int | None) -> TrackedRequest:
+        """The same request again: learn its device count if it was unknown, nothing more."""
+        if expected is not None and request.expected is None:
+            request.expected = expected
+            self._journal.update_request(request.request_id, expected_results=expected)
+            self._settle_if_whole(request)
+        return request
+
+    def _adopt_row(self, row: RequestRow) -> TrackedRequest:
+        """A request recorded by an earlier run, found again: track it from here on."""
+        request = TrackedRequest.from_row(row)
+        self._requests[row.request_id] = request
+        self._submitted_here.add(row.request_id)
+        self._apply_journaled(request, publish=False)
+        self._changed(request)
+        if request.pollable and not request.finished:
+            self._wake()
+        return request
+
+    def _supersede(
+        self, request_id: str, action: RequestAction, target: Any, sent_at: float | None
+    ) -> set[int]:
+        """The id was given out again: the recorded attempt moves aside, still visible.
+
+        Returns the record ids of the callbacks that moved with it.
+        """
+        # Wall-clock, as the listener stamps callbacks (the tracker's clock may be a test's).
+        before = sent_at if sent_at is not None else time.time() - EARLY_CALLBACK_WINDOW
+        note = superseded_note(action, target)
+        moved = self._journal.supersede_request(request_id, before=before, note=note)
+        self._requests.pop(request_id, None)
+        self._submitted_here.discard(request_id)
+        if moved is None:
+            return set()
+        log.warning(
+            "request %s given out again; earlier attempt kept as %s", request_id, moved.request_id
         )
+        earlier = TrackedRequest.from_row(moved)
+        self._requests[moved.request_id] = earlier
+        self._apply_journaled(earlier, publish=False)
+        self._changed(earlier)
+        return set(earlier.applied)
+
+    def _apply_journaled(self, request: TrackedRequest, *, publish: bool = True) -> None:
+        """Apply the request's journaled callbacks (early ones, or all of them on reload)."""
+        for row in self._journal.callbacks_for(request.request_id):
+            self._apply(
+                request, row.id, row.kind, row.device_key, row.duplicate, row, publish=publish
+            )
+
+    def _settle_if_whole(self, request: TrackedRequest) -> None:
+        if not request.finished and settles_on_last_result(request):
+            self._finish(request, settled_state(request), CompletedBy.CALLBACK)
 
     def _apply(
         self,
@@ -384,12 +358,7 @@ class Tracker:
         if kind == CallbackKind.COMPLETION:
             request.completion_seen = True
             if not request.finished:
-                state = (
-                    RequestState.FAILED
-                    if request.results and request.failures == request.received
-                    else RequestState.COMPLETED
-                )
-                self._finish(request, state, CompletedBy.CALLBACK, publish=publish)
+                self._finish(request, settled_state(request), CompletedBy.CALLBACK, publish=publish)
             return
         ok = kind != CallbackKind.FAILURE
         fault_code = fault_message = None
@@ -405,23 +374,12 @@ class Tracker:
             if publish:
                 self._changed(request)
             return
-        expected = request.expected
-        waits_for_completion = request.action is RequestAction.SUSPENSION_STATUS
-        if (
-            expected is not None
-            and request.received >= expected
-            and not request.pollable
-            and not waits_for_completion
-        ):
-            # Every named device has answered; CarrierService sends no completion message.
-            state = (
-                RequestState.FAILED
-                if request.failures == request.received
-                else RequestState.COMPLETED
-            )
-            self._finish(request, state, CompletedBy.CALLBACK, publish=publish)
+        if settles_on_last_result(request):
+            # Every device has answered (named, or counted when a filter's matches were
+            # listed); CarrierService sends no completion message.
+            self._finish(request, settled_state(request), CompletedBy.CALLBACK, publish=publish)
             return
-        if request.pollable and expected == 1 and request.received >= 1:
+        if request.pollable and request.expected == 1 and request.received >= 1:
             state = RequestState.COMPLETED if ok else RequestState.FAILED
             self._finish(request, state, CompletedBy.CALLBACK, publish=publish)
             return
@@ -440,19 +398,7 @@ class Tracker:
             row = self._journal.callback(record_id)
         if row is None:
             return None, None
-        try:
-            body = json.loads(row.body)
-        except ValueError:
-            return None, None
-        fault = body.get("faultResponse") if isinstance(body, dict) else None
-        if isinstance(fault, dict):
-            code, text = fault.get("faultcode"), fault.get("faultstring")
-            return (
-                str(code) if code is not None else None,
-                str(text) if text is not None else None,
-            )
-        status = body.get("status") if isinstance(body, dict) else None
-        return None, (str(status) if status is not None else None)
+        return fault_in(row.body)
 
     def _finish(
         self,
@@ -479,38 +425,13 @@ class Tracker:
         )
 
 
-def _settled_by_deadline(request: TrackedRequest) -> str | None:
-    """Why a request that reached its deadline counts as finished, or None when it does not.
-
-    Past the deadline ThingSpace sends nothing more (its last retry is behind us), so what
-    arrived is the whole answer when either every named device answered (only the completion
-    message went missing), or it was a provisioning request by filter: CarrierService sends
-    no completion message, so its results simply stop coming.
-    """
-    if request.expected is not None and request.received >= request.expected:
-        return "every device answered; no completion message came"
-    if request.expected is None and request.received > 0 and request.action in PROVISIONING_ACTIONS:
-        return (
-            f"{request.received} device(s) answered by the deadline; a filter request has no "
-            "completion message, so that is every result ThingSpace sent"
-        )
-    return None
-
-
-def _deadline_advice(request: TrackedRequest) -> str:
-    if request.pollable:
-        return "no final status before the deadline: check the request in the ThingSpace portal"
-    return (
-        "no callbacks before the deadline: check the callback registration for this account, "
-        "the firewall and public URL, and that the listener is reachable (/healthz)"
-    )
-
-
+# DeviceResult, TrackedRequest and is_pollable moved to ``tracked``; they stay
+# importable from here, where the front ends have always found them.
 __all__ = [
     "DEFAULT_DEADLINE",
+    "PROVISIONING_ACTIONS",
     "DeviceResult",
     "TrackedRequest",
     "Tracker",
-    "device_key",
     "is_pollable",
 ]

@@ -1,7 +1,7 @@
 """Events the tracker and the poller publish (the listener's own are in ``events.py``).
 
-Plain frozen dataclasses of scalars, so a front end can coalesce them (one
-``RequestChanged`` per request per repaint) and hand them across threads.
+Plain frozen dataclasses, so a front end can coalesce them (one ``RequestChanged`` per
+request per repaint) and hand them across threads.
 """
 
 from __future__ import annotations
@@ -9,20 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected, ListenerStatus
+from m2m_tui.tracking.records import RequestSummary
 
 
 @dataclass(frozen=True, slots=True)
-class RequestChanged:
-    """A tracked request moved: new state, or more per-device results."""
+class RequestChanged(RequestSummary):
+    """A tracked request moved (new state, or more per-device results): its whole summary.
 
-    request_id: str
-    action: str
-    state: str
-    completed_by: str | None
-    received: int
-    expected: int | None
-    failures: int
-    pollable: bool
+    The same shape the journal queries return, so a front end replaces its copy of the
+    request instead of merging fields; ``isinstance(e, RequestChanged)`` tells the event
+    from a query result.
+    """
 
 
 @dataclass(frozen=True, slots=True)

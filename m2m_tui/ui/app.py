@@ -1,6 +1,6 @@
 """The App: bindings, command palette, the one worker-error handler.
 
-Screens do the work; the app holds what outlives a screen (the client, the submitted
+Screens do the work; the app holds what outlives a screen (the desk session, the submitted
 requests, the services) and turns every failure into a toast or a dialog, never a crash.
 """
 
@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
@@ -26,18 +26,22 @@ from textual.worker import Worker
 from m2m_tui.desk.demo import DemoServices, DemoSetup
 from m2m_tui.desk.queries import JournalQueries, RecentDevices
 from m2m_tui.desk.requests import RequestDesk
+from m2m_tui.desk.session import LoginGuard, Session, guard_path
+from m2m_tui.desk.settings_files import SettingsFiles
+from m2m_tui.desk.settings_state import SettingsState
+from m2m_tui.desk.times import DEFAULT_ZONE, Times
 from m2m_tui.ui.app_requests import RequestNotices
-from m2m_tui.ui.preload import Preloaded
-from m2m_tui.ui.themes import DEFAULT_THEME, fallback_theme, load_themes
+from m2m_tui.ui.notice_hold import NoticeApp
+from m2m_tui.ui.themes import DEFAULT_THEME, checked_theme, fallback_theme, load_themes
 from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingUpdate, listener_state
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 
 if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
     from m2m_tui.api.tokens import AuthSnapshot
-    from m2m_tui.config import LoadedConfig, Profile
     from m2m_tui.desk.actions import SubmittedRequest
     from m2m_tui.desk.feed import FeedBatch
+    from m2m_tui.desk.settings import LoadedSettings, Profile
     from m2m_tui.desk.tracking import DeskTracking
 
 VALIDATE_AFTER = 0.3
@@ -47,8 +51,8 @@ VALIDATE_AFTER = 0.3
 class AppOptions:
     """Everything the command line (or a test) decides before the app starts."""
 
-    loaded: LoadedConfig | Preloaded
-    """Validated config, or the raw preload (validated right after the first paint)."""
+    loaded: LoadedSettings | SettingsFiles
+    """Validated settings, or the files read for the first frame (validated after it)."""
     profile: str | None = None
     read_only: bool = False
     demo: DemoSetup | None = None
@@ -65,30 +69,37 @@ class AppOptions:
     extra_problems: list[str] = field(default_factory=list)
     retry: Any = None
     """A RetryPolicy for the client (tests use a fast one)."""
+    data_dir: Path | None = None
+    """The login guard's folder (default: the app's data dir)."""
 
 
-class M2MApp(App[int]):
+class M2MApp(NoticeApp):
     CSS_PATH = "app.tcss"
     TITLE = "m2m-tui"
     BINDINGS = [
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("f1", "help", "Help", priority=True),
+        *NoticeApp.NOTICE_BINDINGS,
+        Binding("question_mark", "help", "more", key_display="?", tooltip="Every key (also f1)"),
+        Binding("f1", "help", "Help", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
     def __init__(self, options: AppOptions) -> None:
         super().__init__()
         self.options = options
-        self.loaded: Any = options.loaded
-        self.read_only_flag = options.read_only
+        self.settings = SettingsState(options.loaded)
         self.demo_services = DemoServices(options.demo) if options.demo else None
-        self.client: ThingSpaceClient | None = None
-        self.profile_name: str | None = options.profile
-        self.profile: Profile | None = None
+        self.clock: Callable[[], float] = options.clock or time.time
+        self.session = Session(
+            guard=LoginGuard(guard_path(options.data_dir)),
+            read_only=options.read_only,
+            retry=options.retry,
+            clock=self.clock,
+            on_notice=self.client_notice,
+        )
+        self.session.profile_name = options.profile
         self.config_ready = asyncio.Event()
         self.callback_restore: Any = None
         """Callback registrations to put back on exit (screens/registration.py)."""
-        self.clock: Callable[[], float] = options.clock or time.time
         self.live_clock = options.clock is None
         journal = options.journal
         if journal is None and self.demo_services is not None:
@@ -105,8 +116,10 @@ class M2MApp(App[int]):
         #: Every request of this session: submit, journal, track, announce (headless).
         self.desk = RequestDesk(journal, read_only=options.read_only, clock=self.clock)
         self.notices = RequestNotices(self, self.desk)
-        if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.loaded.config.animations:
+        if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.settings.animations:
             self.animation_level = "none"
+        self.settings_theme: str | None = None
+        """A theme applied from the settings (not the user's choice: not saved back)."""
         self.theme_problems = self._install_themes()
 
     # ------------------------------------------------------------------ themes
@@ -120,17 +133,23 @@ class M2MApp(App[int]):
             self.register_theme(theme)
         if os.environ.get("TEXTUAL_THEME"):
             return loaded.problems
-        found = self.loaded.profile(self.options.profile)
-        wanted = (found[1].theme if found else None) or self.loaded.config.theme or DEFAULT_THEME
+        wanted = self.settings.theme_name(self.options.profile) or DEFAULT_THEME
         if wanted not in self.available_themes:
             loaded.problems.append(f"theme {wanted!r} is not known; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME
         self.theme = wanted
         return loaded.problems
 
+    def validate_theme(self, theme_name: str) -> str:
+        """Never let a theme stop the app: one Textual cannot apply is reported and skipped."""
+        return checked_theme(self, theme_name)
+
     def _theme_changed(self, theme: Theme) -> None:
         if not self.options.persist_settings or self.demo_services is not None:
             return
+        if theme.name == self.settings_theme:
+            self.settings_theme = None
+            return  # applied from the settings, not chosen by the user
         self.run_worker(
             partial(self._save_theme, theme.name),
             thread=True,
@@ -140,10 +159,10 @@ class M2MApp(App[int]):
         )
 
     def _save_theme(self, name: str) -> None:
-        from m2m_tui.config import save_setting
+        from m2m_tui.desk.settings import save_setting
 
         try:
-            save_setting("theme", name, path=self.loaded.path)
+            save_setting("theme", name, path=self.settings.path)
         except (OSError, ValueError) as exc:
             self.call_from_thread(
                 self.notify, f"theme not saved: {exc}", severity="warning", markup=False
@@ -158,12 +177,11 @@ class M2MApp(App[int]):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        if isinstance(self.loaded, Preloaded):
-            # Not at once: importing pydantic in a thread would hold the GIL while the first
-            # frame is rendered and written.
-            self.set_timer(VALIDATE_AFTER, self._start_validation)
+        if self.settings.validated is None:
+            # Once the first frame is out: importing pydantic-settings in a thread holds the GIL.
+            self.call_after_refresh(self.set_timer, VALIDATE_AFTER, self._start_validation)
         else:
-            self._config_ready(self.loaded)
+            self._config_ready(self.settings.validated)
         if self.theme_problems:
             self.notify(
                 "\n".join(self.theme_problems[:4]),
@@ -180,35 +198,14 @@ class M2MApp(App[int]):
         self.set_interval(FLUSH_INTERVAL, self._flush_tracking, name="tracking-flush")
 
     def _start_validation(self) -> None:
-        self.run_worker(
-            self._validate_config,
-            thread=True,
-            group="config",
-            exit_on_error=False,
-            description="read config",
-        )
+        from m2m_tui.ui.settings_link import validate_settings
 
-    def _validate_config(self) -> None:
-        """In a thread, after the first paint: pydantic validation of the files."""
-        from m2m_tui.config import load_config, profile_from_env
+        validate_settings(self)
 
-        loaded = load_config(self.loaded.path)
-        if not loaded.config.profiles and "env" in self.loaded.config.profiles:
-            from_env = profile_from_env()
-            if from_env is not None:
-                loaded.config.profiles["env"] = from_env
-        self.call_from_thread(self._config_ready, loaded)
+    def _config_ready(self, loaded: LoadedSettings) -> None:
+        from m2m_tui.ui.settings_link import settings_ready
 
-    def _config_ready(self, loaded: LoadedConfig) -> None:
-        self.loaded = loaded
-        self.config_ready.set()
-        problems = [str(p) for p in loaded.problems] + self.options.extra_problems
-        if problems:
-            shown = "\n".join(problems[:4])
-            more = f"\n(+{len(problems) - 4} more)" if len(problems) > 4 else ""
-            self.notify(
-                shown + more, title="Config problems", severity="warning", timeout=15, markup=False
-            )
+        settings_ready(self, loaded)
 
     async def _start_demo(self) -> Any:
         from m2m_tui.desk.tracking import DeskTracking
@@ -232,10 +229,8 @@ class M2MApp(App[int]):
 
             with contextlib.suppress(Exception):
                 await restore_registrations(self)
-        client, self.client = self.client, None
         with contextlib.suppress(Exception):
-            if client is not None:
-                await client.aclose()
+            await self.session.aclose()
         with contextlib.suppress(Exception):
             await self.desk.close()
         if self.demo_services is not None:
@@ -253,32 +248,49 @@ class M2MApp(App[int]):
     # ------------------------------------------------------------------ session
 
     @property
+    def client(self) -> ThingSpaceClient | None:
+        return self.session.client
+
+    @property
+    def profile(self) -> Profile | None:
+        return self.session.profile
+
+    @property
     def read_only(self) -> bool:
-        return self.read_only_flag or bool(self.profile and self.profile.read_only)
+        return self.session.read_only
+
+    @property
+    def times(self) -> Times:
+        """How every screen writes times: the profile's ``time_zone``, else the file's (UTC)."""
+        zone = self.profile.time_zone if self.profile is not None else None
+        validated = self.settings.validated
+        zone = zone or (validated.config.time_zone if validated is not None else None)
+        zone = zone or DEFAULT_ZONE
+        return Times(zone)
 
     @property
     def account(self) -> str | None:
-        return self.profile.account if self.profile else None
+        return self.session.account
 
     @property
     def header_info(self) -> HeaderInfo:
-        profile = self.profile
+        profile = self.session.profile
         if profile is None:
-            found = self.loaded.profile(self.profile_name)
+            found = self.settings.profile(self.session.profile_name)
             profile = found[1] if found else None
         return HeaderInfo(
-            profile=self.profile_name,
+            profile=self.session.profile_name,
             account=profile.account if profile else None,
             environment="demo"
             if self.demo_services
             else (profile.environment_name if profile else None),
-            read_only=self.read_only_flag or bool(profile and profile.read_only),
+            read_only=self.session.read_only_for(profile),
             demo=self.demo_services is not None,
             user=self.client.username if self.client else None,
         )
 
     def auth_snapshot(self) -> AuthSnapshot | None:
-        return self.client.auth_snapshot() if self.client is not None else None
+        return self.session.auth_snapshot()
 
     @property
     def tracking(self) -> DeskTracking | None:
@@ -296,10 +308,7 @@ class M2MApp(App[int]):
             if self.demo_services is not None and not self.demo_services.ready.is_set():
                 return ListenerState("starting")
             return ListenerState("off")
-        state = listener_state(self.tracking)
-        if state.state == "following" and state.detail is None:
-            state.detail = self.tracking.settings.journal_label
-        return state
+        return listener_state(self.tracking)
 
     @property
     def poller_status(self) -> str:
@@ -310,12 +319,17 @@ class M2MApp(App[int]):
         self.notify(text, title="Session", timeout=4, markup=False)
         self.refresh_bars()
 
-    def start_session(self, name: str, profile: Profile, client: ThingSpaceClient) -> None:
-        self.profile_name = name
-        self.profile = profile
-        self.client = client
-        self.desk.logged_in(client, profile.account, self.read_only)
+    def session_started(self) -> None:
+        """The login screen's session logged in: bars, tracking and the devices screen."""
+        from m2m_tui.ui.screens.devices import DevicesScreen
+
+        client, profile = self.session.client, self.session.profile
+        if client is not None and profile is not None:
+            self.desk.logged_in(client, profile.account, self.read_only)
         self.refresh_bars()
+        if self.session.profile is not None:
+            self.start_listener(self.session.profile)
+        self.push_screen(DevicesScreen())
 
     def start_listener(self, profile: Profile) -> None:
         """Start tracking for a real profile: the journal and poller always; its listener when
@@ -328,7 +342,7 @@ class M2MApp(App[int]):
         from m2m_tui.desk.tracking import checked_profile_settings
 
         settings, problem = checked_profile_settings(
-            profile, self.journal_path, follow=self.options.follow, name=self.profile_name
+            profile, self.journal_path, follow=self.options.follow, name=self.session.profile_name
         )
         if problem:  # e.g. a callback username without a password: it would accept anyone
             self.notify(
@@ -376,10 +390,7 @@ class M2MApp(App[int]):
         self.screen.post_message(TrackingUpdate(batch))
 
     async def end_session(self) -> None:
-        client = self.client
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.logout()
+        await self.session.logout()
         self.refresh_bars()
 
     def refresh_bars(self) -> None:

@@ -4,19 +4,30 @@ Shipped themes come from ``m2m_tui/themes`` inside the wheel (hatch force-includ
 repository's top-level ``themes/`` there) or, in a source checkout, from ``themes/`` beside the
 package. User themes come from ``<config dir>/themes`` and may replace a shipped one by name.
 A broken file is skipped; all problems are returned together so the app shows one warning.
+
+Every value is checked with Textual's own parsers (``Color.parse`` for the colour fields, the
+CSS declaration parser for ``[variables]``), never with a looser rule of ours: a theme that
+passed a looser check once reached Textual at paint time and killed the app (issue 12).
 """
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual.color import Color, ColorParseError
+from textual.css.parse import parse_declarations
+from textual.css.tokenize import tokenize_values
 from textual.theme import Theme
 
 import m2m_tui
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 DEFAULT_THEME = "m2m-dark"
 _COLOR_FIELDS = (
@@ -49,15 +60,102 @@ def builtin_theme_dirs() -> list[Path]:
 
 
 def _check_color(value: Any, where: str) -> str:
+    """Textual's ``Color.parse``, as ``Theme`` uses it: "#FFFFFF 10%" is CSS, not a colour."""
     if not isinstance(value, str):
         raise ValueError(f"{where}: expected a colour string")
     text = value.strip()
-    base = text.rsplit(" ", 1)[0] if text.endswith("%") else text
     try:
-        Color.parse(base)
-    except ColorParseError:
-        raise ValueError(f"{where}: {value!r} is not a colour") from None
+        Color.parse(text)
+    except ColorParseError as exc:
+        raise ValueError(f"{where}: {value!r} is not a colour Textual can parse ({exc})") from None
     return text
+
+
+#: The CSS properties a variable's value is checked against, by what Textual's own value of
+#: that variable parses as (``$text`` is "auto 87%", a colour; ``$link-style`` a text style).
+_PROBE_PROPERTIES = ("color", "text-style")
+
+
+def _plain(message: object) -> str:
+    """Textual's CSS errors carry Rich markup ("[i]color[/]"): shown as plain text."""
+    try:
+        return Text.from_markup(str(message)).plain
+    except Exception:  # not markup after all
+        return str(message)
+
+
+def _declaration_error(prop: str, value: str) -> str | None:
+    try:
+        parse_declarations(f"{prop}: {value};", ("theme", ""))
+    except Exception as exc:  # DeclarationError, TokenError, ...: any refusal counts
+        return _plain(exc) or type(exc).__name__
+    return None
+
+
+@cache
+def _default_variables() -> dict[str, str]:
+    """Textual's own theme variables and their values (one theme's, the names are fixed)."""
+    return Theme(name="probe", primary="#0178D4").to_color_system().generate()
+
+
+@cache
+def _variable_property(name: str) -> str | None:
+    """The CSS property Textual's default value of variable ``name`` fits (None: unknown).
+
+    Probed per name, only for the variables theme files set: probing all 170 would cost
+    tens of milliseconds before the first frame.
+    """
+    default = _default_variables().get(name)
+    if default is None:
+        return None
+    for prop in _PROBE_PROPERTIES:
+        if _declaration_error(prop, default) is None:
+            return prop
+    return None
+
+
+def _check_variable(name: str, value: str) -> None:
+    """A variable Textual defines must parse where its default does; others must tokenize."""
+    prop = _variable_property(name)
+    if prop is not None:
+        problem = _declaration_error(prop, value)
+    else:
+        try:
+            tokenize_values({name: value})
+            problem = None
+        except Exception as exc:
+            problem = _plain(exc) or type(exc).__name__
+    if problem is not None:
+        raise ValueError(f"variables.{name}: {value!r} is refused by Textual: {problem}")
+
+
+def theme_problem(theme: Theme) -> str | None:
+    """Why Textual could not apply ``theme``, or None: what the app checks before switching."""
+    try:
+        theme.to_color_system().generate()
+        for name, value in theme.variables.items():
+            _check_variable(name, value)
+    except Exception as exc:  # a theme must never stop the app, whatever Textual raises
+        return _plain(exc) or type(exc).__name__
+    return None
+
+
+def checked_theme(app: App[Any], theme_name: str) -> str:
+    """``App.validate_theme``: the theme, or the default one (with a warning) when Textual
+    could not apply it, so switching to a broken theme never stops the app."""
+    theme = app.get_theme(theme_name)
+    problem = theme_problem(theme) if theme is not None else None
+    if problem is None or theme_name == DEFAULT_THEME:
+        return theme_name
+    app.unregister_theme(theme_name)
+    app.notify(
+        f"{theme_name}: {problem}; using {DEFAULT_THEME}",
+        title="Theme skipped",
+        severity="warning",
+        timeout=10,
+        markup=False,
+    )
+    return DEFAULT_THEME
 
 
 def theme_from_mapping(data: dict[str, Any], fallback_name: str) -> Theme:
@@ -87,6 +185,10 @@ def theme_from_mapping(data: dict[str, Any], fallback_name: str) -> Theme:
             extra[key] = float(data[key])
     if "ansi" in data:
         extra["ansi"] = bool(data["ansi"])
+    for key, value in variables.items():
+        _check_variable(key, value)
+    # Every colour went through Color.parse and every variable through the CSS parser: what
+    # theme_problem() checks, without generating the whole colour system before first paint.
     fields: dict[str, Any] = {**colors, **extra}
     return Theme(name=name.strip(), dark=dark, variables=dict(variables), **fields)
 

@@ -50,7 +50,11 @@ def listener_state(tracking: DeskTracking) -> ListenerState:
         if not tracking.settings.follow:
             return ListenerState("off")
         problem = tracking.journal_problem
-        return ListenerState("following", problem=None if problem is None else UNREACHABLE)
+        return ListenerState(
+            "following",
+            detail=tracking.settings.journal_label,  # a file's name, or the URL without password
+            problem=None if problem is None else UNREACHABLE,
+        )
     status = tracking.feed.listener_status or listener.status()
     config = tracking.settings.listener
     return ListenerState(

@@ -21,6 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 IMEI = "359876543210987"
+STORY_B_MDN = "5551230102"  # suspended by jdoe 6 days ago (thingspace-diagnostics.md §10)
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -122,6 +123,24 @@ def test_demo_login_lookup_quit(tmux: Tmux) -> None:
     tmux.keys("C-q")
     tmux.wait_for("M2M-EXIT=0", timeout=15)
     assert not (tmux.home / ".config" / "m2m-tui").exists()
+
+
+def test_demo_reaches_the_diagnosis_of_a_story_device(tmux: Tmux) -> None:
+    """Issue 10: the demo's account holds the scenario-kit devices; story B's card says why."""
+    command = " ".join(shlex.quote(part) for part in app_command())
+    tmux.start(f"{command} --demo; echo M2M-EXIT=$?; sleep 60")
+    tmux.wait_for("http://127.0.0.1:")
+    tmux.keys("Enter")
+    tmux.wait_for("Paste any identifier")
+    tmux.keys(STORY_B_MDN)
+    tmux.wait_for("MDN  10 characters")
+    tmux.keys("Enter")
+    screen = tmux.wait_for("Diagnosis (R2): Suspended by jdoe")
+    assert "Device 5551230102" in screen
+    screen = tmux.wait_for("Next step:")
+    assert "request suspension status" in screen
+    tmux.keys("C-q")
+    tmux.wait_for("M2M-EXIT=0", timeout=15)
 
 
 def test_dropped_terminal_ends_the_process(tmux: Tmux, tmp_path: Path) -> None:

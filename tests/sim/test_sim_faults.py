@@ -235,9 +235,10 @@ def wire_inventory(sim: RunningSimulator) -> list[dict[str, Any]]:
 
 
 async def test_same_seed_same_run(make_sim: SimFactory, http: httpx.AsyncClient) -> None:
-    a = await make_sim(seed=7)
-    b = await make_sim(seed=7)
-    c = await make_sim(seed=8)
+    """A seed (with a fixed request-id salt) repeats a run exactly, requestIds included."""
+    a = await make_sim(seed=7, request_id_salt=42)
+    b = await make_sim(seed=7, request_id_salt=42)
+    c = await make_sim(seed=8, request_id_salt=42)
     assert wire_inventory(a) == wire_inventory(b)
     assert wire_inventory(a) != wire_inventory(c)
     ids = []
@@ -246,3 +247,20 @@ async def test_same_seed_same_run(make_sim: SimFactory, http: httpx.AsyncClient)
         answer = await m2m.action("suspend", {"devices": one(DEMO_MDN)})
         ids.append((m2m.bearer, m2m.session, answer.json()["requestId"]))
     assert ids[0] == ids[1]
+
+
+async def test_request_ids_are_unique_across_restarts_with_the_same_seed(
+    make_sim: SimFactory, http: httpx.AsyncClient
+) -> None:
+    """Issue 8 case 2: a restarted simulator must not hand out an id an earlier run gave."""
+    seen: list[str] = []
+    inventories = []
+    for _ in range(3):
+        sim = await make_sim(seed=7)
+        inventories.append(wire_inventory(sim))
+        m2m = M2M(sim, http)
+        for mdn in (DEMO_MDN, SUSPENDED_MDN):
+            answer = await m2m.action("suspend", {"devices": one(mdn)})
+            seen.append(answer.json()["requestId"])
+    assert len(set(seen)) == len(seen) == 6
+    assert inventories[0] == inventories[1] == inventories[2]  # the seed still drives the world

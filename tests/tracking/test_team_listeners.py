@@ -28,7 +28,7 @@ WITHIN = 30.0  # seconds the burst may take, at most
 
 def _env() -> dict[str, str]:
     return dict(
-        os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", M2M_TUI_CALLBACK_PASSWORD=PASSWORD
+        os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", M2M_TUI_CALLBACK__PASSWORD=PASSWORD
     )
 
 

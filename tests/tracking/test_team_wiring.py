@@ -40,7 +40,7 @@ def _free_port() -> int:
 
 def _env() -> dict[str, str]:
     return dict(
-        os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", M2M_TUI_CALLBACK_PASSWORD=PASSWORD
+        os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", M2M_TUI_CALLBACK__PASSWORD=PASSWORD
     )
 
 

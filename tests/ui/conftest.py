@@ -133,7 +133,12 @@ async def login(pilot: Pilot[Any], password: str | None = "Demo#Pass1") -> None:
         field.value = password
         field.focus()
     await pilot.press("enter")
-    await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")  # type: ignore[arg-type]
+    # Pushed is not yet shown: wait until the devices screen has mounted and taken the focus
+    # (the login may first wait for the settings to be validated, after the first frame).
+    await wait_for(
+        pilot,
+        lambda: screen_name(app) == "DevicesScreen" and app.screen.focused is not None,  # type: ignore[arg-type]
+    )
 
 
 async def lookup(pilot: Pilot[Any], identifier: str) -> None:

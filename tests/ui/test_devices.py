@@ -418,7 +418,8 @@ async def test_a_request_made_on_the_mdn_shows_on_the_card_found_by_imei(tmp_pat
     """Issue 8, case 7: the card matches requests by the device's identity, not its label."""
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
     assert app.options.demo is not None and app.options.demo.sim_config is not None
-    app.options.demo.sim_config.processing_delay = 1.0  # time to look it up again meanwhile
+    # Time to look it up again meanwhile (the lookup now also reads the histories).
+    app.options.demo.sim_config.processing_delay = 3.0
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot, password=None)
         await lookup(pilot, wk.SUSPENDED_MDN)

@@ -7,11 +7,13 @@ import stat
 import tomllib
 from pathlib import Path
 
+import pytest
 from textual.widgets import Checkbox, Input
 
 from m2m_tui.sim import RunningSimulator
 from m2m_tui.ui.screens.dialogs import ConfirmDialog
 from m2m_tui.ui.screens.login import LoginScreen, LoginSteps
+from m2m_tui.ui.widgets.bars import AppHeader
 
 from .conftest import (
     SIZE,
@@ -42,6 +44,7 @@ async def test_login_with_profile_reaches_devices(
     app = make_app(isolated_home, profile="acme")
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, LoginScreen)
+        await wait_for(pilot, app.config_ready.is_set)  # the first frame has only the names
         assert app.screen.query_one("#f-account", Input).value == "0000123456-00001"
         fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
         await pilot.press("ctrl+l")
@@ -127,10 +130,13 @@ async def test_unreachable_host(isolated_home: Path) -> None:
 async def test_missing_fields_are_named(isolated_home: Path) -> None:
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("ctrl+l")
-        await pilot.pause()
-        text = str(app.screen.query_one("#login-message").render())
-        assert "missing" in text and "App key" in text
+        await pilot.press("ctrl+l")  # before the settings are validated: it waits for them
+
+        def message() -> str:
+            return str(app.screen.query_one("#login-message").render())
+
+        await wait_for(pilot, lambda: "missing" in message())
+        assert "App key" in message()
 
 
 async def test_first_run_creates_profile_without_secrets(isolated_home: Path) -> None:
@@ -191,3 +197,52 @@ async def test_profile_listener_starts_after_login(
         await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
         await wait_for(pilot, lambda: app.listener_state.state == "listening")
         assert app.listener_state.public_url == "https://tui.example.net:9001"
+
+
+async def test_lockout_guard_survives_a_restart(sim: RunningSimulator, isolated_home: Path) -> None:
+    """Issue 8, case 5: 2 wrong passwords, quit, restart: the 3rd attempt asks first."""
+    write_config(isolated_home, sim_profile_toml(sim))
+    app = make_app(isolated_home, profile="acme")
+    async with app.run_test(size=SIZE) as pilot:
+        fill(app, app_secret=sim.config.app_secret, password="wrong")
+        for attempt in (1, 2):
+            await pilot.press("ctrl+l")
+            await wait_for(pilot, lambda n=attempt: sim.state.login_failures == n)
+            await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
+    restarted = make_app(isolated_home, profile="acme")
+    async with restarted.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, restarted.config_ready.is_set)
+        await pilot.pause()
+        message = str(restarted.screen.query_one("#login-message").render())
+        assert "2 failed login(s) recorded" in message and "after 5" in message
+        fill(restarted, app_secret=sim.config.app_secret, password="wrong")
+        await pilot.press("ctrl+l")
+        await wait_for(
+            pilot,
+            lambda: isinstance(restarted.screen, ConfirmDialog) and restarted.screen.query(".body"),
+        )
+        text = str(restarted.screen.query_one(".body").render())
+        assert "2 login(s)" in text and "after 5 failed attempts" in text
+        assert sim.state.login_failures == 2
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert sim.state.login_failures == 2 and screen_name(restarted) == "LoginScreen"
+
+
+async def test_read_only_from_env_is_on_the_first_screen(
+    sim: RunningSimulator, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 8, case 6: M2M_TUI_READ_ONLY=on: the settings and the screens say read-only."""
+    write_config(isolated_home, sim_profile_toml(sim))
+    monkeypatch.setenv("M2M_TUI_READ_ONLY", "on")
+    app = make_app(isolated_home, profile="acme")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app.config_ready.is_set)
+        await pilot.pause()
+        assert "READ-ONLY" in str(app.screen.query_one(AppHeader).render())
+        fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
+        await pilot.press("ctrl+l")
+        await wait_for(
+            pilot, lambda: screen_name(app) == "DevicesScreen" and app.screen.focused is not None
+        )
+        assert app.read_only and "READ-ONLY" in str(app.screen.query_one(AppHeader).render())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -68,16 +69,18 @@ async def test_suspension_status_completion_is_announced(tmp_path: Path) -> None
 
 async def test_no_toast_over_the_view_that_already_shows_the_request(tmp_path: Path) -> None:
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
-    assert app.options.demo is not None and app.options.demo.sim_config is not None
-    app.options.demo.sim_config.processing_delay = 1.0  # time to open the requests view
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await login(pilot, password=None)
         await lookup(pilot, wk.SUSPENDED_MDN)
+        sim = app.demo_services.sim if app.demo_services is not None else None
+        assert sim is not None
+        gate = sim.state.processing_gate = asyncio.Event()  # held until the view is open
         await pilot.press("s")
         await wait_for(pilot, lambda: bool(app.submitted))
         await pilot.press("g")  # watch it in the requests view
         await wait_for(pilot, lambda: type(app.screen).__name__ == "RequestsScreen")
         assert app.desk.ledger.awaiting  # still running when the view opened
+        gate.set()
         await wait_for(pilot, lambda: not app.desk.ledger.awaiting, 10)
         assert type(app.screen).__name__ == "RequestsScreen"
         assert not finished(app, "Suspension status")

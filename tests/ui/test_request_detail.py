@@ -67,7 +67,7 @@ async def test_suspension_status_detail(tmp_path: Path) -> None:
         assert STATUS_ID in head and "completed by callback" in head and "dup 1" in head
         assert "by callback only" in head
         results = detail.query_one("#results", DataTable)
-        assert rows(results) == [["MDN 5551234568", "ok", "state suspend", "14:27:10"]]
+        assert rows(results) == [["MDN 5551234568", "ok", "state suspend", "14:27:10 UTC"]]
         panels = list(detail.query(SuspensionPanel))
         assert len(panels) == 1
         panel = text_of(panels[0])

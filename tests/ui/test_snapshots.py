@@ -54,7 +54,12 @@ def test_login_screen(snap_compare: Any, isolated_home: Path) -> None:
         'base_url = "https://staging.thingspace.verizon.com"\n',
     )
     app = make_app(isolated_home, profile="acme", clock=lambda: STAMP)
-    assert snap_compare(app, terminal_size=SIZE)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, app.config_ready.is_set)  # the first frame lists only the names
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_device_card(snap_compare: Any, tmp_path: Path) -> None:
@@ -99,5 +104,17 @@ def test_help_screen(snap_compare: Any, tmp_path: Path) -> None:
         await lookup(pilot, wk.DEMO_IMEI)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+
+    assert snap_compare(make_demo_app(tmp_path / "d"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_device_card_with_diagnosis(snap_compare: Any, tmp_path: Path) -> None:
+    """Issue 10: story B (suspended by jdoe) at 80x24, the diagnosis at the top of the card."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app: Any = pilot.app
+        await _logged_in(pilot)
+        await lookup(pilot, "5551230102")
+        await wait_for(pilot, lambda: app.screen.query_one("#card").diagnosis is not None)
 
     assert snap_compare(make_demo_app(tmp_path / "d"), terminal_size=SIZE, run_before=run_before)

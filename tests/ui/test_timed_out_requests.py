@@ -13,7 +13,8 @@ from .test_inbox import body, post
 
 
 def titles(app: Any) -> list[str]:
-    return [n.title for n in app._notifications]
+    """Toasts shown, and those waiting for a dialog to close (a toast never covers one)."""
+    return [n.title for n in app._notifications] + [h.title for h in app.held_notices]
 
 
 def demo_with_short_timeout(folder: Path) -> Any:

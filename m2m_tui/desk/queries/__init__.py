@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         outcomes,
         request_matches,
     )
+    from m2m_tui.desk.times import Times
     from m2m_tui.tracking.inbox_rows import InboxEntry
     from m2m_tui.tracking.journal_interface import JournalStore, Location
     from m2m_tui.tracking.records import CallbackRow
@@ -132,13 +133,14 @@ class JournalQueries:
         except JournalError as exc:
             return RequestDetail(request_id, error=str(exc))
 
-    async def export_text(self, fmt: str, request_id: str) -> str:
+    async def export_text(self, fmt: str, request_id: str, times: Times | None = None) -> str:
         """One request as JSON, CSV or Markdown; raises JournalError without a journal."""
         from m2m_tui.desk.queries.requests import export_text
         from m2m_tui.tracking.records import JournalError
 
         missing = f"{self.path}: no journal here yet (nothing to export)"
-        text = await self._read(partial(export_text, fmt=fmt, request_id=request_id), missing)
+        read = partial(export_text, fmt=fmt, request_id=request_id, times=times)
+        text = await self._read(read, missing)
         if text is missing:
             raise JournalError(missing)
         return text

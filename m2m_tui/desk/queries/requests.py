@@ -17,6 +17,7 @@ from m2m_tui.tracking.records import CallbackRow, PollRow, RequestRow
 from m2m_tui.tracking.results import ResultTally, counts_as_result, result_key
 
 if TYPE_CHECKING:
+    from m2m_tui.desk.times import Times
     from m2m_tui.tracking.journal_interface import JournalStore
 
 #: States a request can still leave, as the journal spells them.
@@ -217,8 +218,15 @@ def read_detail(journal: JournalStore, request_id: str) -> RequestDetail:
     )
 
 
-def export_text(journal: JournalStore, fmt: str, request_id: str) -> str:
-    """One request as JSON, CSV or a Markdown ticket summary (bodies redacted again)."""
+def export_text(
+    journal: JournalStore, fmt: str, request_id: str, times: Times | None = None
+) -> str:
+    """One request as JSON, CSV or a Markdown ticket summary (bodies redacted again).
+
+    The ticket's times follow ``times`` (the screens' convention); JSON and CSV keep ISO 8601
+    with its offset, for programs."""
     from m2m_tui.tracking.export import export
 
+    if times is not None and fmt == "md":
+        return export(journal, fmt, request_id, stamp=times.stamp)
     return export(journal, fmt, request_id)

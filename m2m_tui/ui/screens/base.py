@@ -42,10 +42,17 @@ class AppScreen(WorkerErrors, Screen[None]):
         yield AppHeader()
         yield from self.compose_body()
         yield StatusBar()
-        yield Footer(compact=True)
+        # ctrl+p is listed by "? more" (help): at 80 columns its room goes to the keys.
+        yield Footer(compact=True, show_command_palette=False)
 
     def compose_body(self) -> Iterable[Widget]:
         return ()
+
+    def on_screen_resume(self) -> None:
+        """Back from a dialog: the toasts that waited for it are shown now."""
+        release = getattr(self.app, "release_notices", None)
+        if release is not None:
+            release()
 
     def shows_request(self, request_id: str) -> bool:
         """True when this screen already shows ``request_id`` live (no toast needed)."""
@@ -60,3 +67,9 @@ class AppScreen(WorkerErrors, Screen[None]):
 
 class AppModal(WorkerErrors, ModalScreen[Any]):
     """Base of the dialogs (so their workers report errors the same way)."""
+
+    def on_screen_resume(self) -> None:
+        """A toast never covers a dialog: those shown wait until it closes."""
+        hold = getattr(self.app, "hold_notices", None)
+        if hold is not None:
+            hold()

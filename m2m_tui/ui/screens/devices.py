@@ -14,22 +14,25 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widget import Widget
 
+from m2m_tui.api.errors import ThingSpaceError
 from m2m_tui.api.identifiers import DeviceKind, KindGuess
 from m2m_tui.desk.actions import DeviceTarget, RequestAction, device_target
 from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
-from m2m_tui.ui.screens.base import AppScreen
+from m2m_tui.ui.screens.device_picture import PictureLookup
 from m2m_tui.ui.screens.flow import ActionFlow
 from m2m_tui.ui.widgets.device_card import DeviceCard, device_summary, summary_text
 from m2m_tui.ui.widgets.identifier import IdentifierInput
 
 if TYPE_CHECKING:
     from m2m_tui.api.models import Device
+    from m2m_tui.api.models.callbacks import SuspensionStatus
+    from m2m_tui.desk.device_picture import DevicePicture
     from m2m_tui.tracking.records import DeviceRow
 
 STATE_ACTIONS = {"suspend", "restore", "activate", "deactivate"}
 
 
-class DevicesScreen(ActionFlow, AppScreen):
+class DevicesScreen(ActionFlow, PictureLookup):
     AUTO_FOCUS = "#identifier"
     REFRESH_AFTER_SUBMIT = 2.0
     """Seconds before the card is read again after a state change was submitted."""
@@ -41,20 +44,21 @@ class DevicesScreen(ActionFlow, AppScreen):
     BINDINGS = [
         Binding("slash", "focus_identifier", "Find", tooltip="Type or paste another identifier"),
         Binding("escape", "focus_card", "Leave the input (keys work again)", show=False),
-        Binding("h", "recent", "Recent"),
-        Binding("f", "filter", "Filter"),
+        Binding("h", "recent", "Recent", show=False),
+        Binding("f", "filter", "Filter", show=False),
         Binding(
             "s",
             "suspension_status",
             "Status",
+            show=False,
             tooltip="Suspension status (the answer comes by callback)",
         ),
         Binding("S", "suspend", "Suspend"),
         Binding("R", "restore", "Restore"),
-        Binding("A", "activate", "Activate", show=False),
-        Binding("D", "deactivate", "Deactivate", show=False),
-        Binding("g", "requests", "Reqs", tooltip="Requests submitted this session"),
-        Binding("i", "inbox", "Inbox", tooltip="Every callback received"),
+        Binding("A", "activate", "Activate"),
+        Binding("D", "deactivate", "Deactivate"),
+        Binding("g", "requests", "Reqs", show=False, tooltip="Requests submitted this session"),
+        Binding("i", "inbox", "Inbox", show=False, tooltip="Every callback received"),
         Binding(
             "u",
             "registration",
@@ -65,6 +69,14 @@ class DevicesScreen(ActionFlow, AppScreen):
         Binding("y", "app.copy_last_request", "Copy request id", show=False),
         Binding("o", "app.open_last_request", "Open the last request submitted", show=False),
         Binding("c", "copy_summary", "Copy device summary", show=False),
+        Binding(
+            "m",
+            "copy_ticket",
+            "Ticket",
+            show=False,
+            tooltip="Copy a Markdown ticket summary with the diagnosis",
+        ),
+        Binding("j", "picture_json", "Raw JSON of the card and its histories", show=False),
         Binding("L", "logout", "Log out", show=False),
         Binding("1", "open_recent(1)", "Open recent device 1-9", show=False),
         *(Binding(str(i), f"open_recent({i})", show=False) for i in range(2, 10)),
@@ -76,6 +88,9 @@ class DevicesScreen(ActionFlow, AppScreen):
         self.target: DeviceTarget | None = None
         self.recent_rows: list[DeviceRow] = []
         self.demo_rows: list[DeviceRow] = []
+        self.picture: DevicePicture | None = None
+        self.suspension: tuple[DeviceTarget, SuspensionStatus] | None = None
+        """The last suspension status received this session, and the device it is about."""
 
     def compose_body(self) -> list[Widget]:
         return [IdentifierInput(id="lookup"), DeviceCard(id="card")]
@@ -205,7 +220,6 @@ class DevicesScreen(ActionFlow, AppScreen):
     async def _lookup(
         self, kind: DeviceKind, value: str, account: str | None, *, quiet: bool = False
     ) -> None:
-        from m2m_tui.api.errors import ThingSpaceError
         from m2m_tui.api.models import DeviceId
 
         client = self.m2m.client
@@ -218,37 +232,38 @@ class DevicesScreen(ActionFlow, AppScreen):
         except ValueError as exc:
             widget.show_problem(str(exc).splitlines()[-1])
             return
-        try:
-            device = (
-                await client.get_device(account, device_id)
-                if account
-                else (await self._lookup_any_account(device_id))
-            )
-        except ThingSpaceError as exc:
-            if quiet:
-                self.notify(
-                    f"could not refresh the card: {exc.message} - {exc.hint}",
-                    severity="warning",
-                    markup=False,
-                )
-            else:
-                widget.show_problem(f"{exc.message} - {exc.hint}")
-                self.app.bell()
+        if not account:
+            await self._lookup_card_only(device_id, quiet=quiet)
             return
+        try:
+            picture = await self._fetch_picture(device_id, account, quiet=quiet)
         finally:
             self.refresh_bars()
-        target = device_target(device, kind.value, value, account)
-        if quiet:
-            if self.target == target:  # still the device on screen once the answer came
-                self.show_device(device, target, focus=False)
+        device = picture.device.value
+        if device is None or quiet:
             return
-        self.show_device(device, target)
         widget.show_note(f"{kind.value.upper()} {value}: found (/ for another)")
         label = f"{kind.value.upper()} {value}"
         await self.m2m.recent.remember(
             device.accountName or account, kind.value, value, label, device_summary(device)
         )
         self.recent_rows = await self.m2m.recent.recent(9)
+
+    async def _lookup_card_only(self, device_id: Any, *, quiet: bool) -> None:
+        """No account known: the device list across accounts, the card fields only."""
+
+        widget = self.query_one(IdentifierInput)
+        try:
+            device = await self._lookup_any_account(device_id)
+        except ThingSpaceError as exc:
+            widget.show_problem(f"{exc.message} - {exc.hint}")
+            self.app.bell()
+            return
+        finally:
+            self.refresh_bars()
+        kind, value = device_id.kind, device_id.id
+        self.query_one(DeviceCard).drop_picture()
+        self.show_device(device, device_target(device, kind.value, value, None), focus=not quiet)
 
     async def _lookup_any_account(self, device_id: Any) -> Device:
         from m2m_tui.api.errors import NotFoundError
@@ -325,12 +340,19 @@ class DevicesScreen(ActionFlow, AppScreen):
     @work(group="outcome", exclusive=True, exit_on_error=False, description="request outcome")
     async def _show_outcome(self, request_id: str, target: DeviceTarget) -> None:
         """The suspension panel (or the failure) of the request, above the device's fields."""
+        from m2m_tui.desk.picture_text import suspension_from
         from m2m_tui.ui.widgets.suspension_panel import outcome_panels
 
         data = await self.m2m.queries.request_detail(request_id)
         if self.target != target:
             return  # the user moved on while the journal was read
-        self.query_one(DeviceCard).show_outcome(outcome_panels(data.outcomes))
+        card = self.query_one(DeviceCard)
+        card.show_outcome(outcome_panels(data.outcomes, self.m2m.times))
+        for outcome in data.outcomes:
+            status = suspension_from(outcome.suspension_items())
+            if status is not None:
+                self.suspension = (target, status)
+                self._rediagnose()
 
     # ------------------------------------------------------------------ other keys
 
@@ -354,7 +376,7 @@ class DevicesScreen(ActionFlow, AppScreen):
         if self.device is None:
             self.notify("no device shown", severity="warning")
             return
-        self.m2m.copy_text(summary_text(self.device), "device summary")
+        self.m2m.copy_text(summary_text(self.device, self.m2m.times), "device summary")
 
     async def action_logout(self) -> None:
         await self.m2m.end_session()

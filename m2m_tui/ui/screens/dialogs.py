@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 from m2m_tui.api.identifiers import DeviceKind
 from m2m_tui.desk.actions import ActionParams
 from m2m_tui.ui.screens.base import AppModal
+from m2m_tui.ui.widgets.checkbox import StateCheckbox
 from m2m_tui.ui.widgets.identifier import kind_choice_keys
 
 DIALOG_CSS = """
@@ -160,7 +161,9 @@ class DeactivateDialog(AppModal):
             with Horizontal(classes="row"):
                 yield Static("Reason code", classes="label")
                 yield Input("FF", id="reason", compact=True, max_length=4)
-            yield Checkbox("Waive the early-termination fee (etfWaiver)", id="etf", compact=True)
+            yield StateCheckbox(
+                "Waive the early-termination fee (etfWaiver)", id="etf", compact=True
+            )
             yield Static("", id="problem", classes="error")
             yield Static(
                 Content.styled(

@@ -73,16 +73,20 @@ class FilterScreen(ActionFlow, AppScreen):
     )
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("slash", "focus_form", "Edit filter"),
+        # First after Back: the stop key must be visible at 80 columns while listing.
+        Binding("x", "stop_listing", "Stop listing", tooltip="Stop; the devices listed stay"),
+        Binding("slash", "focus_form", "Edit", tooltip="Edit the filter"),
+        Binding("a", "list_all", "List all", tooltip="List every matching device, page by page"),
         Binding(
             "s",
             "suspension_status",
             "Status",
+            show=False,
             tooltip="Suspension status of every matching device (by callback)",
         ),
         Binding("S", "suspend", "Suspend all"),
         Binding("R", "restore", "Restore all"),
-        Binding("D", "deactivate", "Deactivate all", show=False),
+        Binding("D", "deactivate", "Deactivate all"),
         Binding("m", "more", "Load more", show=False),
         Binding("o", "app.open_last_request", "Open the last request submitted", show=False),
     ]
@@ -155,8 +159,13 @@ class FilterScreen(ActionFlow, AppScreen):
         self._count("searching…", "$accent")
         self.load_page()
 
+    def _listing_text(self) -> str:
+        pages = self.pager.pages if self.pager is not None else 0
+        return f"listing… page {pages + 1} · {len(self.devices):,} devices so far (x stops)"
+
     @work(group="filter-page", exclusive=True, exit_on_error=False, description="device list")
-    async def load_page(self) -> None:
+    async def load_page(self, all_pages: bool = False) -> None:
+        """The next page; with ``all_pages`` every page to the end, until ``x`` stops it."""
         from m2m_tui.api.errors import ThingSpaceError
         from m2m_tui.api.models import CustomField, DeviceListRequest
         from m2m_tui.api.paging import DevicePager
@@ -166,6 +175,7 @@ class FilterScreen(ActionFlow, AppScreen):
         if target is None or client is None:
             return
         self.loading = True
+        self.refresh_bindings()
         try:
             if self.pager is None:
                 request = DeviceListRequest(
@@ -177,7 +187,13 @@ class FilterScreen(ActionFlow, AppScreen):
                     maxNumberOfDevices=PAGE_SIZE,
                 )
                 self.pager = DevicePager(client.list_devices, request)
-            devices = await self.pager.next_page()
+            while True:
+                if all_pages or self.devices:
+                    self._count(self._listing_text(), "$accent")
+                devices = await self.pager.next_page()
+                if not all_pages or not self.pager.more:
+                    break
+                self._listed(devices)
         except ThingSpaceError as exc:
             # PagingStalled among them: the rows so far stay, and the text says they are not all.
             self.more = self.pager is not None and self.pager.more
@@ -189,6 +205,20 @@ class FilterScreen(ActionFlow, AppScreen):
         finally:
             self.loading = False
             self.refresh_bars()
+            self.refresh_bindings()
+        self._listed(devices)
+        count = len(self.devices)
+        if count == 0:
+            self._count("no device matches", "$warning")
+        elif self.more:
+            self._count(f"{count:,} devices loaded, more as you scroll (m loads more)", "$accent")
+        else:
+            self._count(f"{count:,} devices", "bold")
+
+    def _listed(self, devices: list[Device]) -> None:
+        """A page arrived: its rows, and the target the actions apply to, say how many."""
+        assert self.pager is not None and self.target is not None
+        target = self.target
         self._add_rows(devices)
         self.more = self.pager.more
         self.target = FilterTarget(
@@ -199,13 +229,6 @@ class FilterScreen(ActionFlow, AppScreen):
             loaded=len(self.devices),
             more=self.more,
         )
-        count = len(self.devices)
-        if count == 0:
-            self._count("no device matches", "$warning")
-        elif self.more:
-            self._count(f"{count} devices loaded, more as you scroll (m loads more)", "$accent")
-        else:
-            self._count(f"{count} devices", "bold")
         self.refresh_bindings()
 
     def _add_rows(self, devices: list[Device]) -> None:
@@ -226,7 +249,7 @@ class FilterScreen(ActionFlow, AppScreen):
                     Text(state, style=TABLE_STATE_STYLES.get(state, "")),
                     Text(device.service_plan or "-"),
                     Text("yes" if device.connected else "no"),
-                    Text(when(device.lastConnectionDate)),
+                    Text(when(device.lastConnectionDate, times=self.m2m.times)),
                     Text(", ".join(device.groupNames)),
                     key=key,
                 )
@@ -269,6 +292,10 @@ class FilterScreen(ActionFlow, AppScreen):
                 return None
         if action == "more" and not self.more:
             return None
+        if action == "list_all":
+            return self.more and not self.loading  # hidden when there is nothing more
+        if action == "stop_listing":
+            return self.loading  # shown in the footer only while pages are being listed
         return True
 
     def _act(self, action: RequestAction) -> None:
@@ -292,6 +319,25 @@ class FilterScreen(ActionFlow, AppScreen):
     def action_more(self) -> None:
         if self.more and not self.loading:
             self.load_page()
+
+    def action_list_all(self) -> None:
+        if self.more:
+            self.load_page(all_pages=True)
+
+    def action_stop_listing(self) -> None:
+        """Stop listing; the rows listed stay, and ``m``/``a`` go on from where it stopped."""
+        if not self.loading:
+            return
+        self.workers.cancel_group(self, "filter-page")
+        self.loading = False
+        self.more = self.pager.more if self.pager is not None else False
+        pages = self.pager.pages if self.pager is not None else 0
+        self._count(
+            f"stopped at page {pages} · {len(self.devices):,} devices listed, kept"
+            + (" (m or a lists more)" if self.more else ""),
+            "$warning",
+        )
+        self.refresh_bindings()
 
     def action_focus_form(self) -> None:
         self.query_one("#q-group", Input).focus()

@@ -17,6 +17,7 @@ GLOBAL_KEYS = [
     ("ctrl+p", "Command palette: every action, searchable"),
     ("? / f1", "This help"),
     ("ctrl+q", "Quit from anywhere"),
+    ("x", "Dismiss the toasts shown (a toast raised under a dialog waits for it to close)"),
     ("tab", "Next field"),
 ]
 

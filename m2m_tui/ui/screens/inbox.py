@@ -174,7 +174,7 @@ class CallbacksInboxScreen(AppScreen):
                     continue
                 entry.category = rows.categorize(entry.received_at, submitted, False)
                 if entry.key in table.rows and not self._rebuild_pending:
-                    table.update_cell(entry.key, "Category", _cells(entry)[2])
+                    table.update_cell(entry.key, "Category", _cells(entry, self.m2m.times)[2])
         self._count()
         if unknown and look_up:
             self._look_up(unknown)
@@ -203,7 +203,7 @@ class CallbacksInboxScreen(AppScreen):
         elif shown:
             keep = self._cursor_key()
             for entry in shown:
-                table.add_row(*_cells(entry), key=entry.key)
+                table.add_row(*_cells(entry, self.m2m.times), key=entry.key)
             table.sort("Time", key=lambda stamp: stamp.order, reverse=True)
             self._restore_cursor(keep)
         self._count()
@@ -238,7 +238,7 @@ class CallbacksInboxScreen(AppScreen):
         keep = self._cursor_key()
         table.clear()
         for entry in self._shown():
-            table.add_row(*_cells(entry), key=entry.key)
+            table.add_row(*_cells(entry, self.m2m.times), key=entry.key)
         self._restore_cursor(keep)
         self._count()
 
@@ -287,7 +287,7 @@ class CallbacksInboxScreen(AppScreen):
 
         text = await self.m2m.queries.raw_text(entry)
         title = (
-            f"Rejected {rows.clock_text(entry.received_at)}: {entry.reason}"
+            f"Rejected {self.m2m.times.stamp(entry.received_at)}: {entry.reason}"
             if entry.is_rejection
             else f"{entry.category_label} · {entry.request_id} · {entry.kind}"
         )

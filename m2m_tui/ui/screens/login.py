@@ -1,13 +1,16 @@
 """Log in: pick a profile, check the fields, then two visible steps (token, session).
 
-A rejected password is never retried by the app: each attempt is a key press, the attempt
-count is shown next to the lockout limit, and after the client's guard trips a new attempt
-needs an explicit confirmation.
+Thin: the desk :class:`~m2m_tui.desk.session.Session` logs in and keeps the login guard (failed
+logins persisted across restarts); this screen shows its steps and asks its question. A
+rejected password is never retried by the app: each attempt is a key press, and past the
+second failure a new attempt needs an explicit confirmation.
+
+The first frame knows only the profile names (read without pydantic, for a fast start); the
+fields are filled when the validated settings arrive (:meth:`LoginScreen.settings_ready`).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +23,12 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from m2m_tui.ui.preload import RawProfile
 from m2m_tui.ui.screens.base import AppScreen
+from m2m_tui.ui.widgets.checkbox import StateCheckbox
 
 if TYPE_CHECKING:
-    from m2m_tui.api.client import ThingSpaceClient
-    from m2m_tui.config import Profile
+    from m2m_tui.desk.session import LoginStep
+    from m2m_tui.desk.settings import Profile
 
 NEW_PROFILE = "+ new profile"
 FIELDS = (
@@ -101,8 +104,10 @@ class LoginScreen(AppScreen):
         super().__init__()
         self.busy = False
         self._focus = ""
+        self._awaiting_settings = False
+        self._auto_focus: Widget | None = None
 
-    def _initial(self) -> tuple[str, Any, str, str, str]:
+    def _initial(self) -> tuple[str, Profile | None, str, str, str]:
         """(profile name, profile, message, message style, field to focus) for the first frame."""
         app = self.m2m
         if app.demo_services is not None:
@@ -113,35 +118,78 @@ class LoginScreen(AppScreen):
                 "$warning",
                 "#f-password",
             )
-        found = app.loaded.profile(app.profile_name)
+        settings = app.settings
+        if not settings.ready:
+            # Only the names are known yet; the values follow in a moment (settings_ready).
+            chosen = settings.first_frame_choice(app.session.profile_name)
+            if chosen is not None:
+                return chosen, None, "reading the settings…", "$text-muted", ""
+            if settings.profile_names() or app.session.profile_name:
+                return "", None, "Pick a profile (Enter) or create one.", "$text-muted", "#profiles"
+            return self._no_profile_yet()
+        found = settings.profile(app.session.profile_name)
         if found is not None:
             return found[0], found[1], "", "", ""
-        if app.loaded.config.profiles:
-            return (
-                "",
-                RawProfile({}),
-                "Pick a profile (Enter) or create one.",
-                "$text-muted",
-                ("#profiles"),
-            )
+        if settings.profile_names():
+            return "", None, "Pick a profile (Enter) or create one.", "$text-muted", "#profiles"
+        return self._no_profile_yet()
+
+    def _no_profile_yet(self) -> tuple[str, Profile | None, str, str, str]:
         return (
             "default",
-            RawProfile({}),
+            None,
             "No profile yet: fill in the fields, log in, and save it with ctrl+s "
-            f"(into {app.loaded.path}).",
+            f"(into {self.m2m.settings.path}).",
             "$accent",
             "#f-app_key",
         )
 
+    @staticmethod
+    def _options(names: list[str]) -> list[Option]:
+        return [
+            *(Option(Content(n), id=f"p:{n}") for n in names),
+            Option(Content(NEW_PROFILE), id="new"),
+        ]
+
+    def settings_ready(self) -> None:
+        """The validated settings arrived: list their profiles and fill the empty fields."""
+        app = self.m2m
+        if app.demo_services is not None or not self.query("#profiles"):
+            return  # on_mount calls this again once the form exists
+        self._awaiting_settings = False
+        names = app.settings.profile_names()
+        if not all(self._has_option(f"p:{name}") for name in names):
+            profiles = self.query_one("#profiles", OptionList)
+            profiles.clear_options()
+            profiles.add_options(self._options(names))
+        found = app.settings.profile(app.session.profile_name)
+        if found is not None:
+            name, profile = found
+            for key, value in self._values(name, profile).items():
+                field = self._input(key)
+                if not field.value:
+                    field.value = value
+            self._message("")
+            self._guard_note(profile)
+        elif not names and not self._input("name").value:
+            _, _, text, style, _ = self._no_profile_yet()
+            self._input("name").value = "default"
+            self._message(text, style)
+        focused = self.focused
+        if focused is None or (focused is self._auto_focus and not self._focus):
+            self._focus_first_empty()  # the field focused on mount may be filled now
+        self.refresh_bars()
+
     def compose_body(self) -> list[Widget]:
         """The whole screen in its first frame: values are set here, not after mounting."""
+        self._awaiting_settings = not self.m2m.settings.ready
         name, profile, message, style, self._focus = self._initial()
         values = self._values(name, profile)
         demo = self.m2m.demo_services is not None
-        names = ["demo"] if demo else list(self.m2m.loaded.config.profiles)
-        options = [Option(Content(n), id=f"p:{n}") for n in names]
-        if not demo:
-            options.append(Option(Content(NEW_PROFILE), id="new"))
+        names = ["demo"] if demo else self.m2m.settings.profile_names()
+        options = self._options(names)
+        if demo:
+            options.pop()
         profiles = OptionList(*options, id="profiles")
         profiles.border_title = "Profiles"
         rows: list[Widget] = []
@@ -161,7 +209,7 @@ class LoginScreen(AppScreen):
             )
         form = VerticalScroll(
             *rows,
-            Checkbox(
+            StateCheckbox(
                 "Save secrets (separate 0600 file)",
                 id="save-secrets",
                 compact=True,
@@ -177,10 +225,12 @@ class LoginScreen(AppScreen):
             id="login-form",
         )
         form.border_title = "Log in"
-        self.m2m.profile_name = name or self.m2m.profile_name
+        self.m2m.session.profile_name = name or self.m2m.session.profile_name
         return [Horizontal(profiles, form, id="login-body")]
 
     def on_mount(self) -> None:
+        if self._awaiting_settings and self.m2m.settings.ready:
+            self.settings_ready()  # they arrived between compose and mount
         try:
             if self._focus:
                 self.query_one(self._focus).focus()
@@ -197,7 +247,7 @@ class LoginScreen(AppScreen):
     # ------------------------------------------------------------------ form
 
     def _demo_profile(self) -> Profile:
-        from m2m_tui.config import Profile
+        from m2m_tui.desk.settings import Profile
         from m2m_tui.sim.config import PRIMARY_ACCOUNT, SimConfig
 
         demo = self.m2m.demo_services
@@ -218,33 +268,52 @@ class LoginScreen(AppScreen):
     def _input(self, key: str) -> Input:
         return self.query_one(f"#f-{key}", Input)
 
-    def _values(self, name: str, profile: Profile | RawProfile) -> dict[str, str]:
-        values = {
-            "name": name,
-            "base_url": profile.base_url,
-            "app_key": profile.app_key or "",
-            "app_secret": profile.app_secret.get_secret_value() if profile.app_secret else "",
-            "username": profile.username or "",
-            "password": profile.password.get_secret_value() if profile.password else "",
-            "account": profile.account or "",
-        }
+    def _values(self, name: str, profile: Profile | None) -> dict[str, str]:
+        values = dict.fromkeys(("base_url", "app_key", "app_secret", "username"), "")
+        values.update(password="", account="", name=name)
+        if profile is not None:
+            values.update(
+                base_url=profile.base_url,
+                app_key=profile.app_key or "",
+                app_secret=profile.app_secret.get_secret_value() if profile.app_secret else "",
+                username=profile.username or "",
+                password=profile.password.get_secret_value() if profile.password else "",
+                account=profile.account or "",
+            )
         demo = self.m2m.demo_services
         if demo is not None and demo.sim is None:
             values["base_url"] = "(starting the simulator…)"
         return values
 
-    def _fill(self, name: str, profile: Profile | RawProfile) -> None:
+    def _fill(self, name: str, profile: Profile | None) -> None:
         for key, value in self._values(name, profile).items():
             self._input(key).value = value
-        self.m2m.profile_name = name
+        self.m2m.session.profile_name = name
+        self._message("")
+        if profile is not None:
+            self._guard_note(profile)
         self.refresh_bars()
 
+    def _guard_note(self, profile: Profile) -> None:
+        """Failed logins remembered from earlier runs: say so before the user tries."""
+        from m2m_tui.desk.session import LOCKOUT_LIMIT
+
+        failures = self.m2m.session.failed_logins(profile) if profile.username else 0
+        if failures:
+            self._message(
+                f"{failures} failed login(s) recorded for {profile.username}; ThingSpace locks "
+                f"the user after {LOCKOUT_LIMIT}. Check the password before trying.",
+                "$warning",
+            )
+
     def _focus_first_empty(self) -> None:
+        target: Widget = self.query_one("#login", Button)
         for key, _, _ in FIELDS[1:]:
             if not self._input(key).value:
-                self._input(key).focus()
-                return
-        self.query_one("#login", Button).focus()
+                target = self._input(key)
+                break
+        target.focus()
+        self._auto_focus = target
 
     def _message(self, text: str, style: str = "") -> None:
         self.query_one("#login-message", Static).update(Content.styled(text, style))
@@ -253,10 +322,10 @@ class LoginScreen(AppScreen):
         """The profile the form describes; ValueError says which field is wrong."""
         from pydantic import SecretStr, ValidationError
 
-        from m2m_tui.config import Profile
+        from m2m_tui.desk.settings import Profile
 
         name = self._input("name").value.strip() or "default"
-        base = self.m2m.loaded.profile(name)
+        base = self.m2m.settings.profile(name)
         data: dict[str, Any] = base[1].model_dump() if base else {}
         data.update(
             base_url=self._input("base_url").value.strip(),
@@ -273,7 +342,8 @@ class LoginScreen(AppScreen):
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
-            raise ValueError(f"{field}: {first['msg']}") from None
+            message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's, not ours
+            raise ValueError(f"{field}: {message}") from None
 
     @on(OptionList.OptionSelected, "#profiles")
     def _profile_picked(self, event: OptionList.OptionSelected) -> None:
@@ -285,15 +355,15 @@ class LoginScreen(AppScreen):
         if self.m2m.demo_services is not None:
             self._fill("demo", self._demo_profile())
         else:
-            profile = self.m2m.loaded.config.profiles.get(name)
-            if profile is not None:
-                self._fill(name, profile)
+            found = self.m2m.settings.profile(name)
+            if found is not None and found[0] == name:
+                self._fill(name, found[1])
         self._focus_first_empty()
 
     def action_new_profile(self) -> None:
         if self.m2m.demo_services is not None:
             return
-        self._fill("", RawProfile({}))
+        self._fill("", None)
         self._input("name").focus()
         self._message("New profile: give it a name, fill in the fields, ctrl+s saves it.")
 
@@ -329,16 +399,18 @@ class LoginScreen(AppScreen):
 
     @work(thread=True, group="save-profile", exit_on_error=False, description="save profile")
     def _save(self, name: str, profile: Profile, with_secrets: bool) -> None:
-        from m2m_tui.config import save_profile
+        from m2m_tui.desk.settings import save_profile
 
         try:
             written = save_profile(
-                name, profile, path=self.m2m.loaded.path, save_secrets=with_secrets
+                name, profile, path=self.m2m.settings.path, save_secrets=with_secrets
             )
         except (OSError, ValueError) as exc:
             self.app.call_from_thread(self._message, f"not saved: {exc}", "$error")
             return
-        self.m2m.loaded.config.profiles[name] = profile
+        validated = self.m2m.settings.validated
+        if validated is not None:
+            validated.config.profiles[name] = profile
         text = "saved " + " and ".join(str(p) for p in written)
         if not with_secrets:
             text += " (secrets not saved)"
@@ -360,64 +432,39 @@ class LoginScreen(AppScreen):
     # ------------------------------------------------------------------ logging in
 
     def action_login(self) -> None:
-        if self.busy:
-            return
-        try:
-            name, profile = self.form_profile()
-        except ValueError as exc:
-            self._message(str(exc), "$error")
-            return
-        missing = [label for key, label, _ in FIELDS[2:6] if not self._input(key).value.strip()]
-        if missing and self.m2m.demo_services is None:
-            self._message("missing: " + ", ".join(missing), "$error")
-            return
-        self._login(name, profile)
-
-    def _client_for(self, profile: Profile) -> ThingSpaceClient:
-        """Reuse the client for the same host/key/user so its failed-login count is kept."""
-        from m2m_tui.api.client import ThingSpaceClient
-        from m2m_tui.api.credentials import ClientSettings, Credentials
-
-        assert profile.app_key and profile.username
-        credentials = Credentials.of(
-            profile.app_key,
-            profile.app_secret.get_secret_value() if profile.app_secret else "",
-            profile.username,
-            profile.password.get_secret_value() if profile.password else "",
-        )
-        app = self.m2m
-        current = app.client
-        if (
-            current is not None
-            and current.settings.base_url == profile.base_url
-            and current.username == profile.username
-        ):
-            current.set_credentials(credentials)
-            return current
-        settings = ClientSettings(
-            base_url=profile.base_url, timeout=profile.timeout, verify_tls=profile.verify_tls
-        )
-        client = ThingSpaceClient(
-            credentials,
-            settings,
-            retry=app.options.retry,
-            on_notice=app.client_notice,
-            clock=app.clock,
-        )
-        if current is not None:
-            app.call_later(current.aclose)
-        app.client = client
-        return client
+        if not self.busy:
+            self._login()
 
     @work(group="login", exclusive=True, exit_on_error=False, description="log in")
-    async def _login(self, name: str, profile: Profile) -> None:
-        from m2m_tui.api.errors import LoginGuardTripped, ThingSpaceError
+    async def _login(self, confirmed: bool = False) -> None:
+        from m2m_tui.api.errors import ThingSpaceError
+        from m2m_tui.desk.session import ConfirmationNeeded
 
         self.busy = True
         steps = self.query_one(LoginSteps)
         steps.reset()
         self._message("")
+        running = 0
+
+        def on_step(step: LoginStep) -> None:
+            nonlocal running
+            running = step.index
+            steps.set(step.index, step.state, step.detail)
+
         try:
+            if not self.m2m.config_ready.is_set():
+                self._message("reading the settings…", "$text-muted")
+                await self.m2m.config_ready.wait()
+                self._message("")
+            missing = [label for key, label, _ in FIELDS[2:6] if not self._input(key).value.strip()]
+            if missing and self.m2m.demo_services is None:
+                self._message("missing: " + ", ".join(missing), "$error")
+                return
+            try:
+                name, profile = self.form_profile()
+            except ValueError as exc:
+                self._message(str(exc), "$error")
+                return
             demo = self.m2m.demo_services
             if demo is not None:
                 steps.set(0, "running", "starting the simulator…")
@@ -427,66 +474,30 @@ class LoginScreen(AppScreen):
                     return
                 profile = profile.model_copy(update={"base_url": demo.sim.base_url})
                 self._input("base_url").value = demo.sim.base_url
-            client = self._client_for(profile)
-            steps.set(0, "running", f"asking {profile.base_url} for a bearer token…")
-            started = time.monotonic()
             try:
-                await client.fetch_token()
-            except ThingSpaceError as exc:
-                steps.set(0, "failed", exc.message)
-                self._message(exc.hint, "$error")
-                return
-            steps.set(0, "ok", f"{time.monotonic() - started:.1f}s")
-            steps.set(1, "running", f"logging in as {profile.username}…")
-            started = time.monotonic()
-            try:
-                await client.login()
-            except LoginGuardTripped as exc:
-                steps.set(1, "failed", exc.message)
-                self._message(exc.hint, "$error")
+                await self.m2m.session.login(name, profile, confirmed=confirmed, on_step=on_step)
+            except ConfirmationNeeded as question:
+                steps.set(1, "failed", f"{question.failures} failed logins: not trying again")
+                self._message("confirm to make one more attempt", "$error")
                 self.refresh_bars()
-                self._ask_override(name, profile)
+                self._ask_confirmation(question)
                 return
             except ThingSpaceError as exc:
-                steps.set(1, "failed", exc.message)
+                steps.set(running, "failed", exc.message)
                 self._message(exc.hint, "$error")
                 self.refresh_bars()
                 return
-            steps.set(1, "ok", f"{time.monotonic() - started:.1f}s")
-            self._logged_in(name, profile, client)
+            self.m2m.session_started()
         finally:
             self.busy = False
 
-    def _ask_override(self, name: str, profile: Profile) -> None:
-        from m2m_tui.api.errors import LOCKOUT_LIMIT
+    def _ask_confirmation(self, question: Any) -> None:
         from m2m_tui.ui.screens.dialogs import ConfirmDialog
 
-        client = self.m2m.client
-        failures = client.auth_snapshot().login_failures if client else 0
-
         def answered(yes: bool | None) -> None:
-            if yes and self.m2m.client is not None:
-                self.m2m.client.allow_login_attempt()
-                self._login(name, profile)
+            if yes:
+                self._login(confirmed=True)
 
         self.app.push_screen(
-            ConfirmDialog(
-                "Try to log in again?",
-                [
-                    f"ThingSpace rejected the UWS credentials {failures} time(s) in a row.",
-                    f"{LOCKOUT_LIMIT} failed attempts lock this user until Verizon support "
-                    "unlocks it.",
-                    "Check the username and password first. Confirm to make ONE more attempt.",
-                ],
-                confirm="Try once more",
-            ),
-            answered,
+            ConfirmDialog(question.title, question.lines, confirm="Try once more"), answered
         )
-
-    def _logged_in(self, name: str, profile: Profile, client: ThingSpaceClient) -> None:
-        from m2m_tui.ui.screens.devices import DevicesScreen
-
-        app = self.m2m
-        app.start_session(name, profile, client)
-        app.start_listener(profile)
-        app.push_screen(DevicesScreen())

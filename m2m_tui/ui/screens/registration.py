@@ -304,24 +304,39 @@ class RegistrationScreen(AppScreen):
             self.notify("no URL of ours: set public_url in the profile", severity="warning")
             return
         current = self._current(service)
-        if current is not None and (current.url or "") == url:
-            self.notify(f"{service} already points at our URL", timeout=4, markup=False)
-            return
-        replaced = current.url if current is not None and current.url else "none registered"
-        lines = [
-            f"Replaces: {replaced}",
-            f"With ours: {url}",
-            "Another system (e.g. the customer's production listener) may be receiving these "
-            "callbacks now: they will come here instead.",
-            "The previous registration is remembered; t puts it back when the app exits.",
-        ]
+        title, danger = f"Register our URL for {service}?", True
+        if current is not None and current.ours:
+            # Already ours: nothing is diverted from anyone; say so, and what a redo does.
+            title, danger = f"{service} already sends its callbacks to us", False
+            lines = [
+                f"Registered: {current.url}",
+                "Nothing to do: these callbacks already come to our listener.",
+                "Registering again only refreshes the credentials ThingSpace sends with them.",
+            ]
+        elif current is not None and current.url:
+            lines = [
+                f"Replaces: {current.url}",
+                f"With ours: {url}",
+                "Another system (e.g. the customer's production listener) may be receiving "
+                "these callbacks now: they will come here instead.",
+                "The previous registration is remembered; t puts it back when the app exits.",
+            ]
+        else:
+            lines = [
+                "Replaces: none registered (no one receives these callbacks now)",
+                f"With ours: {url}",
+                "Restore on exit (t) would remove it again.",
+            ]
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.change(service, url)
 
         self.app.push_screen(
-            ConfirmDialog(f"Register our URL for {service}?", lines, confirm="Register"), answered
+            ConfirmDialog(
+                title, lines, confirm="Register" if danger else "Re-register", danger=danger
+            ),
+            answered,
         )
 
     def action_deregister(self) -> None:

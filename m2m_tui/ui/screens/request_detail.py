@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from m2m_tui.desk.queries import RequestDetail
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
+from m2m_tui.ui.widgets.request_progress import RequestProgress
 from m2m_tui.ui.widgets.request_rows import (
     ACTION_LABELS,
     RequestView,
@@ -42,14 +43,6 @@ RELOAD_EVERY = 0.5
 STATE_STYLE = {"completed": "$success", "failed": "$error", "timed_out": "$warning"}
 
 
-def utc_time(stamp: float) -> str:
-    return time.strftime("%H:%M:%S", time.gmtime(stamp))
-
-
-def utc_stamp(stamp: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(stamp))
-
-
 class EventTable(DataTable[Any]):
     """A table whose Enter (open as raw JSON) shows in the footer."""
 
@@ -60,7 +53,8 @@ class RequestDetailScreen(AppScreen):
     CSS_PATH = "requests.tcss"
     HELP_TITLE = "Request"
     HELP_TEXT = (
-        "One request: results per device, the timeline of polls and callbacks (times in UTC). "
+        "One request: results per device, the timeline of polls and callbacks (times labelled, "
+        "in UTC or local time as config.toml's time_zone says). "
         "Enter shows the highlighted event as raw JSON."
     )
     BINDINGS = [
@@ -71,6 +65,7 @@ class RequestDetailScreen(AppScreen):
         Binding("j", "copy_json", "JSON", tooltip="Copy the request and its callbacks as JSON"),
         Binding("m", "copy_summary", "Ticket", tooltip="Copy a Markdown summary for a ticket"),
         Binding("e", "export", "Export", tooltip="Export to a file: JSON, CSV or Markdown"),
+        Binding("p", "picture", "Device picture (histories) as raw JSON", show=False),
     ]
 
     def shows_request(self, request_id: str) -> bool:
@@ -90,6 +85,7 @@ class RequestDetailScreen(AppScreen):
 
     def compose_body(self) -> Iterator[Widget]:
         yield Static("", id="detail-summary")
+        yield RequestProgress(id="detail-progress")
         with TabbedContent(id="detail-tabs"):
             with TabPane("Results", id="tab-results"), VerticalScroll(id="results-pane"):
                 yield EventTable(id="results", cursor_type="row")
@@ -98,17 +94,17 @@ class RequestDetailScreen(AppScreen):
 
     def on_mount(self) -> None:
         timeline = self.query_one("#timeline", DataTable)
-        timeline.add_column("UTC", key="at", width=8)
+        timeline.add_column("Time", key="at", width=12)
         timeline.add_column("Source", key="source", width=8)
-        timeline.add_column("Event", key="event", width=24)
-        timeline.add_column("Device", key="device", width=20)
+        timeline.add_column("Event", key="event", width=22)
+        timeline.add_column("Device", key="device", width=18)
         timeline.add_column("Try", key="try", width=3)
         timeline.add_column("Dup", key="dup", width=3)
         results = self.query_one("#results", DataTable)
         results.add_column("Device", key="device", width=22)
         results.add_column("Result", key="result", width=7)
-        results.add_column("Detail", key="detail", width=27)
-        results.add_column("UTC", key="at", width=8)
+        results.add_column("Detail", key="detail", width=25)
+        results.add_column("Time", key="at", width=12)
         self._show_summary()
         self.query_one("#results", DataTable).focus()
         self.reload()
@@ -147,6 +143,7 @@ class RequestDetailScreen(AppScreen):
     def _show_summary(self) -> None:
         view = self.view
         summary = self.query_one("#detail-summary", Static)
+        self.query_one(RequestProgress).show(view)
         if view is None:
             error = self.data.error if self.data is not None else None
             text = error or f"{self.request_id}: not in the journal (yet)."
@@ -167,7 +164,7 @@ class RequestDetailScreen(AppScreen):
             ("  dup ", "$text-muted"),
             str(duplicates),
             ("  submitted ", "$text-muted"),
-            utc_stamp(view.submitted_at),
+            self.m2m.times.stamp(view.submitted_at),
         )
         how = "by poll or by callback" if view.pollable else "by callback only"
         third = Content.assemble(
@@ -187,7 +184,7 @@ class RequestDetailScreen(AppScreen):
         table.clear()
         for entry in self.entries:
             table.add_row(
-                Text(utc_time(entry.at)),
+                Text(self.m2m.times.clock(entry.at)),
                 Text(entry.source),
                 Text(entry.event, overflow="ellipsis", no_wrap=True),
                 Text(entry.device, overflow="ellipsis", no_wrap=True),
@@ -220,12 +217,12 @@ class RequestDetailScreen(AppScreen):
                 Text(outcome.device, overflow="ellipsis", no_wrap=True),
                 Text("ok", style=ok_style) if outcome.ok else Text("failed", style=bad_style),
                 Text(detail, overflow="ellipsis", no_wrap=True),
-                Text(utc_time(outcome.at)),
+                Text(self.m2m.times.clock(outcome.at)),
                 key=f"callback:{outcome.record_id}",
             )
         table.display = bool(found)
         pane.query(".device-panel").remove()
-        panels = outcome_panels(found)
+        panels = outcome_panels(found, self.m2m.times)
         if not found:
             panels.append(Static(Content.styled(self._no_results_text(), "$text-muted")))
         for panel in panels:
@@ -293,8 +290,30 @@ class RequestDetailScreen(AppScreen):
             return
         from m2m_tui.ui.screens.request_dialogs import RawJsonScreen
 
-        title = f"{entry.source} · {entry.event} · {utc_stamp(entry.at)}"
+        title = f"{entry.source} · {entry.event} · {self.m2m.times.stamp(entry.at)}"
         self.app.push_screen(RawJsonScreen(title, entry.raw))
+
+    def _picture_markdown(self, fmt: str) -> str:
+        """The device's diagnosis and histories for a Markdown summary, when looked up here."""
+        from m2m_tui.desk.picture_text import picture_markdown
+
+        row = self.data.row if self.data is not None else None
+        shelved = self.m2m.desk.pictures.for_target(row.target) if row is not None else None
+        if fmt != "md" or shelved is None:
+            return ""
+        return "\n\n" + picture_markdown(shelved.picture, shelved.diagnosis)
+
+    def action_picture(self) -> None:
+        from m2m_tui.desk.picture_text import picture_json
+        from m2m_tui.ui.screens.request_dialogs import RawJsonScreen
+
+        row = self.data.row if self.data is not None else None
+        shelved = self.m2m.desk.pictures.for_target(row.target) if row is not None else None
+        if shelved is None:
+            self.notify("no device picture: look the device up on the devices screen", timeout=4)
+            return
+        title = f"device picture · {self.m2m.times.stamp(shelved.picture.now.timestamp())}"
+        self.app.push_screen(RawJsonScreen(title, picture_json(shelved.picture)))
 
     def action_copy_id(self) -> None:
         self.m2m.copy_text(self.request_id, "request id")
@@ -308,7 +327,8 @@ class RequestDetailScreen(AppScreen):
     @work(group="request-export", exit_on_error=False, description="copy export")
     async def _copy_export(self, fmt: str, what: str) -> None:
         try:
-            text = await self.m2m.queries.export_text(fmt, self.request_id)
+            text = await self.m2m.queries.export_text(fmt, self.request_id, self.m2m.times)
+            text += self._picture_markdown(fmt)
         except Exception as exc:  # no journal yet, or unreadable: say so, do not crash
             self.notify(f"nothing copied: {exc}", severity="warning", markup=False)
             return
@@ -330,7 +350,8 @@ class RequestDetailScreen(AppScreen):
 
         fmt = EXPORT_FORMATS[path.suffix.lower()]
         try:
-            text = await self.m2m.queries.export_text(fmt, self.request_id)
+            text = await self.m2m.queries.export_text(fmt, self.request_id, self.m2m.times)
+            text += self._picture_markdown(fmt)
             written = await asyncio.to_thread(_write_file, path, text)
         except Exception as exc:  # a folder that does not exist, no permission, no journal
             self.notify(f"export failed: {exc}", title="Export", severity="error", markup=False)

@@ -25,6 +25,7 @@ from m2m_tui.desk.queries import RequestsPage, RequestsQuery
 from m2m_tui.ui.messages import RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
+from m2m_tui.ui.widgets.request_progress import RequestProgress
 from m2m_tui.ui.widgets.request_rows import (
     ACTION_LABELS,
     UNFINISHED,
@@ -132,6 +133,7 @@ class RequestsScreen(AppScreen):
                 id="requests-top",
             ),
             table,
+            RequestProgress(id="request-progress"),
             Static("", id="request-hint"),
         ]
 
@@ -410,6 +412,7 @@ class RequestsScreen(AppScreen):
         text = advice(view, self.m2m.clock()) if view is not None else ""
         style = "$warning" if view is not None and view.state == "timed_out" else "$text-muted"
         self.query_one("#request-hint", Static).update(Content.styled(text, style))
+        self.query_one(RequestProgress).show(view)
 
     @on(DataTable.RowHighlighted, "#requests")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -52,7 +52,7 @@ class IdentifierInput(Vertical):
     IdentifierInput {
         height: auto;
         & > Input { width: 1fr; }
-        & > #kind-hint { height: 1; padding: 0 1; }
+        & > #kind-hint { height: auto; padding: 0 1; }
     }
     """
 
@@ -73,6 +73,8 @@ class IdentifierInput(Vertical):
             id="identifier",
             compact=True,
             max_length=64,
+            # "/" means "find another" everywhere: never part of an identifier, never typed.
+            restrict=r"[^/]*",
         )
         yield Static(describe_guess(self.guess), id="kind-hint")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from m2m_tui.desk.times import UTC_TIMES, Times
 from m2m_tui.tracking import inbox_rows as rows
 from m2m_tui.tracking.inbox_rows import InboxEntry
 
@@ -22,8 +23,8 @@ class Stamp(Text):
     order: tuple[float, int]
 
 
-def cells(entry: InboxEntry) -> tuple[Text, ...]:
-    stamp = Stamp(rows.clock_text(entry.received_at))
+def cells(entry: InboxEntry, times: Times = UTC_TIMES) -> tuple[Text, ...]:
+    stamp = Stamp(times.clock(entry.received_at))
     stamp.order = (entry.received_at, entry.id if not entry.is_rejection else -entry.id)
     return (
         stamp,

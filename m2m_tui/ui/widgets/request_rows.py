@@ -189,6 +189,47 @@ def results_text(view: RequestView) -> str:
     return f"{view.received}/{expected}{failed}"
 
 
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Answered against expected, as the progress bar shows it (no count invented)."""
+
+    answered: int
+    failures: int
+    #: None when the number of devices is not known (a filter's): the bar says so.
+    expected: int | None
+    finished: bool
+
+    @property
+    def text(self) -> str:
+        if self.expected is not None:
+            return f"{self.answered}/{self.expected} answered"
+        if self.finished:
+            return f"{self.answered} answered · how many were expected was never known"
+        return f"{self.answered} answered · expected count unknown"
+
+    @property
+    def failed_text(self) -> str:
+        return f"✗ {self.failures} failed" if self.failures else ""
+
+
+def progress_of(view: RequestView | None) -> Progress | None:
+    """What the bar shows for ``view``; None when there is nothing to count yet."""
+    if view is None or view.received is None:
+        return None
+    answered = view.received
+    if view.expected is not None:
+        answered = min(answered, view.expected) if view.expected else answered
+    return Progress(answered, view.failures or 0, view.expected, view.finished)
+
+
+def _filter_part(key: str, value: Any) -> str:
+    """``CustomField1=blue``, not Python's ``customFields=[{'key': ...}]`` (copied to tickets)."""
+    if key == "customFields" and isinstance(value, list):
+        pairs = (f"{f.get('key', '?')}={f.get('value', '')}" for f in value if isinstance(f, dict))
+        return ", ".join(pairs)
+    return f"{key}={value}"
+
+
 def target_text(target: Any, *, long: bool = False) -> str:
     """The device id alone when there is one (what a ticket names), else a count or filter."""
     if isinstance(target, dict):
@@ -201,7 +242,7 @@ def target_text(target: Any, *, long: bool = False) -> str:
             return f"{len(devices)} devices"
         found = target.get("filter")
         if isinstance(found, dict):
-            parts = [f"{k}={v}" for k, v in found.items() if v not in (None, "", [], {})]
+            parts = [_filter_part(k, v) for k, v in found.items() if v not in (None, "", [], {})]
             return "filter " + (", ".join(parts) if parts else "(all)")
     if isinstance(target, list):
         return f"{len(target)} devices" if len(target) != 1 else target_text({"devices": target})

@@ -14,17 +14,19 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
+from m2m_tui.desk.times import UTC_TIMES, Times
+
 if TYPE_CHECKING:
     from m2m_tui.ui.widgets.timeline import DeviceOutcome
 
 GAUGE_WIDTH = 24
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, times: Times = UTC_TIMES) -> str:
     if value is None or value == "":
         return "-"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return times.minute(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -69,10 +71,11 @@ class SuspensionPanel(Static):
     }
     """
 
-    def __init__(self, device: str, item: dict[str, Any]) -> None:
+    def __init__(self, device: str, item: dict[str, Any], times: Times = UTC_TIMES) -> None:
         from m2m_tui.api.models.callbacks import SuspensionStatus
 
         self.device = device
+        self.times = times
         self.status = SuspensionStatus.model_validate(item)
         super().__init__(self._content())
         self.border_title = f"Suspension · {device}"
@@ -85,8 +88,9 @@ class SuspensionPanel(Static):
             s.maxSuspendDaysAllowed,
         )
         days_left = s.daysRemainingAutoResume
-        resume = _shown(s.expectedResumeDate)
-        if days_left is not None:
+        resume = _shown(s.expectedResumeDate, self.times)
+        if days_left is not None and s.expectedResumeDate:
+            # An active line has no resume date: "- (0 days left)" would read as a countdown.
             resume += f" ({days_left} days left)"
         if total:
             figures = f" {used} of {total} days"
@@ -102,7 +106,7 @@ class SuspensionPanel(Static):
                 ("   times suspended (12 mo) ", "$text-muted"),
                 times,
             ),
-            Content.assemble(("Suspended ", "$text-muted"), _shown(s.suspendDate)),
+            Content.assemble(("Suspended ", "$text-muted"), _shown(s.suspendDate, self.times)),
             Content.assemble(("Resumes   ", "$text-muted"), resume),
             Content.assemble(("12 months ", "$text-muted"), gauge(used, total), figures),
         ]
@@ -137,7 +141,7 @@ class FailurePanel(Static):
         self.border_title = f"Failed · {device}"
 
 
-def outcome_panels(found: Iterable[DeviceOutcome]) -> list[Widget]:
+def outcome_panels(found: Iterable[DeviceOutcome], times: Times = UTC_TIMES) -> list[Widget]:
     """A failure panel, or a suspension panel per status item, for each device's outcome."""
     panels: list[Widget] = []
     for outcome in found:
@@ -147,7 +151,7 @@ def outcome_panels(found: Iterable[DeviceOutcome]) -> list[Widget]:
             continue
         for item in outcome.suspension_items():
             try:
-                panels.append(SuspensionPanel(outcome.device, item))
+                panels.append(SuspensionPanel(outcome.device, item, times))
             except ValueError:  # a malformed entry: its raw JSON is in the request's timeline
                 continue
     return panels
