@@ -10,7 +10,6 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from m2m_tui import __version__
@@ -58,10 +57,11 @@ def build_parser(for_subcommand: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--no-mouse", action="store_true", help="ignore the mouse")
     parser.add_argument(
         "--journal",
-        type=Path,
+        type=str,
         default=None,
-        metavar="PATH",
-        help="follow a journal written by `m2m-tui listen` instead of listening here",
+        metavar="PATH_OR_URL",
+        help="follow a journal written by `m2m-tui listen` instead of listening here "
+        "(a file, or a team's postgresql:// URL)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from m2m_tui.desk.actions import FilterTarget, SubmittedRequest, Target
 from m2m_tui.tracking.records import RequestAction
 
 if TYPE_CHECKING:
+    from m2m_tui.tracking.journal_interface import Location
     from m2m_tui.tracking.records import CallbackRow
     from m2m_tui.tracking.tracker_events import RequestChanged
 
@@ -99,7 +99,7 @@ class TimeoutWatch:
         return found
 
 
-def callbacks_since(journal_path: Path, item: UnconfirmedRequest) -> list[CallbackRow]:
+def callbacks_since(journal_path: Location, item: UnconfirmedRequest) -> list[CallbackRow]:
     """What already arrived about the device since the POST was sent (it can beat the timeout)."""
     from m2m_tui.desk.queries import callbacks_about
 

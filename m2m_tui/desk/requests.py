@@ -16,7 +16,6 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from m2m_tui.desk.actions import (
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
     from m2m_tui.desk.feed import FeedBatch
     from m2m_tui.desk.tracking import DeskTracking
+    from m2m_tui.tracking.journal_interface import Location
     from m2m_tui.tracking.records import RequestAction
     from m2m_tui.tracking.service import TrackingSettings
     from m2m_tui.tracking.tracker import TrackedRequest
@@ -68,7 +68,7 @@ class RequestDesk:
 
     def __init__(
         self,
-        journal_path: Path,
+        journal_path: Location,
         *,
         client: ThingSpaceClient | None = None,
         account: str | None = None,

@@ -129,6 +129,9 @@ class Profile(_Section):
     theme: str | None = None
     time_zone: Literal["utc", "local"] | None = None
     """Times shown in UTC or the local zone (always labelled); the top level's when unset."""
+    journal: str | None = None
+    """A team's journal to follow (a ``postgresql://`` URL, or a file ``m2m-tui listen``
+    writes); ``--journal`` wins. None: this host's own journal."""
     verify_tls: bool = True
     timeout: float = Field(default=30.0, gt=0)
     callback: CallbackSettings = Field(default_factory=CallbackSettings)

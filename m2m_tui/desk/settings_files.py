@@ -84,6 +84,13 @@ class SettingsFiles:
             return []
         return [name for name, body in profiles.items() if isinstance(body, dict)]
 
+    def any_profile_sets(self, key: str) -> bool:
+        """Whether some profile table of ``config.toml`` has ``key`` (its value is not read)."""
+        profiles = self.config.data.get("profiles")
+        if not isinstance(profiles, dict):
+            return False
+        return any(isinstance(body, dict) and key in body for body in profiles.values())
+
     def top_level_text(self, key: str) -> str | None:
         """A top-level string setting as written (names only: ``default_profile``, ``theme``)."""
         value = self.config.data.get(key)

@@ -96,3 +96,25 @@ class SettingsState:
             wanted = None
         found = loaded.profile(wanted)
         return (found[0] if found else wanted), problems
+
+
+def team_journal(
+    loaded: SettingsFiles | LoadedSettings, wanted: str | None
+) -> tuple[str | None, SettingsFiles | LoadedSettings]:
+    """The journal the profile start-up selects names (``journal``, issue 11), and the settings
+    to start from.
+
+    The value comes from the validated profile like every other value. Files that no profile
+    (nor ``M2M_TUI_JOURNAL``) gives a journal are not validated here, so the usual start
+    still paints before pydantic loads; files that do are validated now, once, and the app
+    starts from that validated reading (follow mode must be known before it opens a journal).
+    """
+    if isinstance(loaded, SettingsFiles):
+        from_env = any(name.upper() == ENV_PREFIX + "JOURNAL" for name in os.environ)
+        if not (from_env or loaded.any_profile_sets("journal")):
+            return None, loaded
+        loaded = SettingsState(loaded).validate()
+    if wanted is not None and wanted not in loaded.config.profiles:
+        wanted = None  # as :meth:`SettingsState.accept` falls back to the default profile
+    found = loaded.profile(wanted)
+    return (found[1].journal if found else None), loaded

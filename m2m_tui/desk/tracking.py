@@ -20,9 +20,9 @@ from m2m_tui.desk.policy import CallbackReach
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
 
     from m2m_tui.desk.settings import Profile
+    from m2m_tui.tracking.journal_interface import Location
     from m2m_tui.tracking.poller import StatusCall
     from m2m_tui.tracking.service import TrackingService, TrackingSettings
     from m2m_tui.tracking.tracker import Tracker
@@ -32,7 +32,7 @@ log = logging.getLogger("m2m_tui.desk")
 
 def profile_settings(
     profile: Profile,
-    journal: Path,
+    journal: Location,
     *,
     follow: bool = False,
     name: str | None = None,
@@ -69,7 +69,7 @@ def profile_settings(
 
 
 def checked_profile_settings(
-    profile: Profile, journal: Path, *, follow: bool = False, name: str | None = None
+    profile: Profile, journal: Location, *, follow: bool = False, name: str | None = None
 ) -> tuple[TrackingSettings, str | None]:
     """:func:`profile_settings`, or the same without a listener and the reason, when the
     profile's callback credentials would accept anyone (a username without a password)."""
@@ -124,6 +124,12 @@ class DeskTracking:
     @property
     def following(self) -> bool:
         return self._service is not None and self.settings.follow
+
+    @property
+    def journal_problem(self) -> str | None:
+        """Following a team's journal whose database cannot be reached: why (None when fine).
+        Tracking reconnects by itself; device lookups do not need the journal."""
+        return None if self._service is None else self._service.journal_problem
 
     @property
     def polling(self) -> bool:

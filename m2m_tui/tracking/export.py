@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal_interface import JournalReader
 from m2m_tui.tracking.records import CallbackRow, RequestRow
 from m2m_tui.tracking.redact import redact_body, redact_secrets, redact_text
 
@@ -85,7 +85,7 @@ def iso(timestamp: float | None) -> str | None:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 
 
-def _requests(journal: Journal, request_id: str | None) -> list[RequestRow]:
+def _requests(journal: JournalReader, request_id: str | None) -> list[RequestRow]:
     if request_id is not None:
         row = journal.get_request(request_id)
         return [row] if row is not None else []
@@ -99,7 +99,7 @@ def _requests(journal: Journal, request_id: str | None) -> list[RequestRow]:
         offset += 500
 
 
-def _callbacks(journal: Journal, request_id: str | None) -> Iterable[CallbackRow]:
+def _callbacks(journal: JournalReader, request_id: str | None) -> Iterable[CallbackRow]:
     if request_id is not None:
         yield from journal.callbacks_for(request_id)
         return
@@ -156,7 +156,7 @@ def callback_dict(row: CallbackRow, secrets: Sequence[str] = ()) -> dict[str, An
 
 
 def export_json(
-    journal: Journal,
+    journal: JournalReader,
     request_id: str | None = None,
     secrets: Sequence[str] = (),
     tick: Tick = _no_tick,
@@ -199,7 +199,7 @@ def _outcome(body: Any) -> tuple[str, str]:
 
 
 def export_csv(
-    journal: Journal,
+    journal: JournalReader,
     request_id: str | None = None,
     secrets: Sequence[str] = (),
     tick: Tick = _no_tick,
@@ -298,7 +298,7 @@ def _result_text(callback: CallbackRow, body: Any) -> str:
 
 
 def export_markdown(
-    journal: Journal,
+    journal: JournalReader,
     request_id: str | None = None,
     secrets: Sequence[str] = (),
     tick: Tick = _no_tick,
@@ -342,7 +342,7 @@ def export_markdown(
     return "\n".join(clean(line) for line in lines)  # one field can never add a line
 
 
-def _progress_total(journal: Journal, fmt: str) -> int:
+def _progress_total(journal: JournalReader, fmt: str) -> int:
     """How many :data:`PROGRESS_UNITS` a whole-journal export in ``fmt`` counts (two counts)."""
     requests = journal.count_requests()
     if fmt == "md":
@@ -351,7 +351,7 @@ def _progress_total(journal: Journal, fmt: str) -> int:
     return requests + counts.callbacks_accepted + counts.callbacks_duplicate
 
 
-def _ticker(journal: Journal, fmt: str, progress: Progress) -> Tick:
+def _ticker(journal: JournalReader, fmt: str, progress: Progress) -> Tick:
     total = _progress_total(journal, fmt)
     done = 0
     progress(0, total)
@@ -365,7 +365,7 @@ def _ticker(journal: Journal, fmt: str, progress: Progress) -> Tick:
 
 
 def export(
-    journal: Journal,
+    journal: JournalReader,
     fmt: str,
     request_id: str | None = None,
     secrets: Sequence[str] = (),

@@ -1,7 +1,8 @@
-"""``m2m-tui export [--journal PATH] --format json|csv|md [--request ID] [--output FILE]``.
+"""``m2m-tui export [--journal PATH|URL] --format json|csv|md [--request ID] [--output FILE]``.
 
 Without ``--journal`` it reads the default journal (the one the UI and ``m2m-tui locate`` use)
-and says so on stderr. ``--request`` takes a full requestId or the start of one (at least
+and says so on stderr; a team's ``postgresql://`` URL reads its PostgreSQL journal (its
+password is never printed). ``--request`` takes a full requestId or the start of one (at least
 :data:`MIN_PREFIX` characters: the screens show eight), matched against the requests and the
 callbacks of the journal; a start that fits several ids names them and exits non-zero.
 
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal_interface import JournalReader
 
 #: Where ``m2m-tui listen`` takes the callback password from (see listen_command).
 PASSWORD_ENVS = ("M2M_TUI_CALLBACK_PASSWORD", "M2M_TUI_CALLBACK__PASSWORD")
@@ -43,9 +44,11 @@ def configured_passwords() -> tuple[str, ...]:
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--journal",
-        type=Path,
+        type=str,
         default=None,
-        help="journal file to read (default: the default journal, see `m2m-tui locate journal`)",
+        metavar="PATH_OR_URL",
+        help="journal to read: a file, or a team's postgresql:// URL (default: the default "
+        "journal, see `m2m-tui locate journal`)",
     )
     parser.add_argument(
         "--format", choices=("json", "csv", "md"), default="md", help="output format (default md)"
@@ -102,7 +105,7 @@ class ProgressLine:
             self._stream.flush()
 
 
-def matching_request_ids(journal: Journal, prefix: str) -> list[str]:
+def matching_request_ids(journal: JournalReader, prefix: str) -> list[str]:
     """Every requestId in the journal (requests, and callbacks nobody tracked) starting with
     ``prefix``, case aside, sorted. Reads the callbacks' ids page by page: about a second for
     100,000 callbacks, paid only when ``--request`` is not a full id."""
@@ -125,7 +128,7 @@ def matching_request_ids(journal: Journal, prefix: str) -> list[str]:
     return sorted(found)
 
 
-def _resolve_request(journal: Journal, given: str, where: Path) -> str | int:
+def _resolve_request(journal: JournalReader, given: str, where: str) -> str | int:
     """The full requestId ``given`` names, or the exit code after saying why there is none."""
     if journal.get_request(given) or journal.callbacks_for(given):
         return given
@@ -152,7 +155,8 @@ def _say(line: str) -> None:
     print(f"m2m-tui export: {line}", file=sys.stderr)
 
 
-def _journal_to_read(given: Path | None) -> Path:
+def _journal_to_read(given: str | None) -> str | Path:
+    """``--journal`` as given (a path or a URL), or the default journal's path."""
     if given is not None:
         return given
     from m2m_tui.locate import journal_path
@@ -164,19 +168,21 @@ def _journal_to_read(given: Path | None) -> Path:
 
 def run_export_command(args: argparse.Namespace) -> int:
     from m2m_tui.tracking.export import PROGRESS_UNITS, ExportError, export, write_export
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal_interface import safe_location
+    from m2m_tui.tracking.journal_open import journal_missing, open_journal
     from m2m_tui.tracking.records import JournalError
 
-    path = _journal_to_read(args.journal)
-    if not path.exists():
-        _say(f"no journal at {path}")
+    location = _journal_to_read(args.journal)
+    where = safe_location(location)  # a URL's password is never printed
+    if journal_missing(location):
+        _say(f"no journal at {where}")
         return 2
     progress = ProgressLine(sys.stderr, PROGRESS_UNITS[args.format])
     request_id: str | None = None
     try:
-        with Journal.open(path, readonly=True) as journal:
+        with open_journal(location, readonly=True) as journal:
             if args.request is not None:
-                resolved = _resolve_request(journal, args.request, path)
+                resolved = _resolve_request(journal, args.request, where)
                 if isinstance(resolved, int):
                     return resolved
                 request_id = resolved

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from m2m_tui.tracking.records import CallbackRow, RejectionRow
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal_interface import JournalReader
 
 OURS = "ours"
 EARLY = "early"
@@ -153,12 +153,12 @@ def clock_text(timestamp: float) -> str:
 # --- reading the journal --------------------------------------------------------------------
 
 
-def rejection_by_id(journal: Journal, record_id: int) -> RejectionRow | None:
+def rejection_by_id(journal: JournalReader, record_id: int) -> RejectionRow | None:
     rows = journal.rejections(limit=1, after_id=record_id - 1)
     return rows[0] if rows and rows[0].id == record_id else None
 
 
-def raw_text(journal: Journal, entry: InboxEntry) -> str:
+def raw_text(journal: JournalReader, entry: InboxEntry) -> str:
     """What the raw view shows: the stored (redacted) JSON, pretty, or the refusal."""
     import json
 

@@ -445,6 +445,12 @@ class Journal:
 
     # --- devices -------------------------------------------------------------------------
 
+    def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
+        """Move the recorded ``request_id`` aside (:mod:`.journal_attempts`); the moved row."""
+        from m2m_tui.tracking.journal_attempts import supersede_request
+
+        return supersede_request(self, request_id, before=before, note=note)
+
     def add_device_lookup(
         self,
         account: str,

@@ -147,6 +147,10 @@ class JournalStore(JournalReader, Protocol):
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow: ...
 
+    def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
+        """Move the recorded ``request_id`` aside (:mod:`.journal_attempts`); the moved row."""
+        ...
+
     def add_poll(
         self, request_id: str, status: str, *, changed: bool = True, polled_at: float | None = None
     ) -> int: ...
@@ -193,6 +197,15 @@ class CallbackWriter(Protocol):
 
     @property
     def running(self) -> bool: ...
+
+    @property
+    def problem(self) -> str | None:
+        """Why the journal cannot be written right now (None when it can), for /healthz."""
+        ...
+
+    def redact_also(self, secrets: tuple[str, ...]) -> None:
+        """Redact these literal values (the callback password) wherever they occur in bodies."""
+        ...
 
     def start(self) -> None:
         """Blocking: open (create or migrate) the journal; raise JournalError if it cannot."""

@@ -5,7 +5,8 @@ nothing: it follows the journal), or on a host that ThingSpace can reach. It pri
 per callback, never a password, and stops cleanly on SIGTERM or SIGINT: pending journal writes
 are committed before it exits 0.
 
-Also runnable before the CLI wires it: ``python -m m2m_tui.tracking.listen_command --journal F``.
+Also runnable before the CLI wires it: ``python -m m2m_tui.tracking.listen_command --journal F``
+(a file, or a ``postgresql://`` URL: several listeners may then write one database).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from pydantic import SecretStr
 
 from m2m_tui.tracking.events import CallbackAccepted
 from m2m_tui.tracking.journal_callbacks import REJECTION_SAMPLES
-from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.journal_interface import Location, safe_location
+from m2m_tui.tracking.journal_open import open_writer
 from m2m_tui.tracking.listener import CallbackListener, ListenerError, ListenerEvent
 from m2m_tui.tracking.listener_config import (
     MAX_CONNECTIONS,
@@ -48,7 +50,13 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=int, default=9001, help="port to bind; 0 picks a free one (default 9001)"
     )
-    parser.add_argument("--journal", type=Path, required=True, help="journal file (sqlite)")
+    parser.add_argument(
+        "--journal",
+        type=str,
+        required=True,
+        metavar="PATH_OR_URL",
+        help="journal file (sqlite), or a postgresql:// URL shared by a team's listeners",
+    )
     parser.add_argument(
         "--callback-username", default=None, help="username registered with ThingSpace"
     )
@@ -189,7 +197,7 @@ def _log_to_stderr() -> None:
 
 async def serve(
     config: ListenerConfig,
-    journal: Path,
+    journal: Location,
     *,
     quiet: bool = False,
     keep_rejections: int | None = REJECTION_SAMPLES,
@@ -198,11 +206,14 @@ async def serve(
     """Run until SIGTERM/SIGINT; returns the exit status."""
     _log_to_stderr()
     loop = asyncio.get_running_loop()
-    writer = JournalWriter(journal, keep_rejections=keep_rejections, group_readable=group_readable)
+    where = safe_location(journal)  # a URL's password is never printed
     try:
+        writer = open_writer(
+            journal, keep_rejections=keep_rejections, group_readable=group_readable
+        )
         await asyncio.to_thread(writer.start)
     except JournalError as exc:
-        print(f"m2m-tui listen: {exc}", file=sys.stderr)
+        print(f"m2m-tui listen: cannot open the journal {where}: {exc}", file=sys.stderr)
         return 2
     printer = None if quiet else _Printer(sys.stdout, loop)
     listener = CallbackListener(config, writer, on_event=printer)
@@ -217,7 +228,10 @@ async def serve(
         loop.add_signal_handler(signum, stop.set)
     checks = "credentials checked" if config.credentials_expected else "NO credentials checked"
     sources = "ThingSpace sources only" if config.allow_sources is not None else "any source"
-    print(f"listening on {listener.url}  journal {journal}  ({checks}, {sources})", flush=True)
+    print(
+        f"listening on {listener.url}  journal {writer.location}  ({checks}, {sources})",
+        flush=True,
+    )
     try:
         await stop.wait()
     finally:

@@ -31,7 +31,7 @@ from aiohttp import web
 
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected, ListenerStatus
 from m2m_tui.tracking.intake import Credentials, Refusal, examine
-from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.journal_interface import CallbackWriter
 from m2m_tui.tracking.listener_config import ListenerConfig, source_allowed
 from m2m_tui.tracking.listener_connections import ConnectionPool, guarded_factory
 from m2m_tui.tracking.records import (
@@ -61,7 +61,8 @@ class ListenerError(Exception):
 
 
 class CallbackListener:
-    """Receives ThingSpace callbacks and journals them through a running JournalWriter.
+    """Receives ThingSpace callbacks and journals them through a running writer (either
+    backend's: :func:`~m2m_tui.tracking.journal_open.open_writer`).
 
     The writer is the caller's: start it before :meth:`start` and close it after :meth:`stop`.
     ``on_event`` is called on the event loop with a CallbackAccepted or CallbackRejected for
@@ -71,7 +72,7 @@ class CallbackListener:
     def __init__(
         self,
         config: ListenerConfig,
-        journal_writer: JournalWriter,
+        journal_writer: CallbackWriter,
         on_event: EventSink | None = None,
     ) -> None:
         self._config = config
@@ -213,7 +214,7 @@ class CallbackListener:
             "rejected": dict(self._rejected),
             "rejected_total": sum(self._rejected.values()),
             "started_at": datetime.fromtimestamp(started, UTC).isoformat(),
-            "journal": str(self._writer.path),
+            "journal": self._writer.location,  # never a database password
             "journal_writer_running": self._writer.running,
         }
         return web.json_response(payload, status=200 if problem is None else 503)

@@ -34,7 +34,7 @@ from m2m_tui.tracking.listener_config import MAX_BODY
 from m2m_tui.tracking.records import RejectionRecord
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal_interface import JournalStore
     from m2m_tui.tracking.tracker import Tracker
 
 REPLAY_SOURCE = "replay"
@@ -202,7 +202,7 @@ async def replay_to_listener(
 
 def replay_to_journal(
     raw: bytes,
-    journal: Journal,
+    journal: JournalStore,
     tracker: Tracker | None,
     *,
     credentials: tuple[str, str] | None = None,

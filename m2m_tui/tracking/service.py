@@ -4,7 +4,10 @@ stopped together inside the caller's event loop.
 Three modes, one set of events:
 - **embedded** (``listener`` set): this process listens for callbacks and journals them;
 - **follow** (``follow`` set): another process (``m2m-tui listen``) owns the listener and
-  writes the journal; this one reads new callbacks and rejections from it a few times a second;
+  writes the journal; this one reads new callbacks and rejections from it: a file a few times
+  a second, a team's PostgreSQL journal the moment a NOTIFY says a commit added rows (see
+  :mod:`.journal_pg_follow`: catch-up by id after every reconnect, nothing polled while the
+  connection is up; :attr:`TrackingService.journal_problem` says why while it is down);
 - **local** (neither): no callbacks reach this process; requests finish by polling, or by
   their deadline.
 All feed the same :class:`Tracker`, so a front end does not care which it is in. The poller
@@ -19,22 +22,33 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.journal_interface import (
+    CallbackWriter,
+    JournalStore,
+    Location,
+    is_postgres,
+    safe_location,
+)
+from m2m_tui.tracking.journal_open import open_journal, open_writer
 from m2m_tui.tracking.listener import CallbackListener
 from m2m_tui.tracking.listener_config import ListenerConfig
 from m2m_tui.tracking.poller import Poller, PollSchedule, StatusCall
 from m2m_tui.tracking.tracker import DEFAULT_DEADLINE, Tracker
 from m2m_tui.tracking.tracker_events import TrackerEvent
 
+if TYPE_CHECKING:
+    from m2m_tui.tracking.journal_pg_follow import FollowBatch, JournalFollower
+
 log = logging.getLogger("m2m_tui.tracking")
 
 
 @dataclass(frozen=True)
 class TrackingSettings:
-    journal_path: Path
+    #: A file (sqlite) or a team's ``postgresql://`` URL.
+    journal_path: Location
     #: Where to listen for callbacks; None: do not listen in this process.
     listener: ListenerConfig | None = field(default_factory=lambda: ListenerConfig(port=0))
     #: Read callbacks another process journals (only without a listener of our own).
@@ -45,6 +59,14 @@ class TrackingSettings:
     #: Follow mode: how often to look for new rows.
     follow_interval: float = 0.2
 
+    @property
+    def journal_label(self) -> str:
+        """The journal for a status bar: a file's name, or a URL without its password and
+        its parameters."""
+        if is_postgres(self.journal_path):
+            return safe_location(self.journal_path).partition("?")[0]
+        return Path(self.journal_path).name
+
 
 class TrackingService:
     """Start with :meth:`start`, stop with :meth:`stop`; subscribe to :attr:`tracker`."""
@@ -52,12 +74,13 @@ class TrackingService:
     def __init__(self, settings: TrackingSettings, status_call: StatusCall | None = None) -> None:
         self.settings = settings
         self._status_call = status_call
-        self._writer: JournalWriter | None = None
-        self._journal: Journal | None = None
+        self._writer: CallbackWriter | None = None
+        self._journal: JournalStore | None = None
         self._tracker: Tracker | None = None
         self._listener: CallbackListener | None = None
         self._poller: Poller | None = None
         self._follow_task: asyncio.Task[None] | None = None
+        self._follower: JournalFollower | None = None
 
     @property
     def tracker(self) -> Tracker:
@@ -66,10 +89,24 @@ class TrackingService:
         return self._tracker
 
     @property
-    def journal(self) -> Journal:
+    def journal(self) -> JournalStore:
         if self._journal is None:
             raise RuntimeError("tracking is not started")
         return self._journal
+
+    @property
+    def journal_problem(self) -> str | None:
+        """Following a team's journal: why the database cannot be reached right now (None
+        while it can, and in every other mode). The follower reconnects by itself."""
+        follower = self._follower
+        if follower is None or follower.connected:
+            return None
+        return follower.problem  # None while the first connection is being made
+
+    @property
+    def follower(self) -> JournalFollower | None:
+        """The LISTEN/NOTIFY follower of a team's journal (None otherwise)."""
+        return self._follower
 
     @property
     def listener(self) -> CallbackListener | None:
@@ -86,21 +123,25 @@ class TrackingService:
         """Open the journal, reload unfinished requests, then listen (or follow) and poll."""
         settings = self.settings
         following = settings.follow and settings.listener is None
-        if not following:  # a mistyped path to follow must not become an empty journal
-            settings.journal_path.parent.mkdir(parents=True, exist_ok=True)
+        location = settings.journal_path
+        if not following and not is_postgres(location):
+            # a mistyped path to follow must not become an empty journal
+            Path(location).parent.mkdir(parents=True, exist_ok=True)
         if settings.listener is not None:
-            writer = JournalWriter(settings.journal_path)
-            await asyncio.to_thread(writer.start)  # creates or migrates the file
+            writer = open_writer(location)
+            await asyncio.to_thread(writer.start)  # creates or migrates the file or schema
             self._writer = writer
         # Read-write even when following: this process records its own requests (rare,
         # serialised by sqlite's busy timeout); the callbacks are the other process's to write.
-        self._journal = Journal.open(settings.journal_path, create=not following)
+        self._journal = open_journal(location, create=not following)
         self._tracker = Tracker(self._journal, deadline=settings.deadline, profile=settings.profile)
         self._tracker.resume()
         if settings.listener is not None and self._writer is not None:
             self._listener = CallbackListener(settings.listener, self._writer, self._on_listener)
             await self._listener.start()
             self._tracker.publish(self._listener.status())
+        elif settings.follow and is_postgres(location):
+            self._start_follower(str(location))
         elif settings.follow:
             self._follow_task = asyncio.create_task(self._follow(), name="m2m-tui follow journal")
         if self._status_call is not None:
@@ -144,6 +185,9 @@ class TrackingService:
             await self._poller.stop()
 
     async def _stop_follow(self) -> None:
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            await follower.stop()
         task, self._follow_task = self._follow_task, None
         if task is not None:
             task.cancel()
@@ -176,6 +220,43 @@ class TrackingService:
             tracker.publish(event)
         if self._listener is not None:
             tracker.publish(self._listener.status())
+
+    def _start_follower(self, url: str) -> None:
+        """Follow a team's journal: rows after the newest ones read at start, as they commit."""
+        from m2m_tui.tracking.journal_pg_follow import JournalFollower
+
+        journal = self.journal
+        rejections = journal.rejections(limit=1)
+        self._follower = JournalFollower(
+            url,
+            self._on_follow_batch,
+            after_callback=journal.last_callback_id(),
+            after_rejection=rejections[-1].id if rejections else 0,
+        )
+        self._follower.start()
+        # Deadlines pass without any row arriving: check them on a timer (no query).
+        self._follow_task = asyncio.create_task(
+            self._check_deadlines(), name="m2m-tui journal deadlines"
+        )
+
+    def _on_follow_batch(self, batch: FollowBatch) -> None:
+        tracker = self.tracker
+        for row in batch.callbacks:
+            tracker.callback(row)
+        for rejected in batch.rejections:
+            tracker.publish(
+                CallbackRejected(
+                    rejected.reason, rejected.detail, rejected.source, rejected.received_at
+                )
+            )
+
+    async def _check_deadlines(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                self.tracker.check_deadlines()
+            except Exception:  # the journal is unreachable: the next round tries again
+                log.warning("checking request deadlines failed; retrying", exc_info=True)
 
     async def _follow(self) -> None:
         """Follow mode: feed rows another process journaled, in id order, as they appear."""

@@ -32,8 +32,7 @@ from typing import Any
 
 from m2m_tui.api.models import CallbackKind, RequestStatus
 from m2m_tui.tracking.events import CallbackAccepted
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_attempts import supersede_request
+from m2m_tui.tracking.journal_interface import JournalStore
 from m2m_tui.tracking.records import (
     CallbackRow,
     CompletedBy,
@@ -70,7 +69,7 @@ class Tracker(EventHub):
 
     def __init__(
         self,
-        journal: Journal,
+        journal: JournalStore,
         *,
         deadline: float = DEFAULT_DEADLINE,
         profile: str | None = None,
@@ -314,7 +313,7 @@ class Tracker(EventHub):
         # Wall-clock, as the listener stamps callbacks (the tracker's clock may be a test's).
         before = sent_at if sent_at is not None else time.time() - EARLY_CALLBACK_WINDOW
         note = superseded_note(action, target)
-        moved = supersede_request(self._journal, request_id, before=before, note=note)
+        moved = self._journal.supersede_request(request_id, before=before, note=note)
         self._requests.pop(request_id, None)
         self._submitted_here.discard(request_id)
         if moved is None:

@@ -55,7 +55,8 @@ class AppOptions:
     profile: str | None = None
     read_only: bool = False
     demo: DemoSetup | None = None
-    journal: Path | None = None
+    journal: str | Path | None = None
+    """A journal file, or a team's ``postgresql://`` URL (``--journal``)."""
     follow: bool = False
     """Follow ``journal`` as written by a separate ``m2m-tui listen`` instead of listening."""
     clock: Callable[[], float] | None = None
@@ -107,7 +108,7 @@ class M2MApp(NoticeApp):
 
             journal = journal_path()
         #: The one journal of this app: tracking, recent devices and the screens all read it.
-        self.journal_path: Path = journal
+        self.journal_path: str | Path = journal
         #: The screens' only way to read the journal (each read in a thread).
         self.queries = JournalQueries(journal)
         self.recent = RecentDevices(journal, create=not options.follow)
@@ -306,10 +307,7 @@ class M2MApp(NoticeApp):
             if self.demo_services is not None and not self.demo_services.ready.is_set():
                 return ListenerState("starting")
             return ListenerState("off")
-        state = listener_state(self.tracking)
-        if state.state == "following" and state.detail is None:
-            state.detail = self.tracking.settings.journal_path.name
-        return state
+        return listener_state(self.tracking)
 
     @property
     def poller_status(self) -> str:

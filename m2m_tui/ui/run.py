@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 from m2m_tui.desk.demo import DemoSetup
 from m2m_tui.desk.settings_files import SettingsFiles, read_files
+from m2m_tui.desk.settings_state import team_journal
 from m2m_tui.locate import ENV_PREFIX, user_themes_dir
+from m2m_tui.tracking.journal_interface import is_postgres
 from m2m_tui.ui.app import AppOptions, M2MApp
 
 if TYPE_CHECKING:
@@ -22,12 +24,18 @@ def build_options(
     """The options the command line asks for (also used by tests and the benchmark).
 
     Without ``loaded`` the files are read here, once, without pydantic: the first frame shows
-    their profile names, and the app validates that same reading right after painting.
+    their profile names, and the app validates that same reading right after painting (a
+    profile naming a team journal is validated here: :func:`.settings_state.team_journal`).
     """
     wanted = getattr(args, "profile", None) or os.environ.get(ENV_PREFIX + "PROFILE") or None
-    journal: Path | None = getattr(args, "journal", None)
+    settings = loaded or read_files()
+    given: str | None = getattr(args, "journal", None)
+    if given is None:  # the profile's team journal (issue 11), when it names one
+        given, settings = team_journal(settings, wanted)
+    # a file stays a Path; a team's postgresql:// URL is handed on whole (libpq parses it)
+    journal = None if given is None else given if is_postgres(given) else Path(given)
     return AppOptions(
-        loaded=loaded or read_files(),
+        loaded=settings,
         profile=wanted,
         read_only=bool(getattr(args, "read_only", False)),
         journal=journal,

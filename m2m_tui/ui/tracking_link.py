@@ -16,7 +16,10 @@ from m2m_tui.ui.widgets.bars import ListenerState
 if TYPE_CHECKING:
     from m2m_tui.desk.tracking import DeskTracking
 
-__all__ = ["FLUSH_INTERVAL", "TrackingUpdate", "listener_state"]
+__all__ = ["FLUSH_INTERVAL", "UNREACHABLE", "TrackingUpdate", "listener_state"]
+
+#: The status bar's words while a followed team journal cannot be reached.
+UNREACHABLE = "journal unreachable"
 
 
 class TrackingUpdate(Message):
@@ -44,7 +47,14 @@ def listener_state(tracking: DeskTracking) -> ListenerState:
     if listener is None:
         if tracking.listener_error:
             return ListenerState("failed", detail=tracking.listener_error)
-        return ListenerState("following" if tracking.settings.follow else "off")
+        if not tracking.settings.follow:
+            return ListenerState("off")
+        problem = tracking.journal_problem
+        return ListenerState(
+            "following",
+            detail=tracking.settings.journal_label,  # a file's name, or the URL without password
+            problem=None if problem is None else UNREACHABLE,
+        )
     status = tracking.feed.listener_status or listener.status()
     config = tracking.settings.listener
     return ListenerState(

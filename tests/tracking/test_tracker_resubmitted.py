@@ -16,7 +16,8 @@ import pytest
 
 from m2m_tui.api.models import CallbackMessage
 from m2m_tui.tracking.events import CallbackAccepted
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal_interface import JournalStore
+from m2m_tui.tracking.journal_open import open_journal
 from m2m_tui.tracking.records import CallbackRecord, RequestState
 from m2m_tui.tracking.tracker import Tracker
 from m2m_tui.tracking.tracker_events import RequestChanged, TrackerEvent
@@ -25,8 +26,9 @@ from .test_tracker import ACCOUNT, MDN, MDN2, Clock, carrier, deliver, suspensio
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    with Journal.open(tmp_path / "journal.sqlite") as opened:
+def journal(journal_location: str) -> Iterator[JournalStore]:
+    """Each test on both journals: a file, and a team's PostgreSQL (``journal_backends``)."""
+    with open_journal(journal_location) as opened:
         yield opened
 
 
@@ -41,13 +43,13 @@ def events() -> list[TrackerEvent]:
 
 
 @pytest.fixture
-def tracker(journal: Journal, clock: Clock, events: list[TrackerEvent]) -> Tracker:
+def tracker(journal: JournalStore, clock: Clock, events: list[TrackerEvent]) -> Tracker:
     made = Tracker(journal, deadline=600, clock=clock)
     made.subscribe(events.append)
     return made
 
 
-def store(journal: Journal, tracker: Tracker | None, body: dict[str, Any], at: float) -> None:
+def store(journal: JournalStore, tracker: Tracker | None, body: dict[str, Any], at: float) -> None:
     """A callback journaled at a chosen wall-clock time, as the listener would stamp it."""
     message = CallbackMessage.model_validate(body)
     device = message.devices()[0]
@@ -68,7 +70,7 @@ def store(journal: Journal, tracker: Tracker | None, body: dict[str, Any], at: f
 
 
 def test_another_action_on_a_known_id_is_a_new_attempt(
-    tracker: Tracker, journal: Journal, events: list[TrackerEvent]
+    tracker: Tracker, journal: JournalStore, events: list[TrackerEvent]
 ) -> None:
     first = tracker.submitted("suspend", ACCOUNT, "dup", devices=[MDN])
     deliver(journal, tracker, carrier("dup", MDN))
@@ -93,7 +95,7 @@ def test_another_action_on_a_known_id_is_a_new_attempt(
 
 
 def test_the_same_suspend_after_a_restart_is_a_new_attempt(
-    journal: Journal, tmp_path: Path, clock: Clock
+    journal: JournalStore, tmp_path: Path, clock: Clock
 ) -> None:
     """The simulator restarted with the same seed gave the same id to the same suspend."""
     before = Tracker(journal, deadline=600, clock=clock)
@@ -114,7 +116,7 @@ def test_the_same_suspend_after_a_restart_is_a_new_attempt(
 
 
 def test_a_callback_that_beat_the_answer_stays_with_the_new_attempt(
-    journal: Journal, clock: Clock
+    journal: JournalStore, clock: Clock
 ) -> None:
     before = Tracker(journal, deadline=600, clock=clock)
     before.submitted("suspend", ACCOUNT, "early", devices=[MDN])
@@ -133,7 +135,7 @@ def test_a_callback_that_beat_the_answer_stays_with_the_new_attempt(
 
 
 def test_an_open_request_found_again_is_merged(
-    journal: Journal, tmp_path: Path, clock: Clock
+    journal: JournalStore, tmp_path: Path, clock: Clock
 ) -> None:
     before = Tracker(journal, deadline=600, clock=clock)
     before.submitted("suspension_status", ACCOUNT, "open", devices=[MDN, MDN2])
@@ -149,7 +151,9 @@ def test_an_open_request_found_again_is_merged(
     assert request.received == 2
 
 
-def test_a_repeat_in_the_same_run_is_the_same_request(tracker: Tracker, journal: Journal) -> None:
+def test_a_repeat_in_the_same_run_is_the_same_request(
+    tracker: Tracker, journal: JournalStore
+) -> None:
     first = tracker.submitted("suspend", ACCOUNT, "twice", devices=[MDN])
     tracker.polled("twice", "Success")
     assert tracker.submitted("suspend", ACCOUNT, "twice", devices=[MDN]) is first
@@ -157,7 +161,7 @@ def test_a_repeat_in_the_same_run_is_the_same_request(tracker: Tracker, journal:
 
 
 def test_an_open_pollable_attempt_is_closed_and_no_longer_polled(
-    journal: Journal, clock: Clock
+    journal: JournalStore, clock: Clock
 ) -> None:
     before = Tracker(journal, deadline=600, clock=clock)
     before.submitted("suspend", ACCOUNT, "p", devices=[MDN])
@@ -179,7 +183,7 @@ def test_an_open_pollable_attempt_is_closed_and_no_longer_polled(
 
 
 def test_a_late_event_for_a_moved_callback_is_not_counted_for_the_new_attempt(
-    journal: Journal, clock: Clock
+    journal: JournalStore, clock: Clock
 ) -> None:
     """The listener's event for a callback stored before the new POST arrives afterwards."""
     before = Tracker(journal, deadline=600, clock=clock)

@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from m2m_tui.cli import build_parser
+from m2m_tui.desk.settings import LoadedSettings
+from m2m_tui.desk.settings_files import SettingsFiles
 from m2m_tui.sim import RunningSimulator
 from m2m_tui.ui.app import M2MApp
 from m2m_tui.ui.run import build_options
@@ -32,7 +34,41 @@ def test_journal_flag_means_follow(isolated_home: Path, tmp_path: Path) -> None:
     plain = build_options(build_parser().parse_args([]))
     assert plain.journal is None and not plain.follow
     listen = build_parser("listen").parse_args(["listen", "--journal", "j.db", "--port", "0"])
-    assert listen.command == "listen" and listen.journal == Path("j.db")
+    assert listen.command == "listen" and listen.journal == "j.db"  # a path or a URL, as given
+    team = "postgresql://tui@db.example/m2m?sslmode=require"
+    assert build_options(build_parser().parse_args(["--journal", team])).journal == team
+
+
+def test_a_profiles_journal_is_followed_unless_the_flag_names_another(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    """A team points each engineer's profile at its database (config.toml ``journal``)."""
+    team = "postgresql://tui@db.example/m2m?sslmode=require"
+    write_config(
+        isolated_home,
+        'default_profile = "acme"\n[profiles.acme]\naccount = "0000123456-00001"\n'
+        f'journal = "{team}"\n',
+    )
+    options = build_options(build_parser().parse_args([]))
+    assert options.journal == team and options.follow
+    given = str(tmp_path / "other.sqlite3")
+    options = build_options(build_parser().parse_args(["--journal", given]))
+    assert options.journal == Path(given) and options.follow
+
+
+def test_the_profiles_journal_is_read_validated_and_only_when_one_is_named(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a journal in any profile the first frame still comes before pydantic (the files
+    as read); naming one validates the settings once, and the value is the validated one."""
+    write_config(isolated_home, '[profiles.acme]\naccount = "0000123456-00001"\n')
+    plain = build_options(build_parser().parse_args([]))
+    assert isinstance(plain.loaded, SettingsFiles) and not plain.follow
+    team = "postgresql://tui@db.example/m2m"
+    monkeypatch.setenv("M2M_TUI_JOURNAL", team)  # every profile's, as M2M_TUI_<FIELD> is
+    options = build_options(build_parser().parse_args([]))
+    assert isinstance(options.loaded, LoadedSettings)
+    assert options.journal == team and options.follow
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import asyncio
 import importlib
 from collections.abc import Callable, Iterable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from m2m_tui.desk.queries.devices import RecentDevices
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
     )
     from m2m_tui.desk.times import Times
     from m2m_tui.tracking.inbox_rows import InboxEntry
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal_interface import JournalStore, Location
     from m2m_tui.tracking.records import CallbackRow
 
 __all__ = [
@@ -88,7 +87,7 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
-def callbacks_about(path: Path, device_keys: Iterable[str], since: float) -> list[CallbackRow]:
+def callbacks_about(path: Location, device_keys: Iterable[str], since: float) -> list[CallbackRow]:
     """Thread side, for a caller already in a worker thread: :meth:`JournalQueries.callbacks_about`
     through a connection of its own (closed before returning)."""
     keys = sorted(set(device_keys))
@@ -103,11 +102,11 @@ def callbacks_about(path: Path, device_keys: Iterable[str], since: float) -> lis
 class JournalQueries:
     """The journal reads of one app, each in a thread; see the module docstring."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Location) -> None:
         self.path = path
         self._reader = JournalReader(path)
 
-    async def _read(self, read: Callable[[Journal], T], empty: T) -> T:
+    async def _read(self, read: Callable[[JournalStore], T], empty: T) -> T:
         return await asyncio.to_thread(self._reader.run, read, empty)
 
     # ------------------------------------------------------------------ requests

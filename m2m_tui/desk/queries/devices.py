@@ -8,49 +8,73 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal_interface import JournalStore, Location
     from m2m_tui.tracking.records import DeviceRow
+
+T = TypeVar("T")
 
 
 class RecentDevices:
     """Devices looked at, kept in the journal; every call runs in a thread."""
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+    def __init__(self, path: Location, *, create: bool = True) -> None:
         self.path = path
         #: False when following another process's journal: a mistyped path is not created.
         self.create = create
-        self._journal: Journal | None = None
+        self._journal: JournalStore | None = None
         self._lock = threading.Lock()
         #: Why the journal cannot be used (then lookups are not remembered); None when fine.
         self.broken: str | None = None
+        #: Why the last use failed (a team's database down); None once it works again.
+        self.unreachable: str | None = None
 
-    def _open(self) -> Journal | None:
+    def _open(self) -> JournalStore | None:
         if self._journal is None and self.broken is None:
-            from m2m_tui.tracking.journal import Journal  # not on the UI's start-up path
+            # not on the UI's start-up path
+            from m2m_tui.tracking.journal_interface import is_postgres
+            from m2m_tui.tracking.journal_open import open_journal
             from m2m_tui.tracking.records import JournalError
 
             try:
-                if self.create:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._journal = Journal.open(self.path, check_same_thread=False, create=self.create)
+                if self.create and not is_postgres(self.path):
+                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._journal = open_journal(self.path, check_same_thread=False, create=self.create)
             except (JournalError, OSError) as exc:
-                self.broken = str(exc)
+                if not is_postgres(self.path):  # a file stays broken; a database comes back
+                    self.broken = str(exc)
+                self.unreachable = str(exc)
         return self._journal
 
-    def _remember(self, account: str, kind: str, value: str, label: str, summary: Any) -> None:
+    def _use(self, use: Callable[[JournalStore], T], empty: T) -> T:
+        """``use`` with the journal; ``empty`` when it cannot be had. A team's database that
+        is down costs the lookup nothing but its memory: the next call tries again."""
+        from m2m_tui.tracking.records import JournalError
+
         with self._lock:
             journal = self._open()
-            if journal is not None:
-                journal.add_device_lookup(account, kind, value, label=label, summary=summary)
+            if journal is None:
+                return empty
+            try:
+                result = use(journal)
+            except JournalError as exc:
+                self.unreachable = str(exc)
+                return empty
+            self.unreachable = None
+            return result
+
+    def _remember(self, account: str, kind: str, value: str, label: str, summary: Any) -> None:
+        self._use(
+            lambda j: j.add_device_lookup(account, kind, value, label=label, summary=summary),
+            None,
+        )
 
     def _recent(self, limit: int) -> list[DeviceRow]:
-        with self._lock:
-            journal = self._open()
-            return [] if journal is None else journal.recent_devices(limit)
+        return self._use(lambda j: j.recent_devices(limit), [])
 
     async def remember(
         self, account: str | None, kind: str, value: str, label: str, summary: Any

@@ -15,7 +15,7 @@ from m2m_tui.tracking.inbox_rows import InboxEntry
 from m2m_tui.tracking.records import CallbackRow, RejectionRow
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal_interface import JournalStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class InboxBatch:
         return bool(self.callbacks or self.rejections)
 
 
-def read_submitted(journal: Journal, request_ids: Iterable[str]) -> dict[str, float | None]:
+def read_submitted(journal: JournalStore, request_ids: Iterable[str]) -> dict[str, float | None]:
     """When each request was submitted, or None when the journal has no such request."""
     found: dict[str, float | None] = {}
     for request_id in request_ids:
@@ -42,7 +42,7 @@ def read_submitted(journal: Journal, request_ids: Iterable[str]) -> dict[str, fl
 
 
 def _batch(
-    journal: Journal,
+    journal: JournalStore,
     callbacks: list[CallbackRow],
     rejections: list[RejectionRow],
     known: frozenset[str],
@@ -51,7 +51,9 @@ def _batch(
     return InboxBatch(tuple(callbacks), tuple(rejections), read_submitted(journal, wanted))
 
 
-def read_latest(journal: Journal, limit: int, known: frozenset[str] = frozenset()) -> InboxBatch:
+def read_latest(
+    journal: JournalStore, limit: int, known: frozenset[str] = frozenset()
+) -> InboxBatch:
     """The newest ``limit`` callbacks and ``limit`` rejections."""
     callbacks = journal.recent_callbacks(limit=limit)
     rejections = journal.rejections(limit=limit)
@@ -59,7 +61,7 @@ def read_latest(journal: Journal, limit: int, known: frozenset[str] = frozenset(
 
 
 def read_after(
-    journal: Journal,
+    journal: JournalStore,
     last_callback: int,
     last_rejection: int,
     limit: int,
@@ -84,7 +86,7 @@ def read_after(
 
 
 def read_before(
-    journal: Journal,
+    journal: JournalStore,
     oldest_callback: int | None,
     oldest_rejection: int | None,
     page: int,
@@ -100,7 +102,7 @@ def read_before(
     return _batch(journal, callbacks, rejections, known)
 
 
-def raw_text(journal: Journal, entry: InboxEntry) -> str:
+def raw_text(journal: JournalStore, entry: InboxEntry) -> str:
     """The stored (redacted) JSON of a callback, pretty; or a rejection's reason and excerpt."""
     return inbox_rows.raw_text(journal, entry)
 

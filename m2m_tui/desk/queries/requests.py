@@ -18,7 +18,7 @@ from m2m_tui.tracking.results import ResultTally, counts_as_result, result_key
 
 if TYPE_CHECKING:
     from m2m_tui.desk.times import Times
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal_interface import JournalStore
 
 #: States a request can still leave, as the journal spells them.
 UNFINISHED: tuple[str, ...] = ("submitted", "pending", "partial")
@@ -111,7 +111,7 @@ class RequestsPage:
     error: str | None = None
 
 
-def read_page(journal: Journal, query: RequestsQuery) -> RequestsPage:
+def read_page(journal: JournalStore, query: RequestsQuery) -> RequestsPage:
     rows = journal.list_requests(query.states, query.limit, query.offset, query.text)
     total = journal.count_requests(query.states, query.text)
     counts = journal.result_counts([row.request_id for row in rows])
@@ -207,7 +207,7 @@ class RequestDetail:
         return summary_of(self.row, *tally.counts())
 
 
-def read_detail(journal: Journal, request_id: str) -> RequestDetail:
+def read_detail(journal: JournalStore, request_id: str) -> RequestDetail:
     callbacks = tuple(journal.callbacks_for(request_id))
     return RequestDetail(
         request_id,
@@ -218,7 +218,9 @@ def read_detail(journal: Journal, request_id: str) -> RequestDetail:
     )
 
 
-def export_text(journal: Journal, fmt: str, request_id: str, times: Times | None = None) -> str:
+def export_text(
+    journal: JournalStore, fmt: str, request_id: str, times: Times | None = None
+) -> str:
     """One request as JSON, CSV or a Markdown ticket summary (bodies redacted again).
 
     The ticket's times follow ``times`` (the screens' convention); JSON and CSV keep ISO 8601

@@ -249,7 +249,7 @@ class CallbacksInboxScreen(AppScreen):
         if link is None or not link.started:
             where = "tracking is not running (log in, or check the listener)"
         elif link.settings.follow:
-            where = f"following {link.settings.journal_path.name}"
+            where = f"following {link.settings.journal_label}"
         elif link.listener_url:
             where = f"listening on {link.listener_url}"
         else:

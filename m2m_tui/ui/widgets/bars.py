@@ -36,6 +36,8 @@ class ListenerState:
     accepted: int = 0
     rejected: int = 0
     detail: str | None = None
+    problem: str | None = None
+    """Following: what is wrong with the journal right now (``journal unreachable``)."""
 
 
 @dataclass
@@ -105,6 +107,8 @@ def status_content(
         # Another process (``m2m-tui listen``) receives; we read its journal.
         parts.append("cb ")
         parts.append(("following", "bold"))
+        if listener.problem:  # before the journal's name, which may be cut at 80 columns
+            parts.append((f" {listener.problem}", "bold $error"))
         if listener.detail:
             parts.append((f" {listener.detail}", "$text-muted"))
     else:
