@@ -34,7 +34,6 @@ from m2m_tui.tracking.records import JournalError
 
 APPLICATION_ID = 0x4D324D54  # "M2MT"
 MAGIC = "m2m-tui journal"
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 Synchronous = Literal["NORMAL", "FULL"]
 
@@ -120,7 +119,7 @@ def _uri(path: Path, mode: str) -> str:
 
 
 #: sqlite's primary result codes for "cannot open" and "read-only" (extended codes share them).
-_CANTOPEN, _READONLY = 14, 8
+_CANTOPEN, _READONLY, _NOTADB = 14, 8, 26
 _IMMUTABLE = "ro&immutable=1"
 
 
@@ -211,23 +210,31 @@ def inspect_journal(path: Path) -> int | None:
 
 def _inspect(path: Path) -> tuple[int | None, str]:
     """:func:`inspect_journal`, plus the URI mode a reader must use (``ro`` or immutable)."""
+    # Never open() the file here: this process may already hold sqlite connections to it, and
+    # closing any other descriptor of the file drops every POSIX lock the process holds on it.
+    # Another process closing its last connection could then delete the -wal and -shm that
+    # ours still write to (two UIs on one journal lost their rows that way). sqlite reads the
+    # header itself and says "not a database".
     try:
-        with path.open("rb") as handle:
-            header = handle.read(100)
+        size = os.stat(path).st_size
     except FileNotFoundError:
         return None, "ro"
     except OSError as exc:
         raise JournalError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
-    if not header:
+    if size == 0:
         return None, "ro"
-    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
-        raise _refuse(path, "not an SQLite database (no SQLite header), so not an m2m-tui journal")
+    if not os.access(path, os.R_OK):
+        raise JournalError(f"{path}: cannot read the file (Permission denied)")
     mode = "ro"
     while True:
         try:
             app_id, version, objects, magic = _read_marks(path, mode)
             break
         except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF == _NOTADB:
+                raise _refuse(
+                    path, "not an SQLite database (no SQLite header), so not an m2m-tui journal"
+                ) from exc
             problem = _cannot_read(path, exc) if mode == "ro" else None
             if problem == _IMMUTABLE:
                 mode = _IMMUTABLE
