@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from m2m_tui.tracking.records import UNFINISHED_STATES, RequestRow, RequestState, Verdict
 
 if TYPE_CHECKING:
     from m2m_tui.tracking.journal import Journal
+
+
+@runtime_checkable
+class SupersedesRequests(Protocol):
+    """A backend with its own SQL for the move (PostgreSQL: :mod:`.journal_pg_attempts`)."""
+
+    def supersede_request(
+        self, request_id: str, *, before: float, note: str
+    ) -> RequestRow | None: ...
+
 
 #: Joins a superseded attempt's id and its number: ``<requestId>~1``.
 ATTEMPT_SEPARATOR = "~"
@@ -77,9 +87,11 @@ def archive_attempt(
 
 
 def supersede_request(
-    journal: Journal, request_id: str, *, before: float, note: str
+    journal: Journal | SupersedesRequests, request_id: str, *, before: float, note: str
 ) -> RequestRow | None:
     """Move the recorded ``request_id`` aside in one transaction; returns the moved row."""
+    if isinstance(journal, SupersedesRequests):
+        return journal.supersede_request(request_id, before=before, note=note)
     with journal.transaction() as conn:
         alias = archive_attempt(conn, request_id, before=before, note=note)
     return None if alias is None else journal.get_request(alias)

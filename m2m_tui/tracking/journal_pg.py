@@ -27,6 +27,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from m2m_tui.tracking import journal_pg_schema as schema
 from m2m_tui.tracking.journal import UPDATABLE_FIELDS
 from m2m_tui.tracking.journal_interface import Target, safe_location
+from m2m_tui.tracking.journal_pg_attempts import archive_attempt
 from m2m_tui.tracking.journal_pg_queries import (
     BY_ID_TEXT,
     CALLBACK_COLUMNS,
@@ -58,6 +59,7 @@ from m2m_tui.tracking.records import (
     RejectionRecord,
     RejectionRow,
     RequestAction,
+    RequestAlreadyRecorded,
     RequestRow,
     RequestState,
     UnknownRequest,
@@ -230,8 +232,15 @@ class PgJournal:
             if inserted is not None:
                 notify(conn, self._channel, "q:" + request_id)
         if inserted is None:
-            raise JournalError(f"{self.location}: request {request_id} is already recorded")
+            raise RequestAlreadyRecorded(self.location, self.get_request(request_id))
         return RequestRow(*row)
+
+    def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
+        """A reused requestId: the recorded attempt moves aside (:mod:`.journal_pg_attempts`)."""
+        with self.transaction() as conn:
+            lock_appends(conn, self._append_key)
+            alias = archive_attempt(conn, self._channel, request_id, before=before, note=note)
+        return None if alias is None else self.get_request(alias)
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow:
         """Change some of :data:`.journal.UPDATABLE_FIELDS`; returns the row as stored."""
