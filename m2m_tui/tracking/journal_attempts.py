@@ -36,6 +36,25 @@ def attempt_id(request_id: str, number: int) -> str:
     return f"{request_id}{ATTEMPT_SEPARATOR}{number}"
 
 
+def attempt_base(request_id: str) -> str:
+    """The id an attempt was moved aside from: ``abc`` for ``abc~2``; any other id as it is."""
+    head, sep, number = request_id.rpartition(ATTEMPT_SEPARATOR)
+    return head if sep and head and number.isdigit() else request_id
+
+
+def current_attempt(given: str, matches: list[str]) -> str | None:
+    """The one id of ``matches`` (ids starting with ``given``) that ``given`` names: the id
+    itself, case aside; else the current attempt when all the others are its earlier ones
+    (``abc`` over ``abc~1``). None: ``given`` fits several requests."""
+    exact = [m for m in matches if m.casefold() == given.casefold()]
+    if len(exact) == 1:
+        return exact[0]
+    bases = {attempt_base(m) for m in matches}
+    if len(bases) == 1 and (base := bases.pop()) in matches:
+        return base
+    return None
+
+
 def _free_attempt_id(conn: sqlite3.Connection, request_id: str) -> str:
     number = 1
     while conn.execute(
