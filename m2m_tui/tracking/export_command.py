@@ -4,7 +4,9 @@ Without ``--journal`` it reads the default journal (the one the UI and ``m2m-tui
 and says so on stderr; a team's ``postgresql://`` URL reads its PostgreSQL journal (its
 password is never printed). ``--request`` takes a full requestId or the start of one (at least
 :data:`MIN_PREFIX` characters: the screens show eight), matched against the requests and the
-callbacks of the journal; a start that fits several ids names them and exits non-zero.
+callbacks of the journal; a start that fits several ids names them and exits non-zero, unless
+one of them is the id itself, or they are one request's attempts (``<id>`` and the earlier
+``<id>~1``, issue 8): then the id, or its current attempt, is exported and the others named.
 
 A whole-journal export shows its progress on stderr when stderr is a terminal, one line
 redrawn at most :data:`ProgressLine.interval` apart and cleared at the end; on a pipe or a
@@ -139,9 +141,16 @@ def _resolve_request(journal: JournalReader, given: str, where: str) -> str | in
             f"{MIN_PREFIX} characters of it"
         )
         return 2
+    from m2m_tui.tracking.journal_attempts import current_attempt
+
     matches = matching_request_ids(journal, prefix)
     if len(matches) == 1:
         return matches[0]
+    chosen = current_attempt(prefix, matches)
+    if chosen is not None:  # the id itself, or its current attempt over earlier ones
+        others = ", ".join(m for m in matches if m != chosen)
+        _say(f"exporting {chosen}; {prefix} also starts {others} (give that full id for it)")
+        return chosen
     if not matches:
         _say(f"no request {given} in {where} (no requestId starts with {prefix})")
         return 1

@@ -18,12 +18,32 @@ from m2m_tui.tracking.records import UNFINISHED_STATES, RequestRow, RequestState
 if TYPE_CHECKING:
     from m2m_tui.tracking.journal import Journal
 
+
 #: Joins a superseded attempt's id and its number: ``<requestId>~1``.
 ATTEMPT_SEPARATOR = "~"
 
 
 def attempt_id(request_id: str, number: int) -> str:
     return f"{request_id}{ATTEMPT_SEPARATOR}{number}"
+
+
+def attempt_base(request_id: str) -> str:
+    """The id an attempt was moved aside from: ``abc`` for ``abc~2``; any other id as it is."""
+    head, sep, number = request_id.rpartition(ATTEMPT_SEPARATOR)
+    return head if sep and head and number.isdigit() else request_id
+
+
+def current_attempt(given: str, matches: list[str]) -> str | None:
+    """The one id of ``matches`` (ids starting with ``given``) that ``given`` names: the id
+    itself, case aside; else the current attempt when all the others are its earlier ones
+    (``abc`` over ``abc~1``). None: ``given`` fits several requests."""
+    exact = [m for m in matches if m.casefold() == given.casefold()]
+    if len(exact) == 1:
+        return exact[0]
+    bases = {attempt_base(m) for m in matches}
+    if len(bases) == 1 and (base := bases.pop()) in matches:
+        return base
+    return None
 
 
 def _free_attempt_id(conn: sqlite3.Connection, request_id: str) -> str:
@@ -79,7 +99,10 @@ def archive_attempt(
 def supersede_request(
     journal: Journal, request_id: str, *, before: float, note: str
 ) -> RequestRow | None:
-    """Move the recorded ``request_id`` aside in one transaction; returns the moved row."""
+    """Move the recorded ``request_id`` aside in one transaction; returns the moved row.
+
+    The sqlite journal's :meth:`Journal.supersede_request`; PostgreSQL has its own SQL in
+    :mod:`.journal_pg_attempts`."""
     with journal.transaction() as conn:
         alias = archive_attempt(conn, request_id, before=before, note=note)
     return None if alias is None else journal.get_request(alias)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from m2m_tui.tracking.records import CompletedBy, RequestState
+
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
     from m2m_tui.desk.actions import SubmittedRequest
     from m2m_tui.tracking.tracker import TrackedRequest
     from m2m_tui.tracking.tracker_events import RequestChanged
-
-FINAL_STATES = frozenset({"completed", "failed", "timed_out"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +43,14 @@ def finished_notice(
     what = f"{record.action.label.capitalize()} {record.target_label}".strip()
     how = f" by {change.completed_by}" if change.completed_by else ""
     more = "g requests · Enter on one: results, timeline"
-    if change.state == "completed":
-        if change.completed_by == "poll" and not change.received:
+    if change.state is RequestState.COMPLETED:
+        if change.completed_by is CompletedBy.POLL and not change.received:
             # The status said Success before any callback: there are no device results yet.
             text = f"completed by poll (ThingSpace status: Success).\n{more}"
         else:
             text = f"completed{how}: {_results(change)}.\n{more}"
         return Notice(what, text, "warning" if change.failures else "information")
-    if change.state == "failed":
+    if change.state is RequestState.FAILED:
         fault = ""
         if tracked is not None and (tracked.last_error_code or tracked.last_error_message):
             code = tracked.last_error_code or "error"

@@ -217,6 +217,27 @@ async def test_reads_run_in_a_worker_thread_not_on_the_event_loop(
 # ------------------------------------------------------------------ one request
 
 
+async def test_page_and_detail_give_the_trackers_summary_shape(
+    desk: Desk, queries: JournalQueries
+) -> None:
+    """One summary type for every reader (issue 8): the page's rows and a detail's summary are
+    ``tracking.records.RequestSummary`` with enum states, the same value the tracker gives."""
+    from m2m_tui.desk import queries as queries_package
+    from m2m_tui.tracking.records import CompletedBy, RequestAction, RequestState, RequestSummary
+
+    assert queries_package.RequestSummary is RequestSummary
+    desk.submit("restore", "shape-1", devices=[MDN1])
+    desk.tracker.polled("shape-1", "Success")
+    (row,) = (await queries.requests_page(RequestsQuery())).rows
+    assert type(row) is RequestSummary
+    assert row.state is RequestState.COMPLETED and row.completed_by is CompletedBy.POLL
+    assert row.action is RequestAction.RESTORE
+    detail = await queries.request_detail("shape-1")
+    assert detail.summary == row
+    live = desk.tracker.summary("shape-1")
+    assert live is not None and (live.state, live.completed_by) == (row.state, row.completed_by)
+
+
 async def test_request_detail_has_polls_callbacks_outcomes_and_faults(
     desk: Desk, queries: JournalQueries
 ) -> None:

@@ -154,6 +154,30 @@ def test_an_ambiguous_or_unknown_start_says_so_and_exports_nothing(tmp_path: Pat
     assert short.returncode == 2 and "at least 4 characters" in short.stderr
 
 
+def test_an_exact_id_wins_and_a_start_prefers_the_current_attempt(tmp_path: Path) -> None:
+    """A requestId given out again leaves ``<id>`` and the earlier ``<id>~1`` (issue 8): the
+    start of the id exports the current attempt and names the other; the full id of either,
+    in any case, exports that one; a start shared with another request stays ambiguous."""
+    path = _fill(tmp_path / "journal.sqlite")
+    with Journal.open(path) as journal:
+        Tracker(journal).submitted("restore", ACCOUNT, ONE, devices=DEVICE, sent_at=time.time())
+        assert journal.get_request(f"{ONE}~1") is not None
+
+    def exported(given: str) -> tuple[set[str], str]:
+        done = _cli("export", "--journal", str(path), "--format", "json", "--request", given)
+        assert done.returncode == 0, (given, done.stderr)
+        return _exported_ids(done.stdout)[0], done.stderr
+
+    current, said = exported(ONE[:8])
+    assert current == {ONE} and f"also starts {ONE}~1" in said
+    assert exported(ONE.upper())[0] == {ONE}
+    assert exported(f"{ONE}~1")[0] == {f"{ONE}~1"}
+    assert exported(f"{ONE}~1".upper())[0] == {f"{ONE}~1"}
+    ambiguous = _cli("export", "--journal", str(path), "--request", "5a3f")
+    assert ambiguous.returncode == 1 and ambiguous.stdout == ""
+    assert f"5a3f is the start of 3 requestIds: {ONE}, {ONE}~1, {TWO}" in ambiguous.stderr
+
+
 # --- point 15: progress on a terminal, nothing on a pipe -------------------------------------
 
 

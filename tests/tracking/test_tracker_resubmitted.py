@@ -18,7 +18,7 @@ from m2m_tui.api.models import CallbackMessage
 from m2m_tui.tracking.events import CallbackAccepted
 from m2m_tui.tracking.journal_interface import JournalStore
 from m2m_tui.tracking.journal_open import open_journal
-from m2m_tui.tracking.records import CallbackRecord, RequestState
+from m2m_tui.tracking.records import CallbackRecord, RequestAlreadyRecorded, RequestState
 from m2m_tui.tracking.tracker import Tracker
 from m2m_tui.tracking.tracker_events import RequestChanged, TrackerEvent
 
@@ -197,3 +197,16 @@ def test_a_late_event_for_a_moved_callback_is_not_counted_for_the_new_attempt(
 
     assert request.received == 0 and request.state is RequestState.SUBMITTED
     assert [c.id for c in journal.callbacks_for("late~1")] == [stored.id]
+
+
+def test_a_known_id_is_refused_with_the_recorded_row(journal: JournalStore) -> None:
+    """Either backend says which request holds the id, so the tracker can decide."""
+    journal.add_request(
+        "known", action="suspend", account=ACCOUNT, target=[MDN], pollable=True, deadline=1.0
+    )
+    with pytest.raises(RequestAlreadyRecorded) as refused:
+        journal.add_request(
+            "known", action="restore", account=ACCOUNT, target=[MDN], pollable=True, deadline=2.0
+        )
+    assert refused.value.existing is not None and refused.value.existing.action == "suspend"
+    assert journal.count_requests() == 1

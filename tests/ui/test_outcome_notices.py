@@ -145,9 +145,10 @@ async def test_o_opens_the_request_just_submitted(tmp_path: Path) -> None:
         await login(pilot, password=None)
         await lookup(pilot, wk.SUSPENDED_MDN)
         await pilot.press("o")
-        await pilot.pause()
+        await wait_for(
+            pilot, lambda: any("no request submitted yet" in n.message for n in app._notifications)
+        )
         assert type(app.screen).__name__ == "DevicesScreen"  # nothing submitted yet
-        assert any("no request submitted yet" in n.message for n in app._notifications)
         await pilot.press("s")
         await wait_for(pilot, lambda: bool(app.submitted))
         await pilot.press("y")  # an app action bound on the screen, like o

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
         RequestDetail,
         RequestsPage,
         RequestsQuery,
-        RequestSummary,
         device_label,
         outcomes,
         request_matches,
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
     from m2m_tui.desk.times import Times
     from m2m_tui.tracking.inbox_rows import InboxEntry
     from m2m_tui.tracking.journal_interface import JournalStore, Location
-    from m2m_tui.tracking.records import CallbackRow
+    from m2m_tui.tracking.records import CallbackRow, RequestSummary
 
 __all__ = [
     "UNFINISHED",
@@ -67,7 +66,6 @@ _LAZY = {
             "RequestDetail",
             "RequestsPage",
             "RequestsQuery",
-            "RequestSummary",
             "device_label",
             "outcomes",
             "request_matches",
@@ -81,6 +79,8 @@ T = TypeVar("T")
 
 def __getattr__(name: str) -> Any:
     """The value types, imported on first use (PEP 562)."""
+    if name == "RequestSummary":  # one shape for every reader: the tracker's
+        return importlib.import_module("m2m_tui.tracking.records").RequestSummary
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

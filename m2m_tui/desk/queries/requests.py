@@ -13,64 +13,22 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from m2m_tui.tracking.records import CallbackRow, PollRow, RequestRow
+from m2m_tui.tracking.records import (
+    UNFINISHED_STATES,
+    CallbackRow,
+    PollRow,
+    RequestRow,
+    RequestState,
+    RequestSummary,
+)
 from m2m_tui.tracking.results import ResultTally, counts_as_result, result_key
 
 if TYPE_CHECKING:
     from m2m_tui.desk.times import Times
     from m2m_tui.tracking.journal_interface import JournalStore
 
-#: States a request can still leave, as the journal spells them.
-UNFINISHED: tuple[str, ...] = ("submitted", "pending", "partial")
-
-
-@dataclass(frozen=True, slots=True)
-class RequestSummary:
-    """One request as a list shows it: the journal's facts and its result counts."""
-
-    request_id: str
-    action: str
-    account: str
-    target: Any
-    submitted_at: float
-    deadline: float
-    state: str
-    completed_by: str | None
-    pollable: bool
-    expected: int | None
-    received: int
-    failures: int
-    last_error_code: str | None
-    last_error_message: str | None
-    updated_at: float
-
-    @property
-    def finished(self) -> bool:
-        return self.state not in UNFINISHED
-
-
-def summary_of(row: RequestRow, received: int, failures: int) -> RequestSummary:
-    try:
-        target = row.target
-    except ValueError:
-        target = row.target_json
-    return RequestSummary(
-        request_id=row.request_id,
-        action=row.action,
-        account=row.account,
-        target=target,
-        submitted_at=row.submitted_at,
-        deadline=row.deadline,
-        state=row.state,
-        completed_by=row.completed_by,
-        pollable=row.pollable,
-        expected=row.expected_results,
-        received=received,
-        failures=failures,
-        last_error_code=row.last_error_code,
-        last_error_message=row.last_error_message,
-        updated_at=row.updated_at,
-    )
+#: States a request can still leave (the requests view's "unfinished" filter).
+UNFINISHED: tuple[RequestState, ...] = tuple(s for s in RequestState if s in UNFINISHED_STATES)
 
 
 def request_matches(
@@ -115,7 +73,7 @@ def read_page(journal: JournalStore, query: RequestsQuery) -> RequestsPage:
     rows = journal.list_requests(query.states, query.limit, query.offset, query.text)
     total = journal.count_requests(query.states, query.text)
     counts = journal.result_counts([row.request_id for row in rows])
-    summaries = tuple(summary_of(row, *counts[row.request_id]) for row in rows)
+    summaries = tuple(RequestSummary.of_row(row, *counts[row.request_id]) for row in rows)
     return RequestsPage(query, summaries, total)
 
 
@@ -204,7 +162,7 @@ class RequestDetail:
         tally = ResultTally()
         for callback in self.callbacks:
             tally.add(callback.id, callback.kind, callback.device_key, callback.duplicate)
-        return summary_of(self.row, *tally.counts())
+        return RequestSummary.of_row(self.row, *tally.counts())
 
 
 def read_detail(journal: JournalStore, request_id: str) -> RequestDetail:

@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from m2m_tui.desk.queries import RequestDetail
+from m2m_tui.tracking.records import RequestState
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
 from m2m_tui.ui.widgets.request_progress import RequestProgress
@@ -40,7 +41,11 @@ from m2m_tui.ui.widgets.suspension_panel import outcome_panels
 from m2m_tui.ui.widgets.timeline import TimelineEntry, build_timeline
 
 RELOAD_EVERY = 0.5
-STATE_STYLE = {"completed": "$success", "failed": "$error", "timed_out": "$warning"}
+STATE_STYLE = {
+    RequestState.COMPLETED: "$success",
+    RequestState.FAILED: "$error",
+    RequestState.TIMED_OUT: "$warning",
+}
 
 
 class EventTable(DataTable[Any]):
@@ -174,7 +179,9 @@ class RequestDetailScreen(AppScreen):
         hint = advice(view, self.m2m.clock())
         if hint:
             lines.append(
-                Content.styled(hint, "$warning" if view.state == "timed_out" else "$text-muted")
+                Content.styled(
+                    hint, "$warning" if view.state is RequestState.TIMED_OUT else "$text-muted"
+                )
             )
         summary.update(Content("\n").join(lines))
 

@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from m2m_tui.desk.queries import RequestsPage, RequestsQuery
+from m2m_tui.tracking.records import RequestState
 from m2m_tui.ui.messages import RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
@@ -55,9 +56,9 @@ AGE_REFRESH = 15.0
 STATE_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
     ("all", None),
     ("unfinished", UNFINISHED),
-    ("completed", ("completed",)),
-    ("failed", ("failed",)),
-    ("timed out", ("timed_out",)),
+    ("completed", (RequestState.COMPLETED,)),
+    ("failed", (RequestState.FAILED,)),
+    ("timed out", (RequestState.TIMED_OUT,)),
 ]
 #: ``o`` cycles these: (column, reversed).
 SORTS: list[tuple[str, bool]] = [
@@ -69,7 +70,11 @@ SORTS: list[tuple[str, bool]] = [
     ("target", False),
     ("id", False),
 ]
-STATE_STYLE = {"completed": "success", "failed": "error", "timed_out": "warning"}
+STATE_STYLE = {
+    RequestState.COMPLETED: "success",
+    RequestState.FAILED: "error",
+    RequestState.TIMED_OUT: "warning",
+}
 
 
 class IdText(Text):
@@ -410,7 +415,11 @@ class RequestsScreen(AppScreen):
     def _show_hint(self) -> None:
         view = self.selected_view()
         text = advice(view, self.m2m.clock()) if view is not None else ""
-        style = "$warning" if view is not None and view.state == "timed_out" else "$text-muted"
+        style = (
+            "$warning"
+            if view is not None and view.state is RequestState.TIMED_OUT
+            else "$text-muted"
+        )
         self.query_one("#request-hint", Static).update(Content.styled(text, style))
         self.query_one(RequestProgress).show(view)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from m2m_tui.desk.queries import UNFINISHED, RequestSummary, request_matches
+from m2m_tui.tracking.records import UNFINISHED_STATES, CompletedBy, RequestAction, RequestState
 
 if TYPE_CHECKING:
     from m2m_tui.desk.actions import SubmittedRequest
@@ -43,13 +44,13 @@ class RequestView:
     """One request as a row: journal facts, with the tracker's live state merged in."""
 
     request_id: str
-    action: str
+    action: RequestAction
     account: str
     target: Any
     submitted_at: float
     deadline: float
-    state: str
-    completed_by: str | None
+    state: RequestState
+    completed_by: CompletedBy | None
     pollable: bool
     expected: int | None
     received: int | None
@@ -60,12 +61,12 @@ class RequestView:
 
     @property
     def finished(self) -> bool:
-        return self.state not in UNFINISHED
+        return self.state not in UNFINISHED_STATES
 
     def merge_tracked(self, tracked: TrackedRequest) -> None:
         """The tracker's memory is newer than the journal page (and knows the counts)."""
-        self.state = tracked.state.value
-        self.completed_by = tracked.completed_by.value if tracked.completed_by else None
+        self.state = tracked.state
+        self.completed_by = tracked.completed_by
         self.pollable = tracked.pollable
         self.expected = tracked.expected
         self.received = tracked.received
@@ -106,12 +107,12 @@ def view_of_summary(summary: RequestSummary) -> RequestView:
 def view_of_tracked(tracked: TrackedRequest) -> RequestView:
     view = RequestView(
         request_id=tracked.request_id,
-        action=tracked.action.value,
+        action=tracked.action,
         account=tracked.account,
         target=tracked.target,
         submitted_at=tracked.submitted_at,
         deadline=tracked.deadline,
-        state=tracked.state.value,
+        state=tracked.state,
         completed_by=None,
         pollable=tracked.pollable,
         expected=tracked.expected,
@@ -127,12 +128,12 @@ def view_of_submitted(record: SubmittedRequest) -> RequestView:
     now = record.submitted_at
     return RequestView(
         record.request_id,
-        record.action.value,
+        record.action,
         record.account or "",
         {"devices": target} if isinstance(target, list) else {"filter": target},
         now,
         now,
-        "submitted",
+        RequestState.SUBMITTED,
         None,
         record.pollable,
         None,
@@ -140,7 +141,13 @@ def view_of_submitted(record: SubmittedRequest) -> RequestView:
     )
 
 
-STATE_RANK = {"submitted": 0, "pending": 1, "partial": 2, "timed_out": 3, "failed": 4}
+STATE_RANK = {
+    RequestState.SUBMITTED: 0,
+    RequestState.PENDING: 1,
+    RequestState.PARTIAL: 2,
+    RequestState.TIMED_OUT: 3,
+    RequestState.FAILED: 4,
+}
 
 
 def sort_value(view: RequestView, column: str) -> Any:
@@ -175,7 +182,11 @@ def age_text(seconds: float) -> str:
 def state_text(view: RequestView) -> str:
     state = view.state.replace("_", " ")
     if not view.finished and not view.pollable:
-        return "awaiting callbacks" if view.state != "partial" else "partial, awaiting cb"
+        return (
+            "awaiting callbacks"
+            if view.state is not RequestState.PARTIAL
+            else "partial, awaiting cb"
+        )
     if view.completed_by:
         return f"{state} by {view.completed_by}"
     return state
@@ -251,7 +262,7 @@ def target_text(target: Any, *, long: bool = False) -> str:
 
 def advice(view: RequestView, now: float) -> str:
     """One line on what the request is waiting for, or what to check; '' when nothing to say."""
-    if view.state == "timed_out":
+    if view.state is RequestState.TIMED_OUT:
         if view.last_error_message:
             return f"timed out: {view.last_error_message}"
         return "timed out: " + (
@@ -259,7 +270,7 @@ def advice(view: RequestView, now: float) -> str:
             if view.pollable
             else CALLBACK_ADVICE
         )
-    if view.state == "failed" and (view.last_error_code or view.last_error_message):
+    if view.state is RequestState.FAILED and (view.last_error_code or view.last_error_message):
         from m2m_tui.api.errors import hint_for_code
 
         code = view.last_error_code or ""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from m2m_tui.desk.queries.requests import DeviceOutcome, body_of, device_label, outcomes
+from m2m_tui.tracking.records import CompletedBy, RequestState
 
 if TYPE_CHECKING:
     from m2m_tui.desk.queries import RequestDetail
@@ -99,14 +100,14 @@ def build_timeline(data: RequestDetail) -> list[TimelineEntry]:
 def _end_entry(row: RequestRow, data: RequestDetail, entries: list[TimelineEntry]) -> TimelineEntry:
     """The moment the request finished, by what: the last poll, callback, or the deadline."""
     at = row.updated_at
-    if row.completed_by == "poll":
+    if row.completed_by == CompletedBy.POLL:
         polls = [e.at for e in entries if e.source == "poll"]
         at = polls[-1] if polls else at
-    elif row.completed_by == "callback":
+    elif row.completed_by == CompletedBy.CALLBACK:
         done = [c.received_at for c in data.callbacks if c.kind == "completion" and not c.duplicate]
         firsts = [c.received_at for c in data.callbacks if not c.duplicate]
         at = done[0] if done else (max(firsts) if firsts else at)
-    elif row.state == "timed_out":
+    elif row.state == RequestState.TIMED_OUT:
         at = row.deadline
     by = f" by {row.completed_by}" if row.completed_by else ""
     raw = {
