@@ -31,8 +31,10 @@ from m2m_tui.tracking import journal_pg_schema as schema
 from m2m_tui.tracking.journal_interface import safe_location
 from m2m_tui.tracking.journal_pg_store import (
     REJECTION_SAMPLES,
+    append_pipelined,
     lock_appends,
     notify,
+    prepare_callbacks,
     store_callbacks,
     store_rejections,
 )
@@ -287,7 +289,24 @@ class PgJournalWriter:
         batch is tried once more on a new connection instead of failing the callers."""
         for attempt in (1, 2):
             committing = False
+
+            def commit_sent() -> None:
+                nonlocal committing
+                committing = True
+
             try:
+                if callbacks and not rejections:
+                    prepared, refused = prepare_callbacks(callbacks, self._secrets)
+                    if not refused:
+                        fast = append_pipelined(
+                            conn,
+                            self._append_key,
+                            self._channel,
+                            [p for p in prepared if isinstance(p, dict)],
+                            commit_sent,
+                        )
+                        if fast is not None:
+                            return list(fast), []
                 with conn.transaction():
                     lock_appends(conn, self._append_key)
                     stored = store_callbacks(conn, callbacks, self._secrets) if callbacks else []
