@@ -46,10 +46,10 @@ def build_options(
 
 def demo_options(args: argparse.Namespace, folder: Path) -> AppOptions:
     """The demo never reads or writes the user's config, themes, journal or login guard."""
+    from m2m_tui.desk.demo import demo_account
     from m2m_tui.desk.settings import LoadedSettings, Profile, Settings
-    from m2m_tui.sim.config import PRIMARY_ACCOUNT
 
-    demo_profile = Profile(base_url="http://127.0.0.1", environment="demo", account=PRIMARY_ACCOUNT)
+    demo_profile = Profile(base_url="http://127.0.0.1", environment="demo", account=demo_account())
     loaded = LoadedSettings(Settings(profiles={"demo": demo_profile}), folder / "config.toml")
     return AppOptions(
         loaded=loaded,

@@ -85,22 +85,21 @@ class LoginSteps(Static):
 
 def demo_profile(app: M2MApp) -> Profile:
     """The demo's profile: the built-in simulator's credentials, nothing real."""
-    from m2m_tui.desk.settings import Profile
-    from m2m_tui.sim.config import PRIMARY_ACCOUNT, SimConfig
-
-    demo = app.demo_services
-    config = (demo.setup.sim_config if demo else None) or SimConfig()
-    base = demo.sim.base_url if demo and demo.sim else "http://127.0.0.1"
     from pydantic import SecretStr
 
+    from m2m_tui.desk.demo import DemoServices, DemoSetup
+    from m2m_tui.desk.settings import Profile
+
+    demo = app.demo_services or DemoServices(DemoSetup(folder=Path()))  # login() only
+    login = demo.login()
     return Profile(
-        base_url=base,
+        base_url=login.base_url,
         environment="demo",
-        account=config.primary_account or PRIMARY_ACCOUNT,
-        app_key=config.app_key,
-        app_secret=SecretStr(config.app_secret),
-        username=config.username,
-        password=SecretStr(config.password),
+        account=login.account,
+        app_key=login.app_key,
+        app_secret=SecretStr(login.app_secret),
+        username=login.username,
+        password=SecretStr(login.password),
     )
 
 
