@@ -103,6 +103,31 @@ def _registered_elsewhere(service: str, reach: CallbackReach) -> str | None:
     return f"the account's {service} callbacks go to {url}, not to this app"
 
 
+def tracking_note(action: RequestAction, target: Target, reach: CallbackReach | None) -> str:
+    """How a request sent now will be followed, from where callbacks can really reach us.
+
+    ``reach`` is None when request tracking is not running at all. Never claims a callback
+    that cannot arrive (listener off or failed, or the registration names another URL).
+    """
+    if reach is None:
+        return "NOT tracked: request tracking is not running (log in first)."
+    service = CALLBACK_SERVICE[action]
+    if not reach.receives:
+        blocked: str | None = reach.why_not or "the callback listener is off"
+        blocked = f"no callback can reach us: {blocked}"
+    else:
+        elsewhere = _registered_elsewhere(service, reach)
+        blocked = None if elsewhere is None else f"no {service} callback will reach us: {elsewhere}"
+    if is_pollable(action, target):
+        if blocked is None:
+            return f"Tracked by polling and by the {service} callback."
+        return f"Tracked by polling only ({blocked})."
+    what = "Filter request: results" if action.changes_state else "Results"
+    if blocked is None:
+        return f"{what} arrive only by the {service} callback (no polling)."
+    return f"{what} arrive only by the {service} callback (no polling), and {blocked}."
+
+
 def can(action: RequestAction, target: Target, *, read_only: bool, reach: CallbackReach) -> Verdict:
     """Allowed, Refused(reason) or Warned(reason): the rules in the module docstring."""
     if read_only and action.changes_state:

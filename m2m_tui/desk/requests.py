@@ -34,7 +34,16 @@ from m2m_tui.desk.actions import (
 )
 from m2m_tui.desk.ledger import Ledger, UnconfirmedRequest, callbacks_since
 from m2m_tui.desk.picture_shelf import PictureShelf
-from m2m_tui.desk.policy import CALLBACK_SERVICE, Allowed, Refused, Verdict, Warned, can
+from m2m_tui.desk.policy import (
+    CALLBACK_SERVICE,
+    Allowed,
+    CallbackReach,
+    Refused,
+    Verdict,
+    Warned,
+    can,
+    tracking_note,
+)
 
 if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
@@ -136,21 +145,25 @@ class RequestDesk:
 
     def can(self, action: RequestAction, target: Target) -> Verdict:
         """Allowed, Warned(reason: confirm it) or Refused(reason)."""
-        from m2m_tui.desk.policy import CallbackReach
-
-        account = target.account or self.account
-        registered = self._registered.get(account or "")
-        if self.tracking is not None:
-            reach = self.tracking.reach(registered)
-        else:
+        reach = self._reach(target)
+        if reach is None:
             reach = CallbackReach(why_not="request tracking is not running (log in first)")
         return can(action, target, read_only=self.read_only, reach=reach)
+
+    def _reach(self, target: Target) -> CallbackReach | None:
+        """Where callbacks for ``target``'s account can reach us; None without tracking."""
+        account = target.account or self.account
+        registered = self._registered.get(account or "")
+        return self.tracking.reach(registered) if self.tracking is not None else None
 
     def consequences(
         self, action: RequestAction, target: Target, params: ActionParams
     ) -> list[str]:
         """The lines a confirm shows: effect, cost, how it is followed, and any warning."""
         lines = consequences(action, target, params, self.ledger.actions_today(target))
+        tracking = self.tracking
+        reach = self._reach(target) if tracking is not None and not tracking.error else None
+        lines[-1] = tracking_note(action, target, reach)  # the truth, not the static note
         verdict = self.can(action, target)
         if isinstance(verdict, Warned):
             lines.append("WARNING: " + verdict.reason)

@@ -186,13 +186,14 @@ class RequestDetailScreen(AppScreen):
             table.add_row(
                 Text(self.m2m.times.clock(entry.at)),
                 Text(entry.source),
-                Text(entry.event, overflow="ellipsis", no_wrap=True),
+                Text(entry.event),  # wrapped in full: not an identifier opened elsewhere
                 Text(entry.device, overflow="ellipsis", no_wrap=True),
                 Text(str(entry.attempt) if entry.attempt else ""),
                 Text("dup", style=str(self.app.theme_variables.get("warning", "")))
                 if entry.duplicate
                 else Text(""),
                 key=entry.key,
+                height=None,  # as many lines as the event needs
             )
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
