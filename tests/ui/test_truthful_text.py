@@ -157,3 +157,30 @@ async def test_timed_out_callback_advice_is_read_whole_at_80x24(tmp_path: Path) 
         await open_detail_of(pilot, TIMED_OUT_ID)
         shown = screen_text(app)
         assert "timed out: " + CALLBACK_ADVICE in shown, shown
+
+
+async def test_requests_view_hint_reads_the_timed_out_advice_whole(tmp_path: Path) -> None:
+    from m2m_tui.ui.widgets.request_rows import CALLBACK_ADVICE
+
+    from .test_requests import TIMED_OUT_ID, open_requests, seeded_app
+
+    app = seeded_app(tmp_path / "d")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_requests(pilot)
+        screen.table.move_cursor(row=screen.table.get_row_index(TIMED_OUT_ID))
+        await wait_for(pilot, lambda: "timed out: " in screen_text(app))
+        assert "timed out: " + CALLBACK_ADVICE in screen_text(app), screen_text(app)
+
+
+async def test_detail_of_an_open_request_says_no_callback_can_arrive(tmp_path: Path) -> None:
+    from .test_requests import WAITING_ID, seeded_app
+
+    app = seeded_app(tmp_path / "d")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail_of(pilot, WAITING_ID)
+        shown = screen_text(app)
+        assert "finishes by callback only" not in shown, shown
+        assert (
+            "tracking callback only, and no callback can arrive: the callback listener is off"
+            in shown
+        ), shown

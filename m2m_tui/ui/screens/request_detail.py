@@ -166,9 +166,15 @@ class RequestDetailScreen(AppScreen):
             ("  submitted ", "$text-muted"),
             self.m2m.times.stamp(view.submitted_at),
         )
-        how = "by poll or by callback" if view.pollable else "by callback only"
+        if view.finished:
+            label, how = (
+                "  finishes ",
+                "by poll or by callback" if view.pollable else "by callback only",
+            )
+        else:  # what is true now: a callback that cannot reach us is not promised
+            label, how = "  tracking ", self.m2m.desk.how_for(view.pollable)
         third = Content.assemble(
-            ("account ", "$text-muted"), view.account or "-", ("  finishes ", "$text-muted"), how
+            ("account ", "$text-muted"), view.account or "-", (label, "$text-muted"), how
         )
         lines = [head, line, third]
         hint = advice(view, self.m2m.clock())
