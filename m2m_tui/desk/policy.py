@@ -87,7 +87,7 @@ def _same_url(a: str, b: str) -> bool:
     return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
-def _registered_elsewhere(service: str, reach: CallbackReach) -> str | None:
+def registered_elsewhere(service: str, reach: CallbackReach) -> str | None:
     """The reason when the known registration of ``service`` does not point at us."""
     if reach.registered is None or service not in reach.registered or not reach.our_urls:
         return None  # never read (or we do not know our own URL): no claim either way
@@ -116,7 +116,7 @@ def tracking_note(action: RequestAction, target: Target, reach: CallbackReach | 
         blocked: str | None = reach.why_not or "the callback listener is off"
         blocked = f"no callback can reach us: {blocked}"
     else:
-        elsewhere = _registered_elsewhere(service, reach)
+        elsewhere = registered_elsewhere(service, reach)
         blocked = None if elsewhere is None else f"no {service} callback will reach us: {elsewhere}"
     if is_pollable(action, target):
         if blocked is None:
@@ -150,7 +150,7 @@ def can(action: RequestAction, target: Target, *, read_only: bool, reach: Callba
             "profile's callback.listen address and log in again, or run `m2m-tui listen` "
             "and start the app with --journal to follow it."
         )
-    elsewhere = _registered_elsewhere(CALLBACK_SERVICE[action], reach)
+    elsewhere = registered_elsewhere(CALLBACK_SERVICE[action], reach)
     if elsewhere is not None:
         return Warned(
             f"{what} finishes only by callback, and {elsewhere}: its results will not reach "

@@ -42,6 +42,7 @@ from m2m_tui.desk.policy import (
     Verdict,
     Warned,
     can,
+    registered_elsewhere,
     tracking_note,
 )
 
@@ -171,15 +172,26 @@ class RequestDesk:
 
     def how(self, action: RequestAction, target: Target) -> str:
         """How a request accepted now will finish, from the real state of tracking."""
-        return self.how_for(is_pollable(action, target))
+        return self.how_for(is_pollable(action, target), action, target.account)
 
-    def how_for(self, pollable: bool) -> str:
+    def how_for(
+        self, pollable: bool, action: RequestAction | None = None, account: str | None = None
+    ) -> str:
+        """Short form for notices and the detail. With ``action``, a registration known to
+        name another URL for its callback service counts as no callback arriving."""
         tracking = self.tracking
         if tracking is None or not tracking.started:
             return "NOT tracked: request tracking is not running"
-        reach = tracking.reach()
+        reach = tracking.reach(self._registered.get(account or self.account or ""))
+        elsewhere = None
+        if action is not None and reach.receives:
+            elsewhere = registered_elsewhere(CALLBACK_SERVICE[action], reach)
         if pollable and tracking.polling:
+            if elsewhere is not None:
+                return f"polling (no callback can arrive: {elsewhere})"
             return "polling + callback" if reach.receives else "polling (no callback can arrive)"
+        if elsewhere is not None:
+            return f"callback only, and no callback can arrive: {elsewhere}"
         if reach.receives:
             return "callback only"
         return f"callback only, and no callback can arrive: {reach.why_not}"
@@ -277,7 +289,11 @@ class RequestDesk:
         """Keep it in the ledger, journal it (before anyone says "submitted"), track it."""
         self.ledger.add(record)
         problem = self._journal(record, expected_devices, sent_at)
-        how = "NOT tracked: " + problem if problem else self.how_for(record.pollable)
+        how = (
+            "NOT tracked: " + problem
+            if problem
+            else self.how_for(record.pollable, record.action, record.account)
+        )
         return Submitted(record, how, problem is None, problem, found_after_timeout)
 
     def _journal(

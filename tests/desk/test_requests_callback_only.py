@@ -137,5 +137,12 @@ async def test_registration_known_to_point_elsewhere_is_warned(
             "Tracked by polling only (no CarrierService callback will reach us: the account's "
             "CarrierService callbacks go to https://customer.example/x, not to this app)."
         )
+        # And the notice of the accepted request says so too (not "polling + callback").
+        sent = await desk.submit(RequestAction.SUSPEND, DEVICE)
+        assert isinstance(sent, Submitted)
+        assert sent.how == (
+            "polling (no callback can arrive: the account's CarrierService callbacks go to "
+            "https://customer.example/x, not to this app)"
+        )
     finally:
         await desk.close()
