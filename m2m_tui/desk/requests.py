@@ -170,6 +170,11 @@ class RequestDesk:
             lines.append("WARNING: " + verdict.reason)
         return lines
 
+    def callbacks_arrive(self) -> bool:
+        """Can any callback reach this app now (own listener, or a followed journal)?"""
+        tracking = self.tracking
+        return tracking is not None and tracking.reach().receives
+
     def how(self, action: RequestAction, target: Target) -> str:
         """How a request accepted now will finish, from the real state of tracking."""
         return self.how_for(is_pollable(action, target), action, target.account)

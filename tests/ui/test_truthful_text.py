@@ -184,3 +184,34 @@ async def test_detail_of_an_open_request_says_no_callback_can_arrive(tmp_path: P
             "tracking callback only, and no callback can arrive: the callback listener is off"
             in shown
         ), shown
+
+
+async def test_open_pollable_request_hint_promises_no_callback_with_the_listener_off(
+    tmp_path: Path,
+) -> None:
+    import m2m_tui.sim.wellknown as wk
+    from m2m_tui.tracking.journal import Journal
+
+    from .test_requests import ACCOUNT, STAMP, open_requests, seeded_app
+
+    open_id = "6b6b6b6b-0000-4000-8000-000000000006"
+    path = tmp_path / "d" / "journal.sqlite3"
+    app = seeded_app(tmp_path / "d")
+    with Journal.open(path) as j:
+        j.add_request(
+            open_id,
+            action="suspend",
+            account=ACCOUNT,
+            target={"devices": [{"id": wk.DEMO_IMEI, "kind": "imei"}]},
+            pollable=True,
+            deadline=STAMP + 10 * 365 * 86400.0,
+            expected_results=1,
+            submitted_at=STAMP - 30,
+        )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_requests(pilot)
+        screen.table.move_cursor(row=screen.table.get_row_index(open_id))
+        await wait_for(pilot, lambda: "polling ThingSpace" in screen_text(app))
+        shown = screen_text(app)
+        assert "a callback may finish it first" not in shown, shown
+        assert "polling ThingSpace for the status (no callback can arrive here)" in shown

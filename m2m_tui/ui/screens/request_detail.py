@@ -177,7 +177,7 @@ class RequestDetailScreen(AppScreen):
             ("account ", "$text-muted"), view.account or "-", (label, "$text-muted"), how
         )
         lines = [head, line, third]
-        hint = advice(view, self.m2m.clock())
+        hint = advice(view, self.m2m.clock(), callbacks_arrive=self.m2m.desk.callbacks_arrive())
         if hint:
             lines.append(
                 Content.styled(hint, "$warning" if view.state == "timed_out" else "$text-muted")

@@ -409,7 +409,11 @@ class RequestsScreen(AppScreen):
 
     def _show_hint(self) -> None:
         view = self.selected_view()
-        text = advice(view, self.m2m.clock()) if view is not None else ""
+        text = (
+            advice(view, self.m2m.clock(), callbacks_arrive=self.m2m.desk.callbacks_arrive())
+            if view is not None
+            else ""
+        )
         style = "$warning" if view is not None and view.state == "timed_out" else "$text-muted"
         self.query_one("#request-hint", Static).update(Content.styled(text, style))
         self.query_one(RequestProgress).show(view)
