@@ -83,6 +83,8 @@ async def one_run(
                 calls.append((started, time.perf_counter(), request.url.path))
 
         http.send = timed_send
+        # The screen is pushed before it is composed: wait for its search box.
+        await _until(pilot, lambda: bool(app.screen.query("#identifier")))
         field = app.screen.query_one("#identifier", Input)
         field.focus()
         field.value = identifier  # pasted

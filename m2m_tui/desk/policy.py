@@ -87,7 +87,7 @@ def _same_url(a: str, b: str) -> bool:
     return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
-def _registered_elsewhere(service: str, reach: CallbackReach) -> str | None:
+def registered_elsewhere(service: str, reach: CallbackReach) -> str | None:
     """The reason when the known registration of ``service`` does not point at us."""
     if reach.registered is None or service not in reach.registered or not reach.our_urls:
         return None  # never read (or we do not know our own URL): no claim either way
@@ -101,6 +101,31 @@ def _registered_elsewhere(service: str, reach: CallbackReach) -> str | None:
     ):
         return None
     return f"the account's {service} callbacks go to {url}, not to this app"
+
+
+def tracking_note(action: RequestAction, target: Target, reach: CallbackReach | None) -> str:
+    """How a request sent now will be followed, from where callbacks can really reach us.
+
+    ``reach`` is None when request tracking is not running at all. Never claims a callback
+    that cannot arrive (listener off or failed, or the registration names another URL).
+    """
+    if reach is None:
+        return "NOT tracked: request tracking is not running (log in first)."
+    service = CALLBACK_SERVICE[action]
+    if not reach.receives:
+        blocked: str | None = reach.why_not or "the callback listener is off"
+        blocked = f"no callback can reach us: {blocked}"
+    else:
+        elsewhere = registered_elsewhere(service, reach)
+        blocked = None if elsewhere is None else f"no {service} callback will reach us: {elsewhere}"
+    if is_pollable(action, target):
+        if blocked is None:
+            return f"Tracked by polling and by the {service} callback."
+        return f"Tracked by polling only ({blocked})."
+    what = "Filter request: results" if action.changes_state else "Results"
+    if blocked is None:
+        return f"{what} arrive only by the {service} callback (no polling)."
+    return f"{what} arrive only by the {service} callback (no polling), and {blocked}."
 
 
 def can(action: RequestAction, target: Target, *, read_only: bool, reach: CallbackReach) -> Verdict:
@@ -125,7 +150,7 @@ def can(action: RequestAction, target: Target, *, read_only: bool, reach: Callba
             "profile's callback.listen address and log in again, or run `m2m-tui listen` "
             "and start the app with --journal to follow it."
         )
-    elsewhere = _registered_elsewhere(CALLBACK_SERVICE[action], reach)
+    elsewhere = registered_elsewhere(CALLBACK_SERVICE[action], reach)
     if elsewhere is not None:
         return Warned(
             f"{what} finishes only by callback, and {elsewhere}: its results will not reach "

@@ -33,7 +33,17 @@ from m2m_tui.desk.actions import (
 )
 from m2m_tui.desk.ledger import Ledger, UnconfirmedRequest, callbacks_since
 from m2m_tui.desk.picture_shelf import PictureShelf
-from m2m_tui.desk.policy import CALLBACK_SERVICE, Allowed, Refused, Verdict, Warned, can
+from m2m_tui.desk.policy import (
+    CALLBACK_SERVICE,
+    Allowed,
+    CallbackReach,
+    Refused,
+    Verdict,
+    Warned,
+    can,
+    registered_elsewhere,
+    tracking_note,
+)
 
 if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
@@ -136,37 +146,57 @@ class RequestDesk:
 
     def can(self, action: RequestAction, target: Target) -> Verdict:
         """Allowed, Warned(reason: confirm it) or Refused(reason)."""
-        from m2m_tui.desk.policy import CallbackReach
-
-        account = target.account or self.account
-        registered = self._registered.get(account or "")
-        if self.tracking is not None:
-            reach = self.tracking.reach(registered)
-        else:
+        reach = self._reach(target)
+        if reach is None:
             reach = CallbackReach(why_not="request tracking is not running (log in first)")
         return can(action, target, read_only=self.read_only, reach=reach)
+
+    def _reach(self, target: Target) -> CallbackReach | None:
+        """Where callbacks for ``target``'s account can reach us; None without tracking."""
+        account = target.account or self.account
+        registered = self._registered.get(account or "")
+        return self.tracking.reach(registered) if self.tracking is not None else None
 
     def consequences(
         self, action: RequestAction, target: Target, params: ActionParams
     ) -> list[str]:
         """The lines a confirm shows: effect, cost, how it is followed, and any warning."""
         lines = consequences(action, target, params, self.ledger.actions_today(target))
+        tracking = self.tracking
+        reach = self._reach(target) if tracking is not None and not tracking.error else None
+        lines[-1] = tracking_note(action, target, reach)  # the truth, not the static note
         verdict = self.can(action, target)
         if isinstance(verdict, Warned):
             lines.append("WARNING: " + verdict.reason)
         return lines
 
+    def callbacks_arrive(self) -> bool:
+        """Can any callback reach this app now (own listener, or a followed journal)?"""
+        tracking = self.tracking
+        return tracking is not None and tracking.reach().receives
+
     def how(self, action: RequestAction, target: Target) -> str:
         """How a request accepted now will finish, from the real state of tracking."""
-        return self.how_for(is_pollable(action, target))
+        return self.how_for(is_pollable(action, target), action, target.account)
 
-    def how_for(self, pollable: bool) -> str:
+    def how_for(
+        self, pollable: bool, action: RequestAction | None = None, account: str | None = None
+    ) -> str:
+        """Short form for notices and the detail. With ``action``, a registration known to
+        name another URL for its callback service counts as no callback arriving."""
         tracking = self.tracking
         if tracking is None or not tracking.started:
             return "NOT tracked: request tracking is not running"
-        reach = tracking.reach()
+        reach = tracking.reach(self._registered.get(account or self.account or ""))
+        elsewhere = None
+        if action is not None and reach.receives:
+            elsewhere = registered_elsewhere(CALLBACK_SERVICE[action], reach)
         if pollable and tracking.polling:
+            if elsewhere is not None:
+                return f"polling (no callback can arrive: {elsewhere})"
             return "polling + callback" if reach.receives else "polling (no callback can arrive)"
+        if elsewhere is not None:
+            return f"callback only, and no callback can arrive: {elsewhere}"
         if reach.receives:
             return "callback only"
         return f"callback only, and no callback can arrive: {reach.why_not}"
@@ -264,7 +294,11 @@ class RequestDesk:
         """Keep it in the ledger, journal it (before anyone says "submitted"), track it."""
         self.ledger.add(record)
         problem = self._journal(record, expected_devices, sent_at)
-        how = "NOT tracked: " + problem if problem else self.how_for(record.pollable)
+        how = (
+            "NOT tracked: " + problem
+            if problem
+            else self.how_for(record.pollable, record.action, record.account)
+        )
         return Submitted(record, how, problem is None, problem, found_after_timeout)
 
     def _journal(

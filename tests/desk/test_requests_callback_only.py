@@ -50,6 +50,13 @@ async def test_listener_off_status_and_filter_suspend_are_warned_with_the_reason
         # The confirm shows the warning among the consequences.
         lines = desk.consequences(STATUS, DEVICE, params=ActionParams())
         assert any(line.startswith("WARNING: ") for line in lines)
+        # How it is followed says no callback can come, and why (not a bare "only by callback").
+        assert (
+            "Results arrive only by the DeviceSuspensionStatus callback (no polling), and no "
+            "callback can reach us: the callback listener is off" in lines[-2]
+        )
+        suspend = desk.consequences(RequestAction.SUSPEND, DEVICE, params=ActionParams())
+        assert suspend[-1].startswith("Tracked by polling only (no callback can reach us: ")
         # Confirmed anyway: sent, and the notice says it cannot finish here.
         sent = await desk.submit(STATUS, DEVICE, accept_warning=True)
         assert isinstance(sent, Submitted)
@@ -123,5 +130,19 @@ async def test_registration_known_to_point_elsewhere_is_warned(
         verdict = desk.can(STATUS, DEVICE)
         assert isinstance(verdict, Warned)
         assert "no DeviceSuspensionStatus callback URL is registered" in verdict.reason
+        # The confirm of a device suspend then promises no callback it cannot get.
+        desk.registrations_seen(ACCOUNT, {"CarrierService": "https://customer.example/x"})
+        line = desk.consequences(RequestAction.SUSPEND, DEVICE, params=ActionParams())[-1]
+        assert line == (
+            "Tracked by polling only (no CarrierService callback will reach us: the account's "
+            "CarrierService callbacks go to https://customer.example/x, not to this app)."
+        )
+        # And the notice of the accepted request says so too (not "polling + callback").
+        sent = await desk.submit(RequestAction.SUSPEND, DEVICE)
+        assert isinstance(sent, Submitted)
+        assert sent.how == (
+            "polling (no callback can arrive: the account's CarrierService callbacks go to "
+            "https://customer.example/x, not to this app)"
+        )
     finally:
         await desk.close()

@@ -171,12 +171,18 @@ class RequestDetailScreen(AppScreen):
             ("  submitted ", "$text-muted"),
             self.m2m.times.stamp(view.submitted_at),
         )
-        how = "by poll or by callback" if view.pollable else "by callback only"
+        if view.finished:
+            label, how = (
+                "  finishes ",
+                "by poll or by callback" if view.pollable else "by callback only",
+            )
+        else:  # what is true now: a callback that cannot reach us is not promised
+            label, how = "  tracking ", self.m2m.desk.how_for(view.pollable)
         third = Content.assemble(
-            ("account ", "$text-muted"), view.account or "-", ("  finishes ", "$text-muted"), how
+            ("account ", "$text-muted"), view.account or "-", (label, "$text-muted"), how
         )
         lines = [head, line, third]
-        hint = advice(view, self.m2m.clock())
+        hint = advice(view, self.m2m.clock(), callbacks_arrive=self.m2m.desk.callbacks_arrive())
         if hint:
             lines.append(
                 Content.styled(
@@ -193,13 +199,14 @@ class RequestDetailScreen(AppScreen):
             table.add_row(
                 Text(self.m2m.times.clock(entry.at)),
                 Text(entry.source),
-                Text(entry.event, overflow="ellipsis", no_wrap=True),
+                Text(entry.event),  # wrapped in full: not an identifier opened elsewhere
                 Text(entry.device, overflow="ellipsis", no_wrap=True),
                 Text(str(entry.attempt) if entry.attempt else ""),
                 Text("dup", style=str(self.app.theme_variables.get("warning", "")))
                 if entry.duplicate
                 else Text(""),
                 key=entry.key,
+                height=None,  # as many lines as the event needs
             )
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))

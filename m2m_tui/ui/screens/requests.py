@@ -414,7 +414,11 @@ class RequestsScreen(AppScreen):
 
     def _show_hint(self) -> None:
         view = self.selected_view()
-        text = advice(view, self.m2m.clock()) if view is not None else ""
+        text = (
+            advice(view, self.m2m.clock(), callbacks_arrive=self.m2m.desk.callbacks_arrive())
+            if view is not None
+            else ""
+        )
         style = (
             "$warning"
             if view is not None and view.state is RequestState.TIMED_OUT

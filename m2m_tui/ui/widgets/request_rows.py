@@ -260,7 +260,7 @@ def target_text(target: Any, *, long: bool = False) -> str:
     return str(target)
 
 
-def advice(view: RequestView, now: float) -> str:
+def advice(view: RequestView, now: float, *, callbacks_arrive: bool = True) -> str:
     """One line on what the request is waiting for, or what to check; '' when nothing to say."""
     if view.state is RequestState.TIMED_OUT:
         if view.last_error_message:
@@ -282,6 +282,8 @@ def advice(view: RequestView, now: float) -> str:
         left = view.deadline - now
         when = f" (deadline in {age_text(left)})" if left > 0 else " (deadline passed)"
         return AWAITING_ADVICE + when
+    if not view.finished and not callbacks_arrive:
+        return "polling ThingSpace for the status (no callback can arrive here)"
     if not view.finished:
         return "polling ThingSpace for the status; a callback may finish it first"
     return ""
