@@ -366,17 +366,19 @@ def export_markdown(
     secrets: Sequence[str] = (),
     tick: Tick = _no_tick,
     stamp: Callable[[float | None], str | None] = iso,
+    diagnoses: bool = True,
 ) -> str:
     """A summary fit to paste into a support ticket: one section per request.
 
-    ``stamp`` writes its times (the app passes its labelled convention, desk/times.py)."""
+    ``stamp`` writes its times (the app passes its labelled convention, desk/times.py);
+    ``diagnoses`` False leaves out the journaled diagnoses (the caller adds its own)."""
     lines: list[str] = []
     requests = _requests(journal, request_id)
     if not requests:
         return (
             "No tracked requests.\n" if request_id is None else f"No request {clean(request_id)}.\n"
         )
-    diagnoses = _diagnoses(journal)
+    found_diagnoses = _diagnoses(journal) if diagnoses else []
     for row in requests:
         tick()
         callbacks = list(journal.callbacks_for(row.request_id))
@@ -402,7 +404,7 @@ def export_markdown(
                     f"| {stamp(callback.received_at)} | {_md(callback.device_key or '-')} "
                     f"| {_md(_result_text(callback, body))} | {'yes' if callback.duplicate else ''} |"
                 )
-        for label, found in _device_diagnoses(row, diagnoses):
+        for label, found in _device_diagnoses(row, found_diagnoses):
             rule = f" (rule {found.rule})" if found.rule else ""
             lines += [
                 "",
@@ -444,10 +446,12 @@ def export(
     secrets: Sequence[str] = (),
     progress: Progress | None = None,
     stamp: Callable[[float | None], str | None] = iso,
+    diagnoses: bool = True,
 ) -> str:
     """The export in ``fmt``; ``secrets`` are redacted from callback bodies wherever found.
 
-    ``stamp`` writes the Markdown summary's times (JSON and CSV keep ISO 8601 UTC).
+    ``stamp`` writes the Markdown summary's times (JSON and CSV keep ISO 8601 UTC);
+    ``diagnoses`` False leaves the journaled diagnoses out of the Markdown summary.
 
     ``progress`` is told how far a whole-journal export has got (not used with ``request_id``:
     one request is quick).
@@ -462,7 +466,9 @@ def export(
         return export_json(journal, request_id, secrets, tick=tick)
     if fmt == "csv":
         return export_csv(journal, request_id, secrets, tick=tick)
-    return export_markdown(journal, request_id, secrets, tick=tick, stamp=stamp)
+    return export_markdown(
+        journal, request_id, secrets, tick=tick, stamp=stamp, diagnoses=diagnoses
+    )
 
 
 def write_export(target: Path, text: str) -> Path:
