@@ -36,7 +36,12 @@ async def test_a_story_diagnosis_is_journaled_and_exported(
     await desk.diagnoses.flush()
     # the devices screen remembers the lookup afterwards: the diagnosis must survive it
     await recent.remember(PRIMARY, "mdn", story.mdn, f"MDN {story.mdn}", {"state": "x"})
-    await desk.close()
+    # a later diagnosis (a suspension status arrived) is written to the row straight away
+    with Journal.open(path) as other:  # another writer's summary, without the diagnosis
+        other.add_device_lookup(PRIMARY, "mdn", story.mdn, summary={"state": "x"})
+        assert journaled_diagnoses(other) == []
+    desk.pictures.keep(picture, diagnosis)
+    await desk.close()  # waits for the write
     recent.close()
 
     with Journal.open(path) as journal:
@@ -46,7 +51,7 @@ async def test_a_story_diagnosis_is_journaled_and_exported(
         assert found.at == picture.now.timestamp()
         assert {f"mdn:{story.mdn}", f"imei:{story.imei}"} <= found.identifiers
         (row,) = journal.recent_devices()
-        assert (row.lookups, row.summary["state"]) == (1, "x")
+        assert (row.lookups, row.summary["state"]) == (2, "x")
         journal.add_request(
             "req-1",
             action="restore",

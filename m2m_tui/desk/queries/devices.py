@@ -34,6 +34,8 @@ class RecentDevices:
         self.unreachable: str | None = None
         #: The diagnosis last journaled per device row, merged into a later lookup's summary.
         self._diagnoses: dict[tuple[str, str, str], dict[str, Any]] = {}
+        #: Device rows this session wrote: a diagnosis of another waits for its lookup's row.
+        self._remembered: set[tuple[str, str, str]] = set()
 
     def _open(self) -> JournalStore | None:
         if self._journal is None and self.broken is None:
@@ -70,11 +72,13 @@ class RecentDevices:
             return result
 
     def _remember(self, account: str, kind: str, value: str, label: str, summary: Any) -> None:
-        kept = self._diagnoses.get((account, kind.lower(), value))
-        if kept is not None and isinstance(summary, dict):
+        key = (account, kind.lower(), value)
+        kept = self._diagnoses.get(key)
+        if kept is not None and isinstance(summary, dict | None):
             from m2m_tui.tracking.journal_diagnoses import DIAGNOSIS_KEY
 
-            summary = {**summary, DIAGNOSIS_KEY: kept}  # the lookup must not drop it
+            summary = {**(summary or {}), DIAGNOSIS_KEY: kept}  # the lookup must not drop it
+        self._remembered.add(key)
         self._use(
             lambda j: j.add_device_lookup(account, kind, value, label=label, summary=summary),
             None,
@@ -83,7 +87,12 @@ class RecentDevices:
     def _diagnosed(self, account: str, kind: str, value: str, entry: dict[str, Any]) -> None:
         from m2m_tui.tracking.journal_diagnoses import record_diagnosis
 
-        self._diagnoses[(account, kind.lower(), value)] = entry
+        key = (account, kind.lower(), value)
+        self._diagnoses[key] = entry
+        if key not in self._remembered:
+            # A first lookup: its row, written next, carries the diagnosis (one write, and
+            # one wait, not two, when a team's database is down).
+            return
         self._use(lambda j: record_diagnosis(j, account, kind, value, **entry), None)
 
     def _recent(self, limit: int) -> list[DeviceRow]:
@@ -99,7 +108,10 @@ class RecentDevices:
         self, account: str | None, kind: str, value: str, entry: dict[str, Any]
     ) -> None:
         """Journal a device's diagnosis (``markdown``, ``rule``, ``identifiers``, ``at``) in
-        its lookup's row, so ``m2m-tui export`` can add it to the requests about the device."""
+        its lookup's row, so ``m2m-tui export`` can add it to the requests about the device.
+
+        Before the device's first :meth:`remember` of this session it is only kept: that
+        lookup writes it with the row."""
         await asyncio.to_thread(self._diagnosed, account or "", kind, value, entry)
 
     async def recent(self, limit: int = 15) -> list[DeviceRow]:
