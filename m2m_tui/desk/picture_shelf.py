@@ -1,14 +1,15 @@
 """The last picture of each device looked up this session, found again by any identifier.
 
-The journal keeps requests and callbacks, not the histories: the picture (and its diagnosis)
-lives here, in memory, so the request detail of a request about the device can show its
-histories as raw JSON and add the diagnosis to the ticket summary and the Markdown export.
+The journal keeps requests and callbacks, not the histories: the picture lives here, in
+memory, so the request detail of a request about the device can show its histories as raw
+JSON and add them to the ticket summary and the Markdown export. Its diagnosis is also
+journaled (``on_keep``, the desk), so ``m2m-tui export`` in another process has it too.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +39,12 @@ class ShelvedPicture:
 class PictureShelf:
     """At most ``size`` pictures, the newest kept; a newer picture of a device replaces its last."""
 
-    def __init__(self, size: int = 20) -> None:
+    def __init__(
+        self, size: int = 20, on_keep: Callable[[ShelvedPicture], None] | None = None
+    ) -> None:
         self.size = size
+        #: Told of every picture kept (the desk journals its diagnosis for the export).
+        self.on_keep = on_keep
         self._items: OrderedDict[frozenset[str], ShelvedPicture] = OrderedDict()
 
     def keep(self, picture: DevicePicture, diagnosis: Diagnosis) -> None:
@@ -49,6 +54,8 @@ class PictureShelf:
         self._items[shelved.identity] = shelved
         while len(self._items) > self.size:
             self._items.popitem(last=False)
+        if self.on_keep is not None:
+            self.on_keep(shelved)
 
     def find(self, keys: Iterable[str]) -> ShelvedPicture | None:
         """The newest picture of the device with any of these ``kind:id`` keys."""

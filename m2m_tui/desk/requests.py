@@ -47,7 +47,9 @@ from m2m_tui.desk.policy import (
 
 if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
+    from m2m_tui.desk.diagnosis_journal import DiagnosisJournal
     from m2m_tui.desk.feed import FeedBatch
+    from m2m_tui.desk.queries.devices import RecentDevices
     from m2m_tui.desk.tracking import DeskTracking
     from m2m_tui.tracking.journal_interface import Location
     from m2m_tui.tracking.records import RequestAction
@@ -84,6 +86,7 @@ class RequestDesk:
         account: str | None = None,
         read_only: bool = False,
         clock: Callable[[], float] = time.time,
+        recent: RecentDevices | None = None,
     ) -> None:
         self.journal_path = journal_path
         self.client = client
@@ -93,7 +96,15 @@ class RequestDesk:
         self.ledger = Ledger(clock)
         self.tracking: DeskTracking | None = None
         self._registered: dict[str, dict[str, str | None]] = {}
-        self.pictures = PictureShelf()
+        self.diagnoses: DiagnosisJournal | None = None
+        """Journals each shelved picture's diagnosis (``recent``: the lookups' journal)."""
+        if recent is not None:
+            from m2m_tui.desk.diagnosis_journal import DiagnosisJournal
+
+            self.diagnoses = DiagnosisJournal(recent)
+        self.pictures = PictureShelf(
+            on_keep=self.diagnoses.kept if self.diagnoses is not None else None
+        )
         """Device pictures looked up this session (the request detail shows its device's)."""
 
     # ------------------------------------------------------------------ session
@@ -131,6 +142,8 @@ class RequestDesk:
         return tracking
 
     async def close(self) -> None:
+        if self.diagnoses is not None:
+            await self.diagnoses.flush()
         if self.tracking is not None:
             await self.tracking.stop()
 

@@ -24,8 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from m2m_tui.tracking.journal_diagnoses import (
+    JournaledDiagnosis,
+    journaled_diagnoses,
+    latest_for,
+)
 from m2m_tui.tracking.journal_interface import JournalReader
-from m2m_tui.tracking.records import CallbackRow, RequestRow
+from m2m_tui.tracking.records import CallbackRow, JournalError, RequestRow, device_key
 from m2m_tui.tracking.redact import redact_body, redact_secrets, redact_text
 
 FORMATS = ("json", "csv", "md")
@@ -155,6 +160,60 @@ def callback_dict(row: CallbackRow, secrets: Sequence[str] = ()) -> dict[str, An
     }
 
 
+def _diagnoses(journal: JournalReader) -> list[JournaledDiagnosis]:
+    """The journaled diagnoses (none from a journal too old to hold looked-up devices)."""
+    try:
+        return journaled_diagnoses(journal)
+    except JournalError:
+        return []
+
+
+def _device_diagnoses(
+    row: RequestRow, diagnoses: Sequence[JournaledDiagnosis]
+) -> list[tuple[str, JournaledDiagnosis]]:
+    """(device label, its latest diagnosis) for each device the request names that has one."""
+    target = row.target
+    devices = target.get("devices") if isinstance(target, dict) else target
+    found: list[tuple[str, JournaledDiagnosis]] = []
+    if not diagnoses or not isinstance(devices, list):
+        return found
+    for device in devices:
+        if not isinstance(device, dict):
+            continue
+        kind, value = device.get("kind"), device.get("id")
+        if not isinstance(kind, str) or not isinstance(value, str):
+            continue
+        latest = latest_for(diagnoses, [device_key(kind, value)])
+        if latest is not None and all(latest is not seen for _, seen in found):
+            found.append((f"{kind.upper()} {value}", latest))
+    return found
+
+
+def _relation(diagnosis: JournaledDiagnosis, row: RequestRow) -> str:
+    return "before" if diagnosis.at <= row.submitted_at else "after"
+
+
+def _diagnosis_dicts(row: RequestRow, diagnoses: Sequence[JournaledDiagnosis]) -> Any:
+    return [
+        {
+            "device": label,
+            "at": iso(found.at),
+            "relation": _relation(found, row),
+            "rule": found.rule,
+            "markdown": found.markdown,
+            "identifiers": sorted(found.identifiers),
+        }
+        for label, found in _device_diagnoses(row, diagnoses)
+    ]
+
+
+def _with_diagnoses(
+    item: dict[str, Any], row: RequestRow, diagnoses: Sequence[JournaledDiagnosis]
+) -> dict[str, Any]:
+    item["diagnoses"] = _diagnosis_dicts(row, diagnoses)
+    return item
+
+
 def export_json(
     journal: JournalReader,
     request_id: str | None = None,
@@ -165,8 +224,12 @@ def export_json(
         tick()
         return item
 
+    diagnoses = _diagnoses(journal)
     document = {
-        "requests": [counted(request_dict(r)) for r in _requests(journal, request_id)],
+        "requests": [
+            counted(_with_diagnoses(request_dict(r), r, diagnoses))
+            for r in _requests(journal, request_id)
+        ],
         "callbacks": [counted(callback_dict(c, secrets)) for c in _callbacks(journal, request_id)],
     }
     return strict_json(document, indent=2) + "\n"
@@ -303,16 +366,19 @@ def export_markdown(
     secrets: Sequence[str] = (),
     tick: Tick = _no_tick,
     stamp: Callable[[float | None], str | None] = iso,
+    diagnoses: bool = True,
 ) -> str:
     """A summary fit to paste into a support ticket: one section per request.
 
-    ``stamp`` writes its times (the app passes its labelled convention, desk/times.py)."""
+    ``stamp`` writes its times (the app passes its labelled convention, desk/times.py);
+    ``diagnoses`` False leaves out the journaled diagnoses (the caller adds its own)."""
     lines: list[str] = []
     requests = _requests(journal, request_id)
     if not requests:
         return (
             "No tracked requests.\n" if request_id is None else f"No request {clean(request_id)}.\n"
         )
+    found_diagnoses = _diagnoses(journal) if diagnoses else []
     for row in requests:
         tick()
         callbacks = list(journal.callbacks_for(row.request_id))
@@ -338,6 +404,15 @@ def export_markdown(
                     f"| {stamp(callback.received_at)} | {_md(callback.device_key or '-')} "
                     f"| {_md(_result_text(callback, body))} | {'yes' if callback.duplicate else ''} |"
                 )
+        for label, found in _device_diagnoses(row, found_diagnoses):
+            rule = f" (rule {found.rule})" if found.rule else ""
+            lines += [
+                "",
+                f"#### {label}: diagnosis at {stamp(found.at)}, "
+                f"{_relation(found, row)} this request{rule}",
+                "",
+                *found.markdown.splitlines(),
+            ]
         lines.append("")
     return "\n".join(clean(line) for line in lines)  # one field can never add a line
 
@@ -371,10 +446,12 @@ def export(
     secrets: Sequence[str] = (),
     progress: Progress | None = None,
     stamp: Callable[[float | None], str | None] = iso,
+    diagnoses: bool = True,
 ) -> str:
     """The export in ``fmt``; ``secrets`` are redacted from callback bodies wherever found.
 
-    ``stamp`` writes the Markdown summary's times (JSON and CSV keep ISO 8601 UTC).
+    ``stamp`` writes the Markdown summary's times (JSON and CSV keep ISO 8601 UTC);
+    ``diagnoses`` False leaves the journaled diagnoses out of the Markdown summary.
 
     ``progress`` is told how far a whole-journal export has got (not used with ``request_id``:
     one request is quick).
@@ -389,7 +466,9 @@ def export(
         return export_json(journal, request_id, secrets, tick=tick)
     if fmt == "csv":
         return export_csv(journal, request_id, secrets, tick=tick)
-    return export_markdown(journal, request_id, secrets, tick=tick, stamp=stamp)
+    return export_markdown(
+        journal, request_id, secrets, tick=tick, stamp=stamp, diagnoses=diagnoses
+    )
 
 
 def write_export(target: Path, text: str) -> Path:

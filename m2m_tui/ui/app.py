@@ -113,7 +113,9 @@ class M2MApp(NoticeApp):
         self.queries = JournalQueries(journal)
         self.recent = RecentDevices(journal, create=not options.follow)
         #: Every request of this session: submit, journal, track, announce (headless).
-        self.desk = RequestDesk(journal, read_only=options.read_only, clock=self.clock)
+        self.desk = RequestDesk(
+            journal, read_only=options.read_only, clock=self.clock, recent=self.recent
+        )
         self.notices = RequestNotices(self, self.desk)
         if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.settings.animations:
             self.animation_level = "none"

@@ -15,6 +15,8 @@ from textual.widgets import Input
 
 from m2m_tui.api.errors import ApiError
 from m2m_tui.api.history import DiagnosticsReads
+from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal_diagnoses import JournaledDiagnosis, journaled_diagnoses
 from m2m_tui.ui.screens.request_dialogs import RawJsonScreen
 from m2m_tui.ui.widgets.device_card import DeviceCard
 
@@ -142,6 +144,11 @@ async def test_ticket_summary_and_raw_json_carry_the_diagnosis(tmp_path: Path) -
         assert '"connections": [' in raw.text
 
 
+def _journaled(path: Path) -> list[JournaledDiagnosis]:
+    with Journal.open(path, readonly=True) as journal:
+        return journaled_diagnoses(journal)
+
+
 async def test_request_detail_carries_the_device_picture(tmp_path: Path) -> None:
     """A request about the device: its ticket summary adds the diagnosis, p shows the histories."""
     app = make_demo_app(tmp_path / "demo", listener=True)
@@ -158,6 +165,12 @@ async def test_request_detail_carries_the_device_picture(tmp_path: Path) -> None
         await pilot.press("m")
         await wait_for(pilot, lambda: "Markdown summary" in str(notifications(app)))
         assert "**Diagnosis:** Suspended by jdoe" in app.clipboard
+        assert app.clipboard.count("**Diagnosis:**") == 1  # the picture's, not the journal's too
+        # journaled for `m2m-tui export`, the newest (with the auto-resume date) last
+        path = Path(app.journal_path)
+        await wait_for(
+            pilot, lambda: any("auto-resumes on" in d.markdown for d in _journaled(path))
+        )
         assert "auto-resumes on" in app.clipboard
         assert "- provisioning: Suspend by jdoe" in app.clipboard
         await pilot.press("p")

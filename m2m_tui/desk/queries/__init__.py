@@ -133,13 +133,17 @@ class JournalQueries:
         except JournalError as exc:
             return RequestDetail(request_id, error=str(exc))
 
-    async def export_text(self, fmt: str, request_id: str, times: Times | None = None) -> str:
+    async def export_text(
+        self, fmt: str, request_id: str, times: Times | None = None, diagnoses: bool = True
+    ) -> str:
         """One request as JSON, CSV or Markdown; raises JournalError without a journal."""
         from m2m_tui.desk.queries.requests import export_text
         from m2m_tui.tracking.records import JournalError
 
         missing = f"{self.path}: no journal here yet (nothing to export)"
-        read = partial(export_text, fmt=fmt, request_id=request_id, times=times)
+        read = partial(
+            export_text, fmt=fmt, request_id=request_id, times=times, diagnoses=diagnoses
+        )
         text = await self._read(read, missing)
         if text is missing:
             raise JournalError(missing)

@@ -32,6 +32,10 @@ class RecentDevices:
         self.broken: str | None = None
         #: Why the last use failed (a team's database down); None once it works again.
         self.unreachable: str | None = None
+        #: The diagnosis last journaled per device row, merged into a later lookup's summary.
+        self._diagnoses: dict[tuple[str, str, str], dict[str, Any]] = {}
+        #: Device rows this session wrote: a diagnosis of another waits for its lookup's row.
+        self._remembered: set[tuple[str, str, str]] = set()
 
     def _open(self) -> JournalStore | None:
         if self._journal is None and self.broken is None:
@@ -68,10 +72,28 @@ class RecentDevices:
             return result
 
     def _remember(self, account: str, kind: str, value: str, label: str, summary: Any) -> None:
+        key = (account, kind.lower(), value)
+        kept = self._diagnoses.get(key)
+        if kept is not None and isinstance(summary, dict | None):
+            from m2m_tui.tracking.journal_diagnoses import DIAGNOSIS_KEY
+
+            summary = {**(summary or {}), DIAGNOSIS_KEY: kept}  # the lookup must not drop it
+        self._remembered.add(key)
         self._use(
             lambda j: j.add_device_lookup(account, kind, value, label=label, summary=summary),
             None,
         )
+
+    def _diagnosed(self, account: str, kind: str, value: str, entry: dict[str, Any]) -> None:
+        from m2m_tui.tracking.journal_diagnoses import record_diagnosis
+
+        key = (account, kind.lower(), value)
+        self._diagnoses[key] = entry
+        if key not in self._remembered:
+            # A first lookup: its row, written next, carries the diagnosis (one write, and
+            # one wait, not two, when a team's database is down).
+            return
+        self._use(lambda j: record_diagnosis(j, account, kind, value, **entry), None)
 
     def _recent(self, limit: int) -> list[DeviceRow]:
         return self._use(lambda j: j.recent_devices(limit), [])
@@ -81,6 +103,16 @@ class RecentDevices:
     ) -> None:
         """Record a lookup (one row per device, refreshed each time)."""
         await asyncio.to_thread(self._remember, account or "", kind, value, label, summary)
+
+    async def diagnosed(
+        self, account: str | None, kind: str, value: str, entry: dict[str, Any]
+    ) -> None:
+        """Journal a device's diagnosis (``markdown``, ``rule``, ``identifiers``, ``at``) in
+        its lookup's row, so ``m2m-tui export`` can add it to the requests about the device.
+
+        Before the device's first :meth:`remember` of this session it is only kept: that
+        lookup writes it with the row."""
+        await asyncio.to_thread(self._diagnosed, account or "", kind, value, entry)
 
     async def recent(self, limit: int = 15) -> list[DeviceRow]:
         """The devices looked up, most recent first."""

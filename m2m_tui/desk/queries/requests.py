@@ -177,14 +177,19 @@ def read_detail(journal: JournalStore, request_id: str) -> RequestDetail:
 
 
 def export_text(
-    journal: JournalStore, fmt: str, request_id: str, times: Times | None = None
+    journal: JournalStore,
+    fmt: str,
+    request_id: str,
+    times: Times | None = None,
+    diagnoses: bool = True,
 ) -> str:
     """One request as JSON, CSV or a Markdown ticket summary (bodies redacted again).
 
     The ticket's times follow ``times`` (the screens' convention); JSON and CSV keep ISO 8601
-    with its offset, for programs."""
+    with its offset, for programs. ``diagnoses`` False: no journaled diagnosis in the ticket
+    (the screen adds the device picture it holds, diagnosis included)."""
     from m2m_tui.tracking.export import export
 
     if times is not None and fmt == "md":
-        return export(journal, fmt, request_id, stamp=times.stamp)
-    return export(journal, fmt, request_id)
+        return export(journal, fmt, request_id, stamp=times.stamp, diagnoses=diagnoses)
+    return export(journal, fmt, request_id, diagnoses=diagnoses)

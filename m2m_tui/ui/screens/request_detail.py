@@ -341,8 +341,11 @@ class RequestDetailScreen(AppScreen):
     @work(group="request-export", exit_on_error=False, description="copy export")
     async def _copy_export(self, fmt: str, what: str) -> None:
         try:
-            text = await self.m2m.queries.export_text(fmt, self.request_id, self.m2m.times)
-            text += self._picture_markdown(fmt)
+            picture = self._picture_markdown(fmt)  # its diagnosis, fresher than the journal's
+            text = await self.m2m.queries.export_text(
+                fmt, self.request_id, self.m2m.times, diagnoses=not picture
+            )
+            text += picture
         except Exception as exc:  # no journal yet, or unreadable: say so, do not crash
             self.notify(f"nothing copied: {exc}", severity="warning", markup=False)
             return
@@ -364,8 +367,11 @@ class RequestDetailScreen(AppScreen):
 
         fmt = EXPORT_FORMATS[path.suffix.lower()]
         try:
-            text = await self.m2m.queries.export_text(fmt, self.request_id, self.m2m.times)
-            text += self._picture_markdown(fmt)
+            picture = self._picture_markdown(fmt)  # its diagnosis, fresher than the journal's
+            text = await self.m2m.queries.export_text(
+                fmt, self.request_id, self.m2m.times, diagnoses=not picture
+            )
+            text += picture
             written = await asyncio.to_thread(_write_file, path, text)
         except Exception as exc:  # a folder that does not exist, no permission, no journal
             self.notify(f"export failed: {exc}", title="Export", severity="error", markup=False)
