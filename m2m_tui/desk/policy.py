@@ -65,6 +65,8 @@ class CallbackReach:
     """We follow a journal that another process (``m2m-tui listen``) writes."""
     why_not: str | None = None
     """Why there is no listener (it failed to start: the reason; or it is off)."""
+    fix: str | None = None
+    """What to do about it, fitting ``why_not`` (None: the general advice)."""
     our_urls: frozenset[str] = frozenset()
     """The URLs ThingSpace may use to reach us (listener URL, profile public URL)."""
     registered: Mapping[str, str | None] | None = field(default=None)
@@ -74,6 +76,13 @@ class CallbackReach:
     @property
     def receives(self) -> bool:
         return self.listening or self.following
+
+
+#: The advice when nothing more fitting is known (a listener that failed for another reason).
+GENERAL_FIX = (
+    "Free or change the profile's callback.listen address and log in again, or run "
+    "`m2m-tui listen` and start the app with --journal to follow it."
+)
 
 
 def is_pollable(action: RequestAction, target: Target) -> bool:
@@ -146,9 +155,7 @@ def can(action: RequestAction, target: Target, *, read_only: bool, reach: Callba
         why = reach.why_not or "the callback listener is off"
         return Warned(
             f"{what} finishes only by callback, and no callback can reach this app: {why}. "
-            "It would wait until its deadline and end timed out. Free or change the "
-            "profile's callback.listen address and log in again, or run `m2m-tui listen` "
-            "and start the app with --journal to follow it."
+            f"It would wait until its deadline and end timed out. {reach.fix or GENERAL_FIX}"
         )
     elsewhere = registered_elsewhere(CALLBACK_SERVICE[action], reach)
     if elsewhere is not None:

@@ -29,6 +29,31 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("m2m_tui.desk")
 
+#: What to do about a callback path that is off, by cause (the confirm's last sentence).
+FIX_NOT_CONFIGURED = (
+    "Add callback.public_url (or a fixed callback.listen port) to the profile and log in "
+    "again, or run `m2m-tui listen` and start the app with --journal to follow it."
+)
+FIX_REFUSED = "Correct the profile's [callback] section and log in again."
+FIX_PORT_HELD = (
+    "Run one listener: start the app with --journal PATH to follow the one that holds the "
+    "port, or stop it and log in again."
+)
+FIX_WAIT = "Wait until it has started, then send it again."
+
+
+def _listener_failure(exc: BaseException) -> tuple[str, str, str | None]:
+    """(the notice, the short cause, the fix) for a listener that could not start. A port held
+    by another m2m-tui or ``m2m-tui listen`` is the common case: say so, and how to follow it."""
+    from m2m_tui.tracking.listener import ListenerError
+
+    if isinstance(exc, ListenerError) and exc.address_in_use:
+        where = str(exc).rsplit(": ", 1)[0]  # "cannot listen on HOST:PORT"
+        cause = f"{where}: another m2m-tui or `m2m-tui listen` holds this port"
+        notice = f"{cause}; run one listener and start the UI with --journal PATH to follow it"
+        return notice, cause, FIX_PORT_HELD
+    return str(exc), str(exc), None
+
 
 def profile_settings(
     profile: Profile,
@@ -95,6 +120,8 @@ class DeskTracking:
         """Tracking could not start at all (the journal cannot be opened): nothing is tracked."""
         self.listener_error: str | None = None
         """The listener could not start: why. Tracking runs without callbacks."""
+        self._listener_cause: str | None = None
+        self._listener_fix: str | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -146,21 +173,31 @@ class DeskTracking:
         """Whether callbacks can reach us, for :func:`m2m_tui.desk.policy.can`."""
         ours = {url for url in (self.public_url, self.listener_url) if url}
         why: str | None = None
+        fix: str | None = None
         if not self.listening and not self.following:
             if self.listener_error:
-                why = f"the callback listener failed to start ({self.listener_error})"
+                why = f"the callback listener failed to start ({self._listener_cause})"
+                fix = self._listener_fix
             elif self.error:
                 why = f"request tracking did not start ({self.error})"
             elif not self.finished_starting and self.settings.listener is not None:
-                why = "the callback listener is still starting"
+                why, fix = "the callback listener is still starting", FIX_WAIT
             elif self._service is not None and self._service.listener is not None:
                 why = "the callback listener has stopped"
+            elif self.public_url:  # a listener was wanted: its settings were refused
+                why = "the profile's callback settings were refused (see the Callbacks notice)"
+                fix = FIX_REFUSED
             else:
-                why = "the callback listener is off (no public_url or fixed listen port)"
+                why = (
+                    "the callback listener is off: no callback is configured (the profile "
+                    "has no callback.public_url and no fixed callback.listen port)"
+                )
+                fix = FIX_NOT_CONFIGURED
         return CallbackReach(
             listening=self.listening,
             following=self.following,
             why_not=why,
+            fix=fix,
             our_urls=frozenset(ours),
             registered=registered,
         )
@@ -187,7 +224,9 @@ class DeskTracking:
             except Exception as exc:
                 if self.settings.listener is None:
                     raise
-                self.listener_error = str(exc)
+                self.listener_error, self._listener_cause, self._listener_fix = _listener_failure(
+                    exc
+                )
                 log.warning("callback listener not started: %s", exc)
                 without = dataclasses.replace(self.settings, listener=None, follow=False)
                 service = await self._start(without, status_call)

@@ -18,8 +18,10 @@ source allow-list like the callbacks do.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -58,6 +60,20 @@ _UNAVAILABLE = b'{"status":"error","reason":"journal_unavailable"}'
 
 class ListenerError(Exception):
     """The listener cannot start (address in use, bad TLS files)."""
+
+    def __init__(self, message: str, *, address_in_use: bool = False) -> None:
+        super().__init__(message)
+        self.address_in_use = address_in_use
+        """Another process holds the port (often another m2m-tui or ``m2m-tui listen``)."""
+
+
+def bind_reason(exc: OSError) -> str:
+    """The OS's words for a failed bind, without asyncio's Python repr of the address."""
+    if exc.errno == errno.EADDRINUSE:
+        return "the port is already in use"
+    if exc.errno:
+        return os.strerror(exc.errno).lower()
+    return exc.strerror or str(exc)
 
 
 class CallbackListener:
@@ -128,9 +144,9 @@ class CallbackListener:
             )
         except OSError as exc:
             await runner.cleanup()
-            reason = exc.strerror or str(exc)
             raise ListenerError(
-                f"cannot listen on {self._config.host}:{self._config.port}: {reason}"
+                f"cannot listen on {self._config.host}:{self._config.port}: {bind_reason(exc)}",
+                address_in_use=exc.errno == errno.EADDRINUSE,
             ) from exc
         self._pool.start()
         self._server = server

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected
 from m2m_tui.tracking.export import export
 from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.listener import CallbackListener
+from m2m_tui.tracking.listener import CallbackListener, ListenerError
 from m2m_tui.tracking.listener_config import MAX_BODY, THINGSPACE_SOURCE_ADDRESSES, ListenerConfig
 from tests.tracking.conftest import StartListener
 from tests.tracking.tracking_helpers import (
@@ -207,8 +207,11 @@ async def test_port_in_use_is_a_clear_error(
     start, _ = start_listener
     first = await start()
     second = CallbackListener(ListenerConfig(port=first.port), writer)  # type: ignore[arg-type]
-    with pytest.raises(Exception, match=f"cannot listen on 127.0.0.1:{first.port}"):
+    with pytest.raises(ListenerError, match=f"cannot listen on 127.0.0.1:{first.port}") as err:
         await second.start()
+    # The OS's words, flagged for the desk's advice; never asyncio's Python repr of the address.
+    assert str(err.value).endswith(": the port is already in use"), str(err.value)
+    assert "('127.0.0.1'" not in str(err.value) and err.value.address_in_use
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:

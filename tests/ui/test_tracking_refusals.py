@@ -7,6 +7,7 @@ password gets no listener (it would accept anyone's callbacks).
 from __future__ import annotations
 
 import argparse
+import socket
 from pathlib import Path
 
 from textual.widgets import Input
@@ -61,3 +62,33 @@ async def test_a_callback_username_without_a_password_gets_no_listener(
     messages = await _log_in(app, sim, "without a password")
     assert any(m.startswith("callbacks off:") for m in messages), messages
     assert app.tracking is not None and app.tracking.settings.listener is None
+
+
+async def test_a_port_held_by_another_listener_toast_says_follow_it(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    """Walk finding 8: the toast at 80x24 names the likely holder and the way out, not
+    asyncio's Python repr of the address."""
+    from textual.widgets._toast import Toast
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        callback = f'{{ listen = "127.0.0.1:{port}" }}'
+        write_config(isolated_home, sim_profile_toml(sim, callback=callback))
+        app = _app(None)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
+            await wait_for(pilot, lambda: app.config_ready.is_set())
+            app.screen.query_one("#f-app_secret", Input).value = sim.config.app_secret
+            app.screen.query_one("#f-password", Input).value = sim.config.password
+            await pilot.press("ctrl+l")
+
+            def toast_text() -> str:
+                return " ".join(" ".join(str(t.render()).split()) for t in app.screen.query(Toast))
+
+            await wait_for(pilot, lambda: "another m2m-tui" in toast_text(), within=15)
+            text = toast_text()
+    assert "holds this port" in text and "--journal PATH" in text, text
+    assert "('127.0.0.1'" not in text and "error while attempting" not in text, text
