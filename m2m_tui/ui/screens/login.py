@@ -187,6 +187,14 @@ class LoginScreen(AppScreen):
         except NoMatches:  # the app is already shutting down
             pass
 
+    def on_screen_resume(self) -> None:
+        """Back after logging out: the steps of the ended session are no longer true."""
+        super().on_screen_resume()
+        steps = self.query_one(LoginSteps)
+        if steps.steps[-1].state == "ok" and not self.m2m.session.logged_in:
+            steps.reset()
+            self.refresh_bars()
+
     def demo_ready(self) -> None:
         demo = self.m2m.demo_services
         if demo is not None and demo.sim is not None:
@@ -413,7 +421,7 @@ class LoginScreen(AppScreen):
     @work(group="login", exclusive=True, exit_on_error=False, description="log in")
     async def _login(self, confirmed: bool = False) -> None:
         from m2m_tui.api.errors import ThingSpaceError
-        from m2m_tui.desk.session import ConfirmationNeeded
+        from m2m_tui.desk.session import ConfirmationNeeded, PasswordAlreadyRejected
 
         self.busy = True
         steps = self.query_one(LoginSteps)
@@ -449,8 +457,13 @@ class LoginScreen(AppScreen):
                     return
                 profile = profile.model_copy(update={"base_url": demo.sim.base_url})
                 self._input("base_url").value = demo.sim.base_url
+            self.m2m.session.times = self.m2m.times  # the guard's question labels its time
             try:
                 await self.m2m.session.login(name, profile, confirmed=confirmed, on_step=on_step)
+            except PasswordAlreadyRejected as exc:
+                steps.set(1, "failed", "not sent again")
+                self._message(str(exc), "$error")
+                return
             except ConfirmationNeeded as question:
                 steps.set(1, "failed", f"{question.failures} failed logins: not trying again")
                 self._message("confirm to make one more attempt", "$error")
