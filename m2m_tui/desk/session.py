@@ -226,9 +226,7 @@ class Session:
         """Raise :class:`ConfirmationNeeded` when this attempt needs the user's yes."""
         failures = self.guard.failures(profile.base_url, profile.username or "")
         if len(failures) >= CONFIRM_AFTER and not confirmed:
-            raise ConfirmationNeeded(
-                profile.base_url, profile.username or "", failures, self.times
-            )
+            raise ConfirmationNeeded(profile.base_url, profile.username or "", failures, self.times)
 
     def _digest(self, profile: Profile) -> bytes:
         password = profile.password.get_secret_value() if profile.password else ""

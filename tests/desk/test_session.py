@@ -20,8 +20,8 @@ from m2m_tui.desk.session import (
     Session,
     guard_path,
 )
-from m2m_tui.desk.times import Times
 from m2m_tui.desk.settings import Profile, load_settings
+from m2m_tui.desk.times import Times
 from m2m_tui.sim import RunningSimulator
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
