@@ -97,7 +97,7 @@ class LoginScreen(AppScreen):
             "No profile yet: fill in the fields and log in; you will be offered to save it "
             f"(ctrl+s saves now) into {self.m2m.settings.path}",
             "$accent",
-            "#f-app_key",
+            "#f-base_url",
         )
 
     @staticmethod
@@ -264,9 +264,9 @@ class LoginScreen(AppScreen):
         """The profile the form describes; ValueError says which field is wrong."""
         from pydantic import SecretStr, ValidationError
 
-        from m2m_tui.desk.settings import Profile, validation_message
+        from m2m_tui.desk.settings import Profile, check_profile_name, validation_message
 
-        name = self._input("name").value.strip() or "default"
+        name = check_profile_name(self._input("name").value.strip() or "default")
         base = self.m2m.settings.profile(name)
         data: dict[str, Any] = base[1].model_dump() if base else {}
         data.update(
@@ -439,7 +439,7 @@ class LoginScreen(AppScreen):
                 self._message("reading the settings…", "$text-muted")
                 await self.m2m.config_ready.wait()
                 self._message("")
-            missing = [label for key, label, _ in FIELDS[2:6] if not self._input(key).value.strip()]
+            missing = [label for key, label, _ in FIELDS[1:6] if not self._input(key).value.strip()]
             if missing and self.m2m.demo_services is None:
                 self._message("missing: " + ", ".join(missing), "$error")
                 return
