@@ -14,15 +14,17 @@ Plain async Python (no Textual): the login screen shows these steps and asks the
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from m2m_tui.desk.settings_files import write_private
+from m2m_tui.desk.times import Times
 from m2m_tui.locate import data_dir
 
 if TYPE_CHECKING:
@@ -106,8 +108,12 @@ class LoginGuard:
 class ConfirmationNeeded(Exception):
     """A login past the second failure: the user must say yes to exactly one more attempt."""
 
-    def __init__(self, base_url: str, username: str, failures: list[float]) -> None:
+    def __init__(
+        self, base_url: str, username: str, failures: list[float], times: Times | None = None
+    ) -> None:
         self.base_url = base_url
+        self.times = times or Times()
+        """How the last failure's time is written (zone labelled, as on every screen)."""
         self.username = username
         self.failures = len(failures)
         self.last_failed_at = max(failures) if failures else None
@@ -122,8 +128,7 @@ class ConfirmationNeeded(Exception):
         """What the confirmation says: how many failed, how many ThingSpace allows."""
         last = ""
         if self.last_failed_at is not None:
-            stamp = datetime.fromtimestamp(self.last_failed_at).strftime("%Y-%m-%d %H:%M")
-            last = f" (last at {stamp})"
+            last = f" (last at {self.times.minute(self.last_failed_at)})"
         left = max(0, LOCKOUT_LIMIT - self.failures)
         return [
             f"{self.failures} login(s) for {self.username} at {self.base_url} have failed{last}.",
@@ -135,6 +140,17 @@ class ConfirmationNeeded(Exception):
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
+
+
+class PasswordAlreadyRejected(ValueError):
+    """The same password ThingSpace rejected for this user is submitted again: refused before
+    any request, since each rejection counts towards the lock-out."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(
+            f"ThingSpace already rejected this password for {username}: change the password "
+            "(or the user) first; a resubmitted password counts towards the lock-out"
+        )
 
 
 @dataclass
@@ -175,6 +191,11 @@ class Session:
         self.profile: Profile | None = None
         """The profile logged in with (None before the first successful login)."""
         self.client: ThingSpaceClient | None = None
+        self.times = Times()
+        """How times are written in this session's texts (the front end sets the zone)."""
+        self._salt = secrets.token_bytes(16)
+        self._rejected: dict[str, bytes] = {}
+        """Per (base URL, user): a salted digest of the password rejected last (memory only)."""
         self._retired: ThingSpaceClient | None = None
 
     # ------------------------------------------------------------------ state
@@ -205,7 +226,17 @@ class Session:
         """Raise :class:`ConfirmationNeeded` when this attempt needs the user's yes."""
         failures = self.guard.failures(profile.base_url, profile.username or "")
         if len(failures) >= CONFIRM_AFTER and not confirmed:
-            raise ConfirmationNeeded(profile.base_url, profile.username or "", failures)
+            raise ConfirmationNeeded(profile.base_url, profile.username or "", failures, self.times)
+
+    def _digest(self, profile: Profile) -> bytes:
+        password = profile.password.get_secret_value() if profile.password else ""
+        return hashlib.sha256(self._salt + password.encode()).digest()
+
+    def check_not_rejected(self, profile: Profile) -> None:
+        """Raise :class:`PasswordAlreadyRejected` for the password last rejected for this user."""
+        key = LoginGuard.key(profile.base_url, profile.username or "")
+        if self._rejected.get(key) == self._digest(profile):
+            raise PasswordAlreadyRejected(profile.username or "")
 
     # ------------------------------------------------------------------ login
 
@@ -256,6 +287,7 @@ class Session:
         from m2m_tui.api.errors import LoginRejected
 
         step = on_step or (lambda _step: None)
+        self.check_not_rejected(profile)
         self.check_guard(profile, confirmed=confirmed)
         self.profile_name = name
         client = self.client_for(profile)
@@ -272,6 +304,7 @@ class Session:
         try:
             await client.login()
         except LoginRejected as exc:
+            self._rejected[LoginGuard.key(base, user)] = self._digest(profile)
             count = self.guard.record_failure(base, user, self.clock())
             exc.attempt = count
             locked = "lock" in (exc.code or "").lower()
@@ -282,6 +315,7 @@ class Session:
                 )
             raise
         self.guard.clear(base, user)
+        self._rejected.pop(LoginGuard.key(base, user), None)
         self.profile = profile
         step(LoginStep(1, "ok", f"{time.monotonic() - started:.1f}s"))
 

@@ -454,6 +454,20 @@ def _raw(path: Path) -> dict[str, Any]:
         return {}
 
 
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+
+
+def check_profile_name(name: str) -> str:
+    """``name`` if it can be a profile's name (a TOML key, a ``--profile`` argument, a
+    header field); ValueError that says what is allowed otherwise."""
+    if not PROFILE_NAME.fullmatch(name):
+        raise ValueError(
+            f"profile name {name!r}: use letters, digits, '_', '-' or '.' (up to 40, "
+            "starting with a letter or digit)"
+        )
+    return name
+
+
 def save_profile(
     name: str,
     profile: Profile,
@@ -471,6 +485,7 @@ def save_profile(
 
     import tomli_w
 
+    check_profile_name(name)
     file = path or config_path()
     try:
         raw = _raw(file)

@@ -38,6 +38,7 @@ from m2m_tui.tracking.listener_config import (
 from m2m_tui.tracking.records import JournalError
 
 PASSWORD_ENV = "M2M_TUI_CALLBACK_PASSWORD"
+"""The old spelling: still read, never advertised (the README calls it deprecated)."""
 #: The same variable as the profiles spell it (``M2M_TUI_<SECTION>__<FIELD>``).
 PROFILE_PASSWORD_ENV = "M2M_TUI_CALLBACK__PASSWORD"
 _FLUSH_EVERY = 0.2
@@ -63,7 +64,7 @@ def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--callback-password",
         default=None,
-        help=f"password registered with ThingSpace (prefer ${PASSWORD_ENV}: "
+        help=f"password registered with ThingSpace (prefer ${PROFILE_PASSWORD_ENV}: "
         "command lines are visible to other users)",
     )
     parser.add_argument("--tls-cert", type=Path, default=None, help="TLS certificate (PEM)")
@@ -122,7 +123,7 @@ def config_from_args(args: argparse.Namespace) -> ListenerConfig:
             raise ValueError("--no-credentials contradicts a callback username or password")
     elif not password:
         raise ValueError(
-            f"no callback password: set ${PASSWORD_ENV} to the password registered with "
+            f"no callback password: set ${PROFILE_PASSWORD_ENV} to the password registered with "
             "ThingSpace (or pass --no-credentials to accept any callback, in a lab only)"
         )
     if args.keep_rejections < 0:

@@ -287,7 +287,7 @@ class M2MApp(NoticeApp):
             else (profile.environment_name if profile else None),
             read_only=self.session.read_only_for(profile),
             demo=self.demo_services is not None,
-            user=self.client.username if self.client else None,
+            user=self.client.username if self.client and self.session.logged_in else None,
         )
 
     def auth_snapshot(self) -> AuthSnapshot | None:

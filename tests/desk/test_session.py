@@ -12,8 +12,16 @@ from pydantic import SecretStr
 
 from m2m_tui.api.errors import LoginRejected
 from m2m_tui.api.retry import RetryPolicy
-from m2m_tui.desk.session import ConfirmationNeeded, LoginGuard, LoginStep, Session, guard_path
+from m2m_tui.desk.session import (
+    ConfirmationNeeded,
+    LoginGuard,
+    LoginStep,
+    PasswordAlreadyRejected,
+    Session,
+    guard_path,
+)
 from m2m_tui.desk.settings import Profile, load_settings
+from m2m_tui.desk.times import Times
 from m2m_tui.sim import RunningSimulator
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
@@ -44,7 +52,7 @@ async def test_two_wrong_passwords_restart_third_is_refused_until_confirmed(
     first = new_session(tmp_path)
     for attempt in (1, 2):
         with pytest.raises(LoginRejected) as rejected:
-            await first.login("acme", wrong)
+            await first.login("acme", profile_for(sim, f"wrong-{attempt}"))
         assert f"attempt {attempt};" in rejected.value.hint
     await first.aclose()
 
@@ -62,7 +70,7 @@ async def test_two_wrong_passwords_restart_third_is_refused_until_confirmed(
         await second.login("acme", wrong, confirmed=True)
     assert sim.state.login_failures == 3 and "attempt 3;" in rejected.value.hint
     with pytest.raises(ConfirmationNeeded) as asked:
-        await second.login("acme", wrong)
+        await second.login("acme", profile_for(sim, "wrong-4"))
     assert "3 login(s)" in asked.value.text and "(2 left)" in asked.value.text
     assert sim.state.login_failures == 3
     await second.aclose()
@@ -70,9 +78,9 @@ async def test_two_wrong_passwords_restart_third_is_refused_until_confirmed(
 
 async def test_a_successful_login_clears_the_count(sim: RunningSimulator, tmp_path: Path) -> None:
     first = new_session(tmp_path)
-    for _ in range(2):
+    for attempt in range(2):
         with pytest.raises(LoginRejected):
-            await first.login("acme", profile_for(sim, "wrong"))
+            await first.login("acme", profile_for(sim, f"wrong-{attempt}"))
     right = profile_for(sim, sim.config.password)
     steps: list[LoginStep] = []
     await first.login("acme", right, confirmed=True, on_step=steps.append)
@@ -92,9 +100,9 @@ async def test_the_guard_is_per_base_url_and_user_private_and_holds_no_secret(
     sim: RunningSimulator, tmp_path: Path
 ) -> None:
     session = new_session(tmp_path)
-    for _ in range(2):
+    for attempt in range(2):
         with pytest.raises(LoginRejected):
-            await session.login("acme", profile_for(sim, "wrong-pass-123"))
+            await session.login("acme", profile_for(sim, f"wrong-pass-12{attempt}"))
     await session.aclose()
     other_user = profile_for(sim, "x").model_copy(update={"username": "someone_else"})
     other_host = profile_for(sim, "x").model_copy(update={"base_url": "http://127.0.0.1:1"})
@@ -105,7 +113,7 @@ async def test_the_guard_is_per_base_url_and_user_private_and_holds_no_secret(
     file = guard_path(tmp_path)
     assert stat.S_IMODE(os.stat(file).st_mode) == 0o600
     text = file.read_text()
-    for secret in ("wrong-pass-123", sim.config.app_secret, sim.config.app_key):
+    for secret in ("wrong-pass-120", "wrong-pass-121", sim.config.app_secret, sim.config.app_key):
         assert secret not in text
 
 
@@ -158,3 +166,42 @@ def test_the_limit_named_is_the_api_layers() -> None:
     from m2m_tui.desk import session
 
     assert session.LOCKOUT_LIMIT == LOCKOUT_LIMIT == 5
+
+
+async def test_an_unchanged_rejected_password_is_not_sent_again(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """Walk finding 5: the same rejected password, submitted again, never reaches ThingSpace
+    (nor the guard's count) until the password or the user changes."""
+    session = new_session(tmp_path)
+    with pytest.raises(LoginRejected):
+        await session.login("acme", profile_for(sim, "wrongpass1"))
+    for _ in range(3):
+        with pytest.raises(PasswordAlreadyRejected) as refused:
+            await session.login("acme", profile_for(sim, "wrongpass1"))
+    assert sim.state.login_failures == 1 and session.failed_logins(profile_for(sim, "x")) == 1
+    assert "already rejected" in str(refused.value) and "change the password" in str(refused.value)
+    assert "wrongpass1" not in str(refused.value)
+    with pytest.raises(LoginRejected):  # a changed password is sent
+        await session.login("acme", profile_for(sim, "wrongpass2"))
+    assert sim.state.login_failures == 2
+    other_user = profile_for(sim, "wrongpass2").model_copy(update={"username": "someone_else"})
+    with pytest.raises(LoginRejected):  # so is the same password for another user
+        await session.login("acme", other_user)
+    await session.login("acme", profile_for(sim, sim.config.password), confirmed=True)
+    assert session.logged_in
+    await session.aclose()
+
+
+def test_the_guard_question_labels_the_time_of_the_last_failure(tmp_path: Path) -> None:
+    """Walk finding 14: ``(last at 2026-12-01 16:29)`` had no zone (and was local time)."""
+    failed_at = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC
+    question = ConfirmationNeeded("https://ts", "u", [failed_at - 60, failed_at], Times("utc"))
+    assert "(last at 2026-11-18 11:06 UTC)" in question.text
+    guard = LoginGuard(guard_path(tmp_path))
+    for when in (failed_at - 60, failed_at):
+        guard.record_failure("https://ts", "u", when)
+    session = Session(guard=guard)
+    with pytest.raises(ConfirmationNeeded) as asked:
+        session.check_guard(Profile(base_url="https://ts", username="u"))
+    assert "(last at 2026-11-18 11:06 UTC)" in asked.value.text

@@ -306,3 +306,14 @@ def test_one_profile_from_env_and_a_bad_secret_named_in_its_file(
     [problem] = loaded.problems
     assert problem.file == secrets and problem.line == 3
     assert problem.field == "profiles.b.password" and profiles["b"].password is None
+
+
+def test_save_profile_refuses_a_name_that_is_no_name(tmp_path: Path) -> None:
+    """Walk finding 9: ``my prof/../"x]`` was saved as a profile name."""
+    path = tmp_path / "config.toml"
+    for bad in ('my prof/../"x]', "", " acme", "../x", "a" * 41):
+        with pytest.raises(ValueError, match="profile name"):
+            cfg.save_profile(bad, cfg.Profile(), path=path)
+    assert not path.exists()
+    cfg.save_profile("acme-2.test_x", cfg.Profile(), path=path)
+    assert "acme-2.test_x" in tomllib.loads(path.read_text())["profiles"]

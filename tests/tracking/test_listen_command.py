@@ -169,6 +169,21 @@ def test_a_username_without_a_password_refuses_to_start(tmp_path: Path) -> None:
     assert "no callback password" in _listen_refused(tmp_path)  # nothing at all: also refused
 
 
+def test_help_and_refusal_name_the_current_password_variable(tmp_path: Path) -> None:
+    """Walk finding 13: the README calls M2M_TUI_CALLBACK_PASSWORD deprecated."""
+    import argparse
+
+    from m2m_tui.tracking.listen_command import add_listen_arguments
+
+    parser = argparse.ArgumentParser(prog="m2m-tui listen")
+    add_listen_arguments(parser)
+    help_text = " ".join(parser.format_help().split())
+    err = _listen_refused(tmp_path)
+    for text in (help_text, err):
+        assert "$M2M_TUI_CALLBACK__PASSWORD" in text
+        assert "$M2M_TUI_CALLBACK_PASSWORD" not in text
+
+
 @pytest.mark.parametrize(
     ("flags", "env"),
     [

@@ -102,7 +102,15 @@ async def test_bad_public_url_is_shown_beside_the_field(isolated_home: Path) -> 
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, app.config_ready.is_set)
-        fill(app, app_key="k", app_secret="s", username="u", password="p", cb_public_url="ftp:x")
+        fill(
+            app,
+            base_url="https://ts.example",
+            app_key="k",
+            app_secret="s",
+            username="u",
+            password="p",
+            cb_public_url="ftp:x",
+        )
         await pilot.press("ctrl+l")
         error = app.screen.query_one("#e-cb_public_url", Static)
         await wait_for(pilot, lambda: error.display and "http" in str(error.render()))
@@ -166,3 +174,24 @@ async def test_first_run_raises_no_config_problem(isolated_home: Path) -> None:
         await pilot.pause(0.1)
         assert not [n for n in notifications(app) if "no profile called" in n]
         assert "No profile yet" in str(app.screen.query_one("#login-message").render())
+
+
+async def test_first_run_starts_at_base_url_and_names_every_missing_field(
+    isolated_home: Path,
+) -> None:
+    """Walk finding 9: focus started on App key under the empty Base URL; ``missing:`` left
+    out Base URL; a bad profile name was saved."""
+    app = make_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app.config_ready.is_set)
+        await wait_for(pilot, lambda: app.focused is not None)
+        assert app.focused is app.screen.query_one("#f-base_url", Input)
+        await pilot.press("ctrl+l")
+        message = app.screen.query_one("#login-message", Static)
+        await wait_for(pilot, lambda: "missing" in str(message.render()))
+        for label in ("Base URL", "App key", "App secret", "UWS user", "Password"):
+            assert label in str(message.render()), label
+        fill(app, name='my prof/../"x]', base_url="https://ts.example", app_key="k")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "profile name" in str(message.render()))
+        assert not app.settings.path.exists()

@@ -76,8 +76,11 @@ async def test_lockout_guard_needs_confirmation(sim: RunningSimulator, isolated_
     write_config(isolated_home, sim_profile_toml(sim))
     app = make_app(isolated_home, profile="acme")
     async with app.run_test(size=SIZE) as pilot:
-        fill(app, app_secret=sim.config.app_secret, password="wrong")
-        for attempt in (1, 2):
+        fill(app, app_secret=sim.config.app_secret)
+        for attempt in (1, 2, 3):  # a new wrong password each time (an unchanged one is refused)
+            fill(app, password=f"wrong-{attempt}")
+            if attempt == 3:
+                break
             await pilot.press("ctrl+l")
             await wait_for(pilot, lambda n=attempt: sim.state.login_failures == n)
             await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
@@ -204,8 +207,11 @@ async def test_lockout_guard_survives_a_restart(sim: RunningSimulator, isolated_
     write_config(isolated_home, sim_profile_toml(sim))
     app = make_app(isolated_home, profile="acme")
     async with app.run_test(size=SIZE) as pilot:
-        fill(app, app_secret=sim.config.app_secret, password="wrong")
-        for attempt in (1, 2):
+        fill(app, app_secret=sim.config.app_secret)
+        for attempt in (1, 2, 3):  # a new wrong password each time (an unchanged one is refused)
+            fill(app, password=f"wrong-{attempt}")
+            if attempt == 3:
+                break
             await pilot.press("ctrl+l")
             await wait_for(pilot, lambda n=attempt: sim.state.login_failures == n)
             await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
@@ -246,3 +252,48 @@ async def test_read_only_from_env_is_on_the_first_screen(
             pilot, lambda: screen_name(app) == "DevicesScreen" and app.screen.focused is not None
         )
         assert app.read_only and "READ-ONLY" in str(app.screen.query_one(AppHeader).render())
+
+
+async def test_an_unchanged_rejected_password_is_refused_with_a_reason(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    """Walk finding 5: ctrl+l three times on a rejected password sent it twice."""
+    write_config(isolated_home, sim_profile_toml(sim))
+    app = make_app(isolated_home, profile="acme")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app.config_ready.is_set)
+        fill(app, app_secret=sim.config.app_secret, password="wrongpass1")
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: sim.state.login_failures == 1)
+        await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
+        message = app.screen.query_one("#login-message")
+        for _ in range(2):
+            await pilot.press("ctrl+l")
+            await wait_for(pilot, lambda: "already rejected" in str(message.render()))
+            await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
+        assert sim.state.login_failures == 1 and not isinstance(app.screen, ConfirmDialog)
+        assert "change the password" in str(message.render())
+        fill(app, password=sim.config.password)  # changed: sent
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
+
+
+async def test_log_out_clears_the_user_and_the_steps(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    """Walk finding 14: after L the header kept ``user demo_uws_user`` and the form
+    ``✓ Session 0.0s``."""
+    write_config(isolated_home, sim_profile_toml(sim))
+    app = make_app(isolated_home, profile="acme")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app.config_ready.is_set)
+        fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
+        assert app.header_info.user == sim.config.username
+        app.screen.set_focus(None)  # L is a key of the screen, not of the lookup box
+        await pilot.press("L")
+        await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
+        assert app.header_info.user is None
+        await wait_for(pilot, lambda: all(state == "waiting" for state, _ in steps(app)))
+        assert "Session 0." not in str(app.screen.query_one(LoginSteps).render())

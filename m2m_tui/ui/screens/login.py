@@ -97,7 +97,7 @@ class LoginScreen(AppScreen):
             "No profile yet: fill in the fields and log in; you will be offered to save it "
             f"(ctrl+s saves now) into {self.m2m.settings.path}",
             "$accent",
-            "#f-app_key",
+            "#f-base_url",
         )
 
     @staticmethod
@@ -187,6 +187,14 @@ class LoginScreen(AppScreen):
         except NoMatches:  # the app is already shutting down
             pass
 
+    def on_screen_resume(self) -> None:
+        """Back after logging out: the steps of the ended session are no longer true."""
+        super().on_screen_resume()
+        steps = self.query_one(LoginSteps)
+        if steps.steps[-1].state == "ok" and not self.m2m.session.logged_in:
+            steps.reset()
+            self.refresh_bars()
+
     def demo_ready(self) -> None:
         demo = self.m2m.demo_services
         if demo is not None and demo.sim is not None:
@@ -256,9 +264,9 @@ class LoginScreen(AppScreen):
         """The profile the form describes; ValueError says which field is wrong."""
         from pydantic import SecretStr, ValidationError
 
-        from m2m_tui.desk.settings import Profile, validation_message
+        from m2m_tui.desk.settings import Profile, check_profile_name, validation_message
 
-        name = self._input("name").value.strip() or "default"
+        name = check_profile_name(self._input("name").value.strip() or "default")
         base = self.m2m.settings.profile(name)
         data: dict[str, Any] = base[1].model_dump() if base else {}
         data.update(
@@ -413,7 +421,7 @@ class LoginScreen(AppScreen):
     @work(group="login", exclusive=True, exit_on_error=False, description="log in")
     async def _login(self, confirmed: bool = False) -> None:
         from m2m_tui.api.errors import ThingSpaceError
-        from m2m_tui.desk.session import ConfirmationNeeded
+        from m2m_tui.desk.session import ConfirmationNeeded, PasswordAlreadyRejected
 
         self.busy = True
         steps = self.query_one(LoginSteps)
@@ -431,7 +439,7 @@ class LoginScreen(AppScreen):
                 self._message("reading the settings…", "$text-muted")
                 await self.m2m.config_ready.wait()
                 self._message("")
-            missing = [label for key, label, _ in FIELDS[2:6] if not self._input(key).value.strip()]
+            missing = [label for key, label, _ in FIELDS[1:6] if not self._input(key).value.strip()]
             if missing and self.m2m.demo_services is None:
                 self._message("missing: " + ", ".join(missing), "$error")
                 return
@@ -449,8 +457,13 @@ class LoginScreen(AppScreen):
                     return
                 profile = profile.model_copy(update={"base_url": demo.sim.base_url})
                 self._input("base_url").value = demo.sim.base_url
+            self.m2m.session.times = self.m2m.times  # the guard's question labels its time
             try:
                 await self.m2m.session.login(name, profile, confirmed=confirmed, on_step=on_step)
+            except PasswordAlreadyRejected as exc:
+                steps.set(1, "failed", "not sent again")
+                self._message(str(exc), "$error")
+                return
             except ConfirmationNeeded as question:
                 steps.set(1, "failed", f"{question.failures} failed logins: not trying again")
                 self._message("confirm to make one more attempt", "$error")
