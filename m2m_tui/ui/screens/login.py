@@ -24,15 +24,14 @@ from textual.widgets.option_list import Option
 
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.login_form import (
-    CALLBACK_FIELDS,
     FIELDS,
     NEW_PROFILE,
     LoginSteps,
-    callback_data,
     callback_values,
     demo_profile,
     field_rows,
     offer_and_save,
+    profile_from_form,
     unsaved_changes,
 )
 from m2m_tui.ui.widgets.checkbox import StateCheckbox
@@ -262,39 +261,7 @@ class LoginScreen(AppScreen):
 
     def form_profile(self) -> tuple[str, Profile]:
         """The profile the form describes; ValueError says which field is wrong."""
-        from pydantic import SecretStr, ValidationError
-
-        from m2m_tui.desk.settings import Profile, check_profile_name, validation_message
-
-        name = check_profile_name(self._input("name").value.strip() or "default")
-        base = self.m2m.settings.profile(name)
-        data: dict[str, Any] = base[1].model_dump() if base else {}
-        data.update(
-            base_url=self._input("base_url").value.strip(),
-            app_key=self._input("app_key").value.strip() or None,
-            app_secret=SecretStr(self._input("app_secret").value) or None,
-            username=self._input("username").value.strip() or None,
-            password=SecretStr(self._input("password").value) or None,
-            account=self._input("account").value.strip() or None,
-        )
-        data["callback"] = callback_data(data.get("callback") or {}, self._text)
-        for key, *_ in CALLBACK_FIELDS:
-            self._field_error(key, "")
-        if self.m2m.demo_services is not None:
-            data.update(self._demo_profile().model_dump(include={"base_url", "environment"}))
-        try:
-            return name, Profile.model_validate(data)
-        except ValidationError as exc:
-            errors = exc.errors()
-            beside = {f"callback.{field}": key for key, _, field, _, _ in CALLBACK_FIELDS}
-            for error in errors:
-                target = beside.get(".".join(str(p) for p in error["loc"]))
-                if target:
-                    self._field_error(target, validation_message(error))
-            first = errors[0]
-            field = ".".join(str(p) for p in first["loc"])
-            where = "see under the field" if field in beside else validation_message(first)
-            raise ValueError(f"{field}: {where}") from None
+        return profile_from_form(self)
 
     def _text(self, key: str) -> str:
         return self._input(key).value

@@ -249,3 +249,40 @@ def confirm_quit(app: M2MApp) -> None:
             app.exit()
 
     app.push_screen(ConfirmDialog(*question, confirm="Quit"), answered)
+
+
+def profile_from_form(screen: LoginScreen) -> tuple[str, Profile]:
+    """The profile the form describes; ValueError says which field is wrong."""
+    from pydantic import SecretStr, ValidationError
+
+    from m2m_tui.desk.settings import Profile, check_profile_name, validation_message
+
+    name = check_profile_name(screen._input("name").value.strip() or "default")
+    base = screen.m2m.settings.profile(name)
+    data: dict[str, Any] = base[1].model_dump() if base else {}
+    data.update(
+        base_url=screen._input("base_url").value.strip(),
+        app_key=screen._input("app_key").value.strip() or None,
+        app_secret=SecretStr(screen._input("app_secret").value) or None,
+        username=screen._input("username").value.strip() or None,
+        password=SecretStr(screen._input("password").value) or None,
+        account=screen._input("account").value.strip() or None,
+    )
+    data["callback"] = callback_data(data.get("callback") or {}, screen._text)
+    for key, *_ in CALLBACK_FIELDS:
+        screen._field_error(key, "")
+    if screen.m2m.demo_services is not None:
+        data.update(screen._demo_profile().model_dump(include={"base_url", "environment"}))
+    try:
+        return name, Profile.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        beside = {f"callback.{field}": key for key, _, field, _, _ in CALLBACK_FIELDS}
+        for error in errors:
+            target = beside.get(".".join(str(p) for p in error["loc"]))
+            if target:
+                screen._field_error(target, validation_message(error))
+        first = errors[0]
+        field = ".".join(str(p) for p in first["loc"])
+        where = "see under the field" if field in beside else validation_message(first)
+        raise ValueError(f"{field}: {where}") from None
