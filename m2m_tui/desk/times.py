@@ -10,8 +10,15 @@ zone (``time_zone = "utc" | "local"`` in config.toml), with the zone written aft
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Literal
+
+try:
+    from zoneinfo import ZoneInfo
+
+    THINGSPACE_ZONE: tzinfo = ZoneInfo("America/New_York")
+except Exception:  # no tz database (some Windows installs): EST is closer than UTC
+    THINGSPACE_ZONE = timezone(timedelta(hours=-5))
 
 TimeZoneSetting = Literal["utc", "local"]
 ZONES: tuple[TimeZoneSetting, ...] = ("utc", "local")
@@ -35,6 +42,13 @@ def _offset_label(offset: timedelta | None) -> str:
     sign = "+" if minutes > 0 else "-"
     hours, rest = divmod(abs(minutes), 60)
     return f"UTC{sign}{hours:02d}:{rest:02d}"
+
+
+def thingspace_time(value: datetime) -> datetime:
+    """An offset-less ThingSpace time (``2026-12-01 11:36:11`` in a suspension-status
+    callback) made aware: ThingSpace writes those in US Eastern, so reading them as UTC
+    would put the moment hours off while still labelled UTC. Aware times pass unchanged."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=THINGSPACE_ZONE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,3 +101,19 @@ async def test_filter_pages_on_when_pages_carry_no_device_id(
         assert len(set(keys)) == len(keys)
         assert isinstance(screen, FilterScreen) and screen.pager is not None
         assert screen.pager.by_date
+
+
+async def test_filter_bad_account_says_what_an_account_looks_like(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    """Walk finding 6: "Field units" showed only the tail of a raw pydantic error."""
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await open_filter(pilot, app)
+        app.screen.query_one("#q-account", Input).value = "Field units"
+        app.screen.query_one("#q-group", Input).value = "anything"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "0000123456-00001" in count_text(app))
+        assert "account must look like 0000123456-00001" in count_text(app)
+        assert "pydantic" not in count_text(app)

@@ -188,11 +188,11 @@ async def test_export_to_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         )
         field.value = "sub/[bold]x.csv"  # no such folder, and markup-looking text
         await pilot.press("enter")
-        await wait_for(pilot, lambda: any("export failed" in n for n in notifications(app)))
-        assert any("folder" in n and "does not exist" in n for n in notifications(app))
-        await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))
-        app.screen.query_one("#export-path", Input).value = "req.csv"
+        # Said inside the dialog, which stays open with the typed path (walk finding 12).
+        assert "no folder sub: create it" in text_of(app.screen.query_one("#export-problem"))
+        assert isinstance(app.screen, ExportDialog)
+        assert field.value == "sub/[bold]x.csv"
+        field.value = "req.csv"
         await pilot.press("enter")
         await wait_for(pilot, (out / "req.csv").exists)
         assert (out / "req.csv").read_text().startswith("requestId,action")

@@ -365,3 +365,29 @@ async def test_live_demo_request_goes_from_awaiting_to_completed(tmp_path: Path)
         request_id = app.submitted[0].request_id
         await wait_for(pilot, lambda: cells(screen, request_id)[2] == "completed by callback")
         assert cells(screen, request_id)[3] == "1/1"
+
+
+async def test_i_opens_the_inbox_from_the_requests_screen(tmp_path: Path) -> None:
+    """Walk finding 11: ``i`` worked from the device screen but did nothing here."""
+    from m2m_tui.ui.screens.inbox import CallbacksInboxScreen
+
+    app = seeded_app(tmp_path / "d")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_requests(pilot)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, CallbacksInboxScreen))
+
+
+async def test_age_column_follows_the_clock(tmp_path: Path) -> None:
+    """Walk finding 11: the Age column stayed at "4s" for 15 s (and never moved without a
+    live clock); it is redrawn each second, changed cells only."""
+    app = seeded_app(tmp_path / "d")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_requests(pilot)
+        before = str(screen.table.get_cell(STATUS_ID, "age"))
+        later = app.clock() + 3 * 86400
+        app.clock = lambda: later
+        await wait_for(
+            pilot, lambda: str(screen.table.get_cell(STATUS_ID, "age")) != before, within=3.0
+        )
+        assert str(screen.table.get_cell(STATUS_ID, "age")).endswith("d")

@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from m2m_tui.api.identifiers import DeviceKind
+from m2m_tui.api.models.devices import check_account_name
 from m2m_tui.desk.actions import FilterTarget, RequestAction
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.flow import ActionFlow
@@ -133,6 +134,10 @@ class FilterScreen(ActionFlow, AppScreen):
         account = self._value("account")
         if not account:
             raise ValueError("the account is required (e.g. 0000123456-00001)")
+        try:  # here, not in the request model, whose pydantic error would show only its tail
+            check_account_name(account)
+        except ValueError:
+            raise ValueError("account must look like 0000123456-00001") from None
         fields = tuple(
             (f"CustomField{i}", self._value(f"cf{i}")) for i in range(1, 6) if self._value(f"cf{i}")
         )

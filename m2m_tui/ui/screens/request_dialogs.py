@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,12 @@ class ExportDialog(AppModal):
             self._problem("end the name with .json, .csv or .md")
         elif path.is_dir():
             self._problem("that is a folder: add a file name")
+        elif not path.parent.is_dir():
+            # Checked here so the dialog stays open with the typed path (a failed write after
+            # closing it would lose the path).
+            self._problem(f"no folder {path.parent}: create it or pick another")
+        elif not os.access(path.parent, os.W_OK):
+            self._problem(f"cannot write in {path.parent}: pick another folder")
         else:
             self.dismiss(path)
 

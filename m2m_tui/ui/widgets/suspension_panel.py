@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
-from m2m_tui.desk.times import UTC_TIMES, Times
+from m2m_tui.desk.times import UTC_TIMES, Times, thingspace_time
 
 if TYPE_CHECKING:
     from m2m_tui.ui.widgets.timeline import DeviceOutcome
@@ -26,7 +26,7 @@ def _shown(value: Any, times: Times = UTC_TIMES) -> str:
     if value is None or value == "":
         return "-"
     if isinstance(value, datetime):
-        return times.minute(value)
+        return times.minute(thingspace_time(value))
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
