@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -355,13 +356,17 @@ async def test_frame_says_whether_keys_type_or_act(
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot, password=None)
         frame = app.screen.query_one(IdentifierInput)
-        assert str(frame.border_subtitle).startswith("typing")
+
+        def says(start: str) -> Callable[[], bool]:
+            return lambda: str(frame.border_subtitle).startswith(start)
+
+        await wait_for(pilot, says("typing"))
         await lookup(pilot, wk.DEMO_IMEI)
-        assert str(frame.border_subtitle).startswith("keys act")
+        await wait_for(pilot, says("keys act"))
         await pilot.press("slash")
-        assert str(frame.border_subtitle).startswith("typing")
+        await wait_for(pilot, says("typing"))
         await pilot.press("escape")
-        assert str(frame.border_subtitle).startswith("keys act")
+        await wait_for(pilot, says("keys act"))
 
 
 async def test_a_timed_out_suspend_is_said_not_retried_and_sent_once(
