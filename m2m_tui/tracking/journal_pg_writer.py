@@ -28,6 +28,7 @@ from typing import Any, Self
 import psycopg
 
 from m2m_tui.tracking import journal_pg_schema as schema
+from m2m_tui.tracking.group_commit import run_batches
 from m2m_tui.tracking.journal_interface import safe_location
 from m2m_tui.tracking.journal_pg_store import (
     REJECTION_SAMPLES,
@@ -239,44 +240,8 @@ class PgJournalWriter:
         self._problem = None
         return self._conn
 
-    def _next_batch(self, first: _Item) -> tuple[list[_Item], bool]:
-        """``first`` plus whatever is queued behind it; True when the stop marker was seen."""
-        batch = [first]
-        deadline = time.monotonic() + self._linger if self._linger > 0 else 0.0
-        while len(batch) < self._max_batch:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                remaining = deadline - time.monotonic() if deadline else 0.0
-                if remaining <= 0:
-                    break
-                try:
-                    item = self._queue.get(timeout=remaining)
-                except queue.Empty:
-                    break
-            if item is None:
-                return batch, True
-            batch.append(item)
-        return batch, False
-
     def _loop(self) -> None:
-        stopping = False
-        while not stopping:
-            first = self._queue.get()
-            if first is None:
-                break
-            batch, stopping = self._next_batch(first)
-            self._write(batch)
-        leftovers: list[_Item] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                leftovers.append(item)
-        if leftovers:
-            self._write(leftovers)
+        run_batches(self._queue, self._write, self._max_batch, self._linger)
 
     def _transaction(
         self,

@@ -34,6 +34,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from m2m_tui.tracking import journal_schema
+from m2m_tui.tracking.group_commit import run_batches
 from m2m_tui.tracking.journal import Journal
 from m2m_tui.tracking.journal_callbacks import (
     REJECTION_SAMPLES,
@@ -272,46 +273,8 @@ class JournalWriter:
         self._problem = self._change = None
         return self._journal.connection
 
-    def _next_batch(self, first: _Item) -> tuple[list[_Item], bool]:
-        """``first`` plus whatever is queued behind it; True when the stop marker was seen."""
-        batch = [first]
-        deadline = time.monotonic() + self._linger if self._linger > 0 else 0.0
-        get = self._queue.get_nowait
-        while len(batch) < self._max_batch:
-            try:
-                item = get()
-            except queue.Empty:
-                remaining = deadline - time.monotonic() if deadline else 0.0
-                if remaining <= 0:
-                    break
-                try:
-                    item = self._queue.get(timeout=remaining)
-                except queue.Empty:
-                    break
-            if item is None:
-                return batch, True
-            batch.append(item)
-        return batch, False
-
     def _loop(self) -> None:
-        stopping = False
-        while not stopping:
-            first = self._queue.get()
-            if first is None:
-                break
-            batch, stopping = self._next_batch(first)
-            self._write(batch)
-        # close() was called: anything enqueued in a race after the marker still gets written.
-        leftovers: list[_Item] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                leftovers.append(item)
-        if leftovers:
-            self._write(leftovers)
+        run_batches(self._queue, self._write, self._max_batch, self._linger)
 
     def _write(self, batch: list[_Item]) -> None:
         conn = self._check_file()
