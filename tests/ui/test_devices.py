@@ -196,6 +196,8 @@ async def test_suspension_status_needs_no_confirm(
         await login(pilot, password=None)
         await lookup(pilot, wk.SUSPENDED_MDN)
         await wait_for(pilot, lambda: app.tracking is not None and app.tracking.listening)
+        frame = app.screen.query_one(IdentifierInput)
+        await wait_for(pilot, lambda: str(frame.border_subtitle).startswith("keys act"))
         await pilot.press("s")
         await wait_for(pilot, lambda: bool(app.submitted))
         assert not app.submitted[0].pollable
