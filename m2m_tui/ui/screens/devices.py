@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.content import Content
 from textual.widget import Widget
@@ -17,6 +18,7 @@ from textual.widget import Widget
 from m2m_tui.api.errors import ThingSpaceError
 from m2m_tui.api.identifiers import DeviceKind, KindGuess
 from m2m_tui.desk.actions import DeviceTarget, RequestAction, device_target
+from m2m_tui.ui.focus import focus_now
 from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
 from m2m_tui.ui.screens.device_picture import PictureLookup
 from m2m_tui.ui.screens.flow import ActionFlow
@@ -42,7 +44,13 @@ class DevicesScreen(ActionFlow, PictureLookup):
         "capital letters change its state and always ask first."
     )
     BINDINGS = [
-        Binding("slash", "focus_identifier", "Find", tooltip="Type or paste another identifier"),
+        Binding(
+            "slash",
+            "focus_identifier",
+            "Find",
+            tooltip="Type or paste another identifier",
+            priority=True,  # "/" then an identifier in one burst: ui/focus.py
+        ),
         Binding("escape", "focus_card", "Leave the input (keys work again)", show=False),
         Binding("h", "recent", "Recent", show=False),
         Binding("f", "filter", "Filter", show=False),
@@ -173,7 +181,9 @@ class DevicesScreen(ActionFlow, PictureLookup):
 
     def action_focus_identifier(self) -> None:
         field = self.query_one(IdentifierInput).input
-        field.focus()
+        if field.has_focus:
+            raise SkipAction()  # typing already: the input decides what "/" means there
+        focus_now(field)
         field.select_all()
 
     def action_focus_card(self) -> None:
