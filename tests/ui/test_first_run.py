@@ -195,3 +195,38 @@ async def test_first_run_starts_at_base_url_and_names_every_missing_field(
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "profile name" in str(message.render()))
         assert not app.settings.path.exists()
+
+
+async def test_new_profile_asks_before_wiping_a_filled_form(isolated_home: Path) -> None:
+    """A walk finding: ctrl+n wiped a filled-in, unsaved first-run form with one key."""
+    app = make_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app.config_ready.is_set)
+        fill(app, name="acme", app_key="key", username="user")
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert "Clear the form" in screen_text(app) and "lost" in screen_text(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen))
+        assert app.screen.query_one("#f-app_key", Input).value == "key"  # kept
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, LoginScreen)
+                and app.screen.query_one("#f-app_key", Input).value == ""
+            ),
+        )
+        assert app.screen.query_one("#f-username", Input).value == ""
+
+
+async def test_new_profile_on_an_empty_form_asks_nothing(isolated_home: Path) -> None:
+    app = make_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app.config_ready.is_set)
+        await pilot.press("ctrl+n")
+        name = app.screen.query_one("#f-name", Input)
+        await wait_for(pilot, lambda: name.has_focus)
+        assert isinstance(app.screen, LoginScreen)
