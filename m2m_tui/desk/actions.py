@@ -242,6 +242,20 @@ def consequences(
     return lines
 
 
+def typed_confirmation(action: RequestAction, target: Target) -> str | None:
+    """What the engineer must type to confirm a change of many devices (None: ``y`` will do).
+
+    One key must not change fifty lines: a filter's state change is confirmed by typing the
+    number of devices it matched, or ``all`` when the listing stopped before the end (the
+    request still reaches every matching device, however many there are).
+    """
+    if not action.changes_state or not isinstance(target, FilterTarget):
+        return None
+    if target.loaded is not None and not target.more:
+        return None if target.loaded <= 1 else str(target.loaded)
+    return "all"
+
+
 def build_request(action: RequestAction, target: Target, params: ActionParams) -> Any:
     """The API request model; raises pydantic ValidationError (a ValueError) when invalid."""
     from m2m_tui.api import models as m

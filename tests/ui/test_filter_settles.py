@@ -9,7 +9,7 @@ from textual.widgets import Input
 
 from m2m_tui.ui.screens.dialogs import ConfirmDialog
 
-from .conftest import SIZE, login, make_demo_app, wait_for
+from .conftest import SIZE, login, make_demo_app, type_text, wait_for
 from .test_filter import count_text, open_filter
 
 
@@ -24,7 +24,8 @@ async def test_filter_suspend_that_all_fails_says_failed_at_once(tmp_path: Path)
         matched = len(app.screen.devices)
         await pilot.press("S")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.press("y")
+        await type_text(pilot, str(matched))  # a change of many devices: typed, not "y"
+        await pilot.press("enter")
         await wait_for(pilot, lambda: bool(app.submitted))
         request_id = app.submitted[0].request_id
 

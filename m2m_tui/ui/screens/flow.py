@@ -21,6 +21,7 @@ from m2m_tui.desk.actions import (
     Target,
     Unconfirmed,
     build_request,
+    typed_confirmation,
 )
 from m2m_tui.desk.policy import Refused, Warned, read_only_reason
 
@@ -120,6 +121,7 @@ class ActionFlow:
                 lines,
                 confirm=action.label.capitalize() + (" anyway" if warned else ""),
                 danger=warned or action in (RequestAction.DEACTIVATE, RequestAction.SUSPEND),
+                typed=typed_confirmation(action, target),
             ),
             answered,
         )
