@@ -87,3 +87,16 @@ async def wait_for_toast(
                 f"no toast matching {needle!r} within {within} s; shown: {toast_texts(pilot.app)}"
             )
         await pilot.pause(0.02)
+
+
+async def toasts_so_far(pilot: Pilot[Any], within: float = 5.0) -> list[Shown]:
+    """Every toast raised before this call, once on screen (without the marker used to know).
+
+    A marker toast is raised and waited for: toasts are mounted in the order they were raised,
+    so when it shows, nothing raised earlier is still on its way. Not under a dialog (there
+    toasts wait for it to close).
+    """
+    marker = f"(test marker {id(pilot)}:{asyncio.get_running_loop().time()})"
+    pilot.app.notify(marker, markup=False)
+    await wait_for_toast(pilot, marker, within=within)
+    return [shown for shown in toasts(pilot.app) if marker not in shown.text]
