@@ -15,7 +15,8 @@ from m2m_tui.ui.screens import inbox as inbox_module
 from m2m_tui.ui.screens.inbox import CallbacksInboxScreen
 from m2m_tui.ui.screens.inbox_dialogs import RawDialog, ReplayDialog
 
-from .conftest import login, make_demo_app, notifications, screen_name, wait_for
+from .conftest import login, make_demo_app, screen_name, wait_for
+from .toasts import wait_for_toast
 
 SIZE = (100, 30)
 
@@ -190,7 +191,7 @@ async def test_window_and_older_pages(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setattr(inbox_module, "WINDOW", 20)
     monkeypatch.setattr(inbox_module, "PAGE", 15)
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, lambda: app.demo_services.ready.is_set())  # type: ignore[union-attr]
         url = app.tracking.listener_url  # type: ignore[union-attr]
         async with httpx.AsyncClient(timeout=5) as client:
@@ -206,7 +207,7 @@ async def test_window_and_older_pages(tmp_path: Path, monkeypatch: Any) -> None:
         await wait_for(pilot, lambda: len(screen.entries) > 35)
         assert len(screen.entries) == 40
         await pilot.press("o")
-        await wait_for(pilot, lambda: "no older rows in the journal" in notifications(app)[-1])
+        await wait_for_toast(pilot, "no older rows in the journal")
 
 
 async def test_replay_posts_to_our_listener(tmp_path: Path) -> None:
@@ -214,7 +215,7 @@ async def test_replay_posts_to_our_listener(tmp_path: Path) -> None:
     customer = body("req-replayed") | {"username": "customer", "password": "their-secret"}
     saved.write_text(json.dumps(customer), encoding="utf-8")
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_inbox(pilot)
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, ReplayDialog))
@@ -225,9 +226,8 @@ async def test_replay_posts_to_our_listener(tmp_path: Path) -> None:
         field.value = str(saved)
         await pilot.press("enter")
         await wait_for(pilot, lambda: any(e.request_id == "req-replayed" for e in screen.entries))
-        await wait_for(pilot, lambda: any("customer.json" in n for n in notifications(app)))
-        said = [n for n in notifications(app) if "customer.json" in n]
-        assert said and "POSTed to our listener: accepted" in said[-1]
+        said = await wait_for_toast(pilot, "customer.json")
+        assert "POSTed to our listener: accepted" in said.text
         listener = app.tracking.service.listener  # type: ignore[union-attr]
         assert listener is not None and listener.status().accepted == 1
 
@@ -236,7 +236,7 @@ async def test_replay_without_a_listener_journals_directly(tmp_path: Path) -> No
     saved = tmp_path / "customer.json"
     saved.write_text(json.dumps(body("req-offline")), encoding="utf-8")
     app = make_demo_app(tmp_path / "demo", listener=False, fixed=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_inbox(pilot)
         assert app.tracking is not None and app.tracking.service.listener is None
         await pilot.press("l")
@@ -244,8 +244,8 @@ async def test_replay_without_a_listener_journals_directly(tmp_path: Path) -> No
         app.screen.query_one(Input).value = str(saved)
         await pilot.press("enter")
         await wait_for(pilot, lambda: any(e.request_id == "req-offline" for e in screen.entries))
-        said = [n for n in notifications(app) if "customer.json" in n]
-        assert said and "journaled directly (no listener here): accepted" in said[-1]
+        said = await wait_for_toast(pilot, "customer.json")
+        assert "journaled directly (no listener here): accepted" in said.text
         entry = next(e for e in screen.entries if e.request_id == "req-offline")
         assert entry.category == "not ours" and entry.source == "replay"
 
@@ -321,12 +321,12 @@ async def test_the_inbox_never_reads_the_journal_on_the_event_loop(
 
         monkeypatch.setattr(Journal, name, spy)
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_inbox(pilot)
         url = app.tracking.listener_url  # type: ignore[union-attr]
         for i in range(3):
             assert await post(url, body(f"off-loop-{i}")) == 200
         await wait_for(pilot, lambda: len(screen.entries) == 3)
         await pilot.press("o")
-        await wait_for(pilot, lambda: "no older rows" in " ".join(notifications(app)))
+        await wait_for_toast(pilot, "no older rows")
     assert readers == []

@@ -18,12 +18,12 @@ from m2m_tui.ui.widgets.bars import AppHeader
 from .conftest import (
     SIZE,
     make_app,
-    notifications,
     screen_name,
     sim_profile_toml,
     wait_for,
     write_config,
 )
+from .toasts import wait_for_toast
 
 
 def fill(app: object, **values: str) -> None:
@@ -178,8 +178,7 @@ async def test_broken_config_names_file_and_line_and_starts(isolated_home: Path)
     app = make_app(isolated_home, profile="a")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, app.config_ready.is_set)
-        await pilot.pause()
-        text = "\n".join(notifications(app))
+        text = (await wait_for_toast(pilot, "config.toml")).text
         assert "config.toml:2" in text and "profiles.a.base_url" in text
         assert "config.toml:3" in text and "leading zeros" in text
         assert isinstance(app.screen, LoginScreen)
