@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from textual.app import App
+from textual.content import Content
 from textual.pilot import Pilot
-from textual.widgets._toast import Toast, ToastRack  # Textual exports neither publicly
+from textual.widget import Widget
 
 SEVERITIES = ("information", "warning", "error")
 
@@ -35,8 +36,9 @@ class Shown:
         return f"{self.title}\n{self.message}" if self.title else self.message
 
 
-def _read(toast: Toast) -> Shown:
+def _read(toast: Widget) -> Shown:
     content = toast.render()
+    assert isinstance(content, Content)
     plain = content.plain
     title_style = toast.get_visual_style("toast--title")
     title = ""
@@ -51,10 +53,11 @@ def _read(toast: Toast) -> Shown:
 
 def toasts(app: App[Any]) -> list[Shown]:
     """The toasts shown on the screen on top, oldest first (empty when the rack is hidden)."""
-    racks = list(app.screen.query(ToastRack))
+    # By type name: Textual does not export ToastRack and Toast (textual.widgets._toast).
+    racks = list(app.screen.query("ToastRack"))
     if not racks or not racks[0].display:
         return []
-    return [_read(toast) for toast in racks[0].query(Toast)]
+    return [_read(toast) for toast in racks[0].query("Toast")]
 
 
 def toast_texts(app: App[Any]) -> list[str]:
