@@ -128,9 +128,9 @@ async def test_long_login_error_is_shown_whole(sim: RunningSimulator, isolated_h
         await pilot.press("ctrl+l")
         steps = app.screen.query_one(LoginSteps)
         await wait_for(pilot, lambda: steps.steps[1].state == "failed")
-        await pilot.pause(0.1)
         detail = steps.steps[1].detail
         assert len(detail) > 40
+        await wait_for(pilot, lambda: detail.split()[0] in screen_text(app))  # painted
         shown = " ".join(screen_text(app).split())
         for word in detail.split():
             assert word in shown, word
