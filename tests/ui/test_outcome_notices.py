@@ -10,14 +10,25 @@ from m2m_tui.sim import wellknown as wk
 from m2m_tui.ui.screens.dialogs import ActivateDialog, ConfirmDialog
 
 from .conftest import SIZE, login, lookup, make_demo_app, wait_for
-
-
-def toasts(app: Any) -> list[tuple[str, str, str]]:
-    return [(n.title, n.message, n.severity) for n in app._notifications]
+from .toasts import toasts, toasts_so_far, wait_for_toast
 
 
 def finished(app: Any, title_start: str) -> list[tuple[str, str, str]]:
-    return [t for t in toasts(app) if t[0].startswith(title_start)]
+    """The toasts shown whose title starts so: (title, message, severity)."""
+    return [
+        (t.title, t.message, t.severity) for t in toasts(app) if t.title.startswith(title_start)
+    ]
+
+
+def callbacks_delivered(app: Any, request_id: str) -> bool:
+    """Our listener answered 200 to the simulator's callback for every device of the request
+    (a CarrierService request has one message per device and no completion message)."""
+    state = app.demo_services.sim.state
+    record = state.requests.get(request_id)
+    delivered = [
+        d for d in state.delivery_log if d.request_id == request_id and d.outcome == "delivered"
+    ]
+    return record is not None and len(delivered) >= record.device_count
 
 
 async def test_a_suspend_finishing_by_poll_is_announced_and_the_card_follows(
@@ -35,9 +46,12 @@ async def test_a_suspend_finishing_by_poll_is_announced_and_the_card_follows(
         assert text.startswith("completed by ") and severity == "information"
         assert "1/1 device answered" in text or "(ThingSpace status: Success)" in text
         await wait_for(pilot, lambda: app.screen.device.state == "suspend")
-        assert len(finished(app, "Suspend")) == 1  # once, however many updates follow
-        await pilot.pause(0.5)
-        assert len(finished(app, "Suspend")) == 1
+        assert len(finished(app, "Suspend")) == 1  # once, however many updates follow:
+        request_id = app.submitted[0].request_id  # the callbacks came after the poll said so
+        await wait_for(pilot, lambda: callbacks_delivered(app, request_id), 10)
+        await wait_for(pilot, lambda: len(app.tracking.feed) == 0)  # handed to the screen
+        shown = await toasts_so_far(pilot)
+        assert len([t for t in shown if t.title.startswith("Suspend")]) == 1
 
 
 async def test_a_failed_activation_is_announced_with_its_fault(tmp_path: Path) -> None:
@@ -83,7 +97,8 @@ async def test_no_toast_over_the_view_that_already_shows_the_request(tmp_path: P
         gate.set()
         await wait_for(pilot, lambda: not app.desk.ledger.awaiting, 10)
         assert type(app.screen).__name__ == "RequestsScreen"
-        assert not finished(app, "Suspension status")
+        shown = await toasts_so_far(pilot)
+        assert not [t for t in shown if t.title.startswith("Suspension status")]
 
 
 def change(state: str, by: str | None, received: int, expected: int | None, failures: int = 0):
@@ -145,16 +160,14 @@ async def test_o_opens_the_request_just_submitted(tmp_path: Path) -> None:
         await login(pilot, password=None)
         await lookup(pilot, wk.SUSPENDED_MDN)
         await pilot.press("o")
-        await wait_for(
-            pilot, lambda: any("no request submitted yet" in n.message for n in app._notifications)
-        )
+        await wait_for_toast(pilot, "no request submitted yet")
         assert type(app.screen).__name__ == "DevicesScreen"  # nothing submitted yet
         await pilot.press("s")
         await wait_for(pilot, lambda: bool(app.submitted))
         await pilot.press("y")  # an app action bound on the screen, like o
         request_id = app.submitted[-1].request_id
         copied = f"copied request id: {request_id}"
-        await wait_for(pilot, lambda: any(copied in n.message for n in app._notifications))
+        await wait_for_toast(pilot, copied)
         palette = [c.title for c in app.get_system_commands(app.screen)]
         assert palette.count("Copy request id") == 1 and "Copy last request id" not in palette
         assert "Open the last request submitted" in palette and "Open last request" not in palette
