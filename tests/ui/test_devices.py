@@ -487,3 +487,20 @@ async def test_listener_port_taken_the_suspend_is_still_tracked_by_poll(
             request_id = app.submitted[0].request_id
             await wait_for(pilot, lambda: tracker.get(request_id).finished, within=10)
             assert tracker.get(request_id).completed_by.value == "poll"
+
+
+async def test_a_state_change_the_line_cannot_take_is_dim_and_says_why(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    """A walk finding: A was offered on an active line, and ThingSpace failed it later."""
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.DEMO_MDN)  # active
+        await pilot.press("escape")
+        assert app.screen.check_action("activate", ()) is None  # dim in the footer
+        assert app.screen.check_action("restore", ()) is None
+        assert app.screen.check_action("suspend", ()) is True
+        await pilot.press("A")
+        await wait_for_toast(pilot, "already active")
+        assert screen_name(app) == "DevicesScreen" and not sim.state.requests

@@ -31,6 +31,22 @@ def callbacks_delivered(app: Any, request_id: str) -> bool:
     return record is not None and len(delivered) >= record.device_count
 
 
+async def activate_a_line_someone_just_activated(pilot: Any) -> None:
+    """The card reads the line pre-active; it turns active behind it; A, ZIP, Enter.
+
+    (A on a line the card shows active is refused before sending: this is how ThingSpace's
+    own DeviceAlreadyActive failure still happens.)
+    """
+    app = pilot.app
+    await lookup(pilot, wk.PREACTIVE_IMEI)
+    assert app.demo_services is not None
+    device = app.demo_services.sim.state.find_device("imei", wk.PREACTIVE_IMEI)
+    device.state = "active"
+    await pilot.press("A")
+    await wait_for(pilot, lambda: isinstance(app.screen, ActivateDialog))
+    await pilot.press("1", "2", "3", "4", "5", "enter")
+
+
 async def test_a_suspend_finishing_by_poll_is_announced_and_the_card_follows(
     tmp_path: Path,
 ) -> None:
@@ -58,10 +74,7 @@ async def test_a_failed_activation_is_announced_with_its_fault(tmp_path: Path) -
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await login(pilot, password=None)
-        await lookup(pilot, wk.DEMO_IMEI)  # already active: ThingSpace refuses by callback
-        await pilot.press("A")
-        await wait_for(pilot, lambda: isinstance(app.screen, ActivateDialog))
-        await pilot.press("1", "2", "3", "4", "5", "enter")
+        await activate_a_line_someone_just_activated(pilot)  # refused by callback
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
         await wait_for(pilot, lambda: bool(finished(app, "Activate")), 10)
@@ -145,9 +158,7 @@ async def test_the_card_shows_the_answer_about_its_device(tmp_path: Path) -> Non
         assert "days left" in str(panel.render())
         await lookup(pilot, wk.DEMO_IMEI)  # another device: the answer was not about it
         assert not app.screen.query(SuspensionPanel)
-        await pilot.press("A")
-        await wait_for(pilot, lambda: isinstance(app.screen, ActivateDialog))
-        await pilot.press("1", "2", "3", "4", "5", "enter")
+        await activate_a_line_someone_just_activated(pilot)
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
         await wait_for(pilot, lambda: bool(app.screen.query(FailurePanel)), 10)

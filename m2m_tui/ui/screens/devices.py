@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from m2m_tui.api.errors import ThingSpaceError
 from m2m_tui.api.identifiers import DeviceKind, KindGuess
-from m2m_tui.desk.actions import DeviceTarget, RequestAction, device_target
+from m2m_tui.desk.actions import DeviceTarget, RequestAction, device_target, state_conflict
 from m2m_tui.ui.focus import focus_now
 from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
 from m2m_tui.ui.screens.device_picture import PictureLookup
@@ -305,7 +305,17 @@ class DevicesScreen(ActionFlow, PictureLookup):
                 return None
             if action in STATE_ACTIONS and self.m2m.read_only:
                 return False  # never possible this session: not offered in the footer
+            if action in STATE_ACTIONS and self.state_conflict(RequestAction(action)):
+                return None  # dim: pressing it says why (ActionFlow.on_key)
         return True
+
+    def state_conflict(self, action: RequestAction) -> str | None:
+        if self.device is None:
+            return None
+        conflict = state_conflict(action, self.device.state)
+        if conflict is None:
+            return None
+        return f"{conflict} (as the card read it; / and Enter reads the line again)"
 
     def action_suspension_status(self) -> None:
         self._act(RequestAction.SUSPENSION_STATUS)
