@@ -242,6 +242,53 @@ def consequences(
     return lines
 
 
+def _state_kind(state: str | None) -> str | None:
+    """The device list's state as one of three words (None: another or unknown state)."""
+    word = (state or "").strip().lower()
+    if word == "active":
+        return "active"
+    if word.startswith("suspend"):
+        return "suspended"
+    if word.startswith("deactiv"):
+        return "deactivated"
+    return None
+
+
+_STATE_CONFLICTS: dict[tuple[RequestAction, str], str] = {
+    (RequestAction.ACTIVATE, "active"): "the line is already active",
+    (RequestAction.ACTIVATE, "suspended"): "the line is suspended: restore it (R), not activate",
+    (RequestAction.RESTORE, "active"): "the line is active: there is nothing to restore",
+    (RequestAction.RESTORE, "deactivated"): "the line is deactivated: activate it (A) instead",
+    (RequestAction.SUSPEND, "suspended"): "the line is already suspended",
+    (RequestAction.SUSPEND, "deactivated"): "the line is deactivated: nothing to suspend",
+    (RequestAction.DEACTIVATE, "deactivated"): "the line is already deactivated",
+}
+
+
+def state_conflict(action: RequestAction, state: str | None) -> str | None:
+    """Why ``action`` cannot apply to a line in ``state`` (None: it can, or we cannot tell).
+
+    ThingSpace would accept the request and fail it minutes later (``DeviceAlreadyActive``
+    and the like), after it counted against the line's daily limit: say so before sending.
+    """
+    kind = _state_kind(state)
+    return None if kind is None else _STATE_CONFLICTS.get((action, kind))
+
+
+def typed_confirmation(action: RequestAction, target: Target) -> str | None:
+    """What the engineer must type to confirm a change of many devices (None: ``y`` will do).
+
+    One key must not change fifty lines: a filter's state change is confirmed by typing the
+    number of devices it matched, or ``all`` when the listing stopped before the end (the
+    request still reaches every matching device, however many there are).
+    """
+    if not action.changes_state or not isinstance(target, FilterTarget):
+        return None
+    if target.loaded is not None and not target.more:
+        return None if target.loaded <= 1 else str(target.loaded)
+    return "all"
+
+
 def build_request(action: RequestAction, target: Target, params: ActionParams) -> Any:
     """The API request model; raises pydantic ValidationError (a ValueError) when invalid."""
     from m2m_tui.api import models as m

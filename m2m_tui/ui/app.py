@@ -86,6 +86,10 @@ class M2MApp(NoticeApp):
         Binding("question_mark", "help", "more", key_display="?", tooltip="Every key (also f1)"),
         Binding("f1", "help", "Help", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Priority: a Tab in a burst of typed keys moves the focus before the next key is read
+        # (ui/focus.py; Textual's own Tab binding is on the screen, handled too late).
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
     ]
 
     def __init__(self, options: AppOptions) -> None:

@@ -22,6 +22,7 @@ from m2m_tui.sim.wellknown import (
     SUSPENDED_MDN,
 )
 
+from ..waiting import eventually
 from .sim_helpers import M2M, CallbackListener, SimFactory
 
 PREFIX = "UnifiedWebService."
@@ -312,7 +313,7 @@ async def test_pending_until_processed(make_sim: SimFactory, http: httpx.AsyncCl
     request_id = answer.json()["requestId"]
     assert (await status_of(m2m, request_id)).json()["status"] == "Pending"
     assert await m2m.state_of(DEMO_MDN, "mdn") == "active"
-    await asyncio.sleep(0.45)
+    await eventually(lambda: sim.state.requests[request_id].status != "Pending")
     assert (await status_of(m2m, request_id)).json()["status"] == "Success"
     device = sim.state.find_device(DeviceKind.MDN, DEMO_MDN)
     assert device is not None and device.times_suspended == 1

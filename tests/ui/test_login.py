@@ -18,12 +18,20 @@ from m2m_tui.ui.widgets.bars import AppHeader
 from .conftest import (
     SIZE,
     make_app,
-    notifications,
     screen_name,
     sim_profile_toml,
     wait_for,
     write_config,
 )
+from .toasts import wait_for_toast
+
+
+def read_if_there(path: Path) -> str:
+    """The file's text, or "" while it is not written yet."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
 
 
 def fill(app: object, **values: str) -> None:
@@ -66,8 +74,8 @@ async def test_wrong_password_says_attempt_and_lockout(
         message = str(app.screen.query_one("#login-message").render())
         assert "attempt 1" in message and "5 failed attempts lock this user" in message
         assert steps(app)[0][0] == "ok"
-        await pilot.pause(0.2)
-        # Never retried by itself.
+        await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
+        # Never retried by itself (the login has ended: any retry would have been sent).
         assert sim.state.login_failures == 1
         assert screen_name(app) == "LoginScreen"
 
@@ -89,7 +97,8 @@ async def test_lockout_guard_needs_confirmation(sim: RunningSimulator, isolated_
         assert sim.state.login_failures == 2
         assert app.auth_snapshot().guard_tripped  # type: ignore[union-attr]
         await pilot.press("n")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
+        await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
         assert sim.state.login_failures == 2
         # The user fixes the password and explicitly asks for one more attempt.
         fill(app, password=sim.config.password)
@@ -158,8 +167,7 @@ async def test_first_run_creates_profile_without_secrets(isolated_home: Path) ->
         )
         await pilot.press("ctrl+s")
         config = isolated_home / "config" / "config.toml"
-        await wait_for(pilot, config.exists)
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: "0000123456-00001" in read_if_there(config))
         data = tomllib.loads(config.read_text())
         assert data["profiles"]["acme"]["account"] == "0000123456-00001"
         assert "top-secret" not in config.read_text() and "pw" not in str(data)
@@ -178,8 +186,7 @@ async def test_broken_config_names_file_and_line_and_starts(isolated_home: Path)
     app = make_app(isolated_home, profile="a")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, app.config_ready.is_set)
-        await pilot.pause()
-        text = "\n".join(notifications(app))
+        text = (await wait_for_toast(pilot, "config.toml")).text
         assert "config.toml:2" in text and "profiles.a.base_url" in text
         assert "config.toml:3" in text and "leading zeros" in text
         assert isinstance(app.screen, LoginScreen)
@@ -231,7 +238,8 @@ async def test_lockout_guard_survives_a_restart(sim: RunningSimulator, isolated_
         assert "2 login(s)" in text and "after 5 failed attempts" in text
         assert sim.state.login_failures == 2
         await pilot.press("n")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: screen_name(restarted) == "LoginScreen")
+        await wait_for(pilot, lambda: not restarted.screen.busy)  # type: ignore[attr-defined]
         assert sim.state.login_failures == 2 and screen_name(restarted) == "LoginScreen"
 
 

@@ -21,12 +21,12 @@ from .conftest import (
     lookup,
     make_app,
     make_demo_app,
-    notifications,
     screen_name,
     wait_for,
     write_config,
 )
 from .test_devices import app_for
+from .toasts import toasts_so_far, wait_for_toast
 
 
 async def test_help_lists_the_keys_of_the_current_screen(
@@ -100,9 +100,9 @@ async def test_unexpected_worker_error_is_a_dialog_not_a_crash(isolated_home: Pa
         app.run_worker(boom, exit_on_error=False, description="app worker")  # the app's own
         await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog))
         await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ErrorDialog))
         app.report_error(NotFoundError("no [red]device", code="X.REQUEST_FAILED.DeviceNotFound"))
-        await pilot.pause()
-        assert any("no [red]device" in n for n in notifications(app))
+        await wait_for_toast(pilot, "no [red]device")  # shown as written, not as markup
         assert app.is_running
 
 
@@ -141,10 +141,10 @@ async def test_bad_user_theme_warns_once_and_falls_back(isolated_home: Path) -> 
     write_config(isolated_home, 'theme = "broken"\n')
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        shown = await toasts_so_far(pilot)
         assert app.theme == "m2m-dark"
         assert "mine" in app.available_themes
-        warnings = [n for n in app._notifications if n.title == "Theme files skipped"]
+        warnings = [t for t in shown if t.title == "Theme files skipped"]
         assert len(warnings) == 1 and "broken.toml" in warnings[0].message
 
 

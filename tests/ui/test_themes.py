@@ -21,6 +21,7 @@ from m2m_tui.ui.themes import (
 )
 
 from .conftest import SIZE, make_app, wait_for
+from .toasts import toasts_so_far
 
 
 def shipped_theme_names() -> list[str]:
@@ -51,10 +52,10 @@ async def test_app_starts_with_each_shipped_theme(
     monkeypatch.setenv("M2M_TUI_THEME", name)
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        shown = await toasts_so_far(pilot)
         assert app.theme == name
         assert app.is_running
-        assert not [n for n in app._notifications if n.title == "Theme files skipped"]
+        assert not [t for t in shown if t.title == "Theme files skipped"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -90,12 +91,13 @@ async def test_a_theme_textual_rejects_is_reported_and_skipped(
     monkeypatch.setenv("M2M_TUI_THEME", "odd")
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        shown = await toasts_so_far(pilot)
         assert app.is_running
         assert "odd" not in app.available_themes
         assert app.theme == "m2m-dark"
-        warnings = [n for n in app._notifications if n.title == "Theme files skipped"]
+        warnings = [t for t in shown if t.title == "Theme files skipped"]
         assert len(warnings) == 1 and "odd.toml" in warnings[0].message
+        assert warnings[0].severity == "warning"
 
 
 async def test_a_theme_variable_textual_rejects_is_reported_and_skipped(
@@ -108,9 +110,9 @@ async def test_a_theme_variable_textual_rejects_is_reported_and_skipped(
     )
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        shown = await toasts_so_far(pilot)
         assert "odd" not in app.available_themes
-        warnings = [n for n in app._notifications if n.title == "Theme files skipped"]
+        warnings = [t for t in shown if t.title == "Theme files skipped"]
         assert len(warnings) == 1 and "footer-key-foreground" in warnings[0].message
 
 
@@ -124,11 +126,11 @@ async def test_switching_to_a_theme_textual_cannot_apply_keeps_the_app_running(
         app.theme = "odd"
         await pilot.pause()
         await pilot.press("tab")
-        await pilot.pause()
+        shown = await toasts_so_far(pilot)
         assert app.is_running
         assert app.theme == "m2m-dark"
         assert "odd" not in app.available_themes
-        skipped = [n for n in app._notifications if n.title == "Theme skipped"]
+        skipped = [t for t in shown if t.title == "Theme skipped"]
         assert len(skipped) == 1 and "#FFFFFF 10%" in skipped[0].message
 
 

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Static
 from m2m_tui.api.identifiers import DeviceKind
 from m2m_tui.api.models.devices import check_account_name
 from m2m_tui.desk.actions import FilterTarget, RequestAction
+from m2m_tui.ui.focus import focus_now, unless_typing
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.flow import ActionFlow
 from m2m_tui.ui.widgets.device_card import when
@@ -76,7 +77,8 @@ class FilterScreen(ActionFlow, AppScreen):
         Binding("escape", "back", "Back"),
         # First after Back: the stop key must be visible at 80 columns while listing.
         Binding("x", "stop_listing", "Stop listing", tooltip="Stop; the devices listed stay"),
-        Binding("slash", "focus_form", "Edit", tooltip="Edit the filter"),
+        # Priority: "/" then text in one burst goes to the form (ui/focus.py).
+        Binding("slash", "focus_form", "Edit", tooltip="Edit the filter", priority=True),
         Binding("a", "list_all", "List all", tooltip="List every matching device, page by page"),
         Binding(
             "s",
@@ -345,7 +347,8 @@ class FilterScreen(ActionFlow, AppScreen):
         self.refresh_bindings()
 
     def action_focus_form(self) -> None:
-        self.query_one("#q-group", Input).focus()
+        unless_typing(self)
+        focus_now(self.query_one("#q-group", Input))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -21,6 +21,7 @@ from m2m_tui.desk.actions import (
     Target,
     Unconfirmed,
     build_request,
+    typed_confirmation,
 )
 from m2m_tui.desk.policy import Refused, Warned, read_only_reason
 
@@ -36,12 +37,23 @@ class ActionFlow:
     """Mixin for an :class:`~m2m_tui.ui.screens.base.AppScreen`."""
 
     def on_key(self, event: Key) -> None:
-        """Read-only mode disables the keys (dim in the footer); pressing one says why."""
+        """A state key that cannot act (read-only; the line's state) is dim; pressing says why."""
         screen: Any = self
         action = STATE_KEYS.get(event.key)
-        if action is not None and screen.m2m.read_only:
+        if action is None:
+            return
+        if screen.m2m.read_only:
             event.stop()
             self.blocked(action)
+            return
+        conflict = self.state_conflict(action)
+        if conflict is not None:
+            event.stop()
+            screen.notify(conflict, title=action.label.capitalize(), severity="warning")
+
+    def state_conflict(self, action: RequestAction) -> str | None:
+        """Why ``action`` cannot apply to what the screen shows (None: it can)."""
+        return None
 
     def blocked(self, action: RequestAction, reason: str | None = None) -> None:
         screen: Any = self
@@ -120,6 +132,7 @@ class ActionFlow:
                 lines,
                 confirm=action.label.capitalize() + (" anyway" if warned else ""),
                 danger=warned or action in (RequestAction.DEACTIVATE, RequestAction.SUSPEND),
+                typed=typed_confirmation(action, target),
             ),
             answered,
         )

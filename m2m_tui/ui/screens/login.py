@@ -32,6 +32,7 @@ from m2m_tui.ui.screens.login_form import (
     field_rows,
     offer_and_save,
     profile_from_form,
+    unless_unsaved,
     unsaved_changes,
 )
 from m2m_tui.ui.widgets.checkbox import StateCheckbox
@@ -298,18 +299,29 @@ class LoginScreen(AppScreen):
         name = option_id.removeprefix("p:")
         if self.m2m.demo_services is not None:
             self._fill("demo", self._demo_profile())
-        else:
-            found = self.m2m.settings.profile(name)
-            if found is not None and found[0] == name:
-                self._fill(name, found[1])
-        self._focus_first_empty()
+            self._focus_first_empty()
+            return
+        found = self.m2m.settings.profile(name)
+        if found is None or found[0] != name:
+            self._focus_first_empty()
+            return
+
+        def load() -> None:
+            self._fill(name, found[1])
+            self._focus_first_empty()
+
+        unless_unsaved(self, f"Load profile '{name}'?", "Load", load)
 
     def action_new_profile(self) -> None:
         if self.m2m.demo_services is not None:
             return
-        self._fill("", None)
-        self._input("name").focus()
-        self._message("New profile: give it a name, fill in the fields, ctrl+s saves it.")
+
+        def clear() -> None:
+            self._fill("", None)
+            self._input("name").focus()
+            self._message("New profile: give it a name, fill in the fields, ctrl+s saves it.")
+
+        unless_unsaved(self, "Clear the form for a new profile?", "Clear", clear)
 
     def action_focus_profiles(self) -> None:
         self.query_one("#profiles", OptionList).focus()

@@ -15,6 +15,8 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Static
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from m2m_tui.desk.settings import Profile
     from m2m_tui.ui.app import M2MApp
     from m2m_tui.ui.screens.login import LoginScreen
@@ -233,6 +235,31 @@ def quit_question(app: M2MApp) -> tuple[str, list[str]] | None:
                     ],
                 )
     return None
+
+
+def unless_unsaved(
+    screen: LoginScreen, question: str, confirm: str, then: Callable[[], None]
+) -> None:
+    """Run ``then`` now, or after a yes when it would throw away what the form holds.
+
+    ctrl+n and picking another profile refill the form: a filled, unsaved first-run form was
+    wiped by one key (a walk finding).
+    """
+    lost = screen.unsaved()
+    if not lost:
+        then()
+        return
+    from m2m_tui.ui.screens.dialogs import ConfirmDialog
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            then()
+
+    lines = [
+        f"Not saved, lost from the form: {', '.join(lost)}.",
+        f"ctrl+s saves it first (into {screen.m2m.settings.path}).",
+    ]
+    screen.app.push_screen(ConfirmDialog(question, lines, confirm=confirm), answered)
 
 
 def confirm_quit(app: M2MApp) -> None:

@@ -24,6 +24,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from m2m_tui.desk.queries import RequestsPage, RequestsQuery
 from m2m_tui.tracking.records import RequestState
+from m2m_tui.ui.focus import focus_now, unless_typing
 from m2m_tui.ui.messages import RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
@@ -104,7 +105,13 @@ class RequestsScreen(AppScreen):
         Binding("escape", "back", "Back"),
         Binding("enter", "open", "Open", tooltip="Open the request: timeline, results, JSON"),
         Binding("y", "copy", "Copy id", tooltip="Copy the highlighted request id (OSC 52)"),
-        Binding("slash", "find", "Find", tooltip="Filter by text: id, account, action, device"),
+        Binding(
+            "slash",
+            "find",
+            "Find",
+            tooltip="Filter by text: id, account, action, device",
+            priority=True,  # "/" then text in one burst: ui/focus.py
+        ),
         Binding("f", "cycle_state", "State", tooltip="Filter by state (cycles)"),
         Binding("o", "cycle_sort", "Sort", tooltip="Sort: newest, oldest, state, results, ..."),
         # Rows update live; kept from the first version for a journal another program wrote.
@@ -316,7 +323,8 @@ class RequestsScreen(AppScreen):
         self._show_info()
 
     def action_find(self) -> None:
-        self.query_one("#requests-text", Input).focus()
+        unless_typing(self)
+        focus_now(self.query_one("#requests-text", Input))
 
     @on(Input.Changed, "#requests-text")
     def _text_changed(self) -> None:
