@@ -11,6 +11,8 @@ binding (handled as the app reads it) whose action calls :func:`focus_now`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.actions import SkipAction
 from textual.screen import Screen
 from textual.widget import Widget
@@ -22,7 +24,7 @@ def focus_now(widget: Widget) -> None:
     widget.screen.set_focus(widget)
 
 
-def unless_typing(screen: Screen[object]) -> None:
+def unless_typing(screen: Screen[Any]) -> None:
     """In a priority binding on a printable key: let the key be typed when text has the focus.
 
     Raises :class:`SkipAction`, which hands the key on to the focused input as if no binding
