@@ -37,7 +37,7 @@ from m2m_tui.sim import RunningSimulator, SimConfig
 from m2m_tui.sim.wellknown import DEMO_IMEI, DEMO_MDN, SUSPENDED_MDN
 
 from ..conftest import FAST, ClientFactory, credentials_for
-from ..waiting import eventually
+from ..waiting import eventually, eventually_async
 
 PRIMARY = "0000123456-00001"
 SECONDARY = "0000654321-00001"
@@ -280,11 +280,12 @@ async def test_suspend_then_poll_status(client: ThingSpaceClient) -> None:
     answer = await client.suspend(SuspendRequest.for_devices(PRIMARY, DEMO))
     first = await client.request_status(PRIMARY, answer.requestId)
     assert first.status in (RequestStatus.PENDING, RequestStatus.SUCCESS)
-    for _ in range(50):
-        status = await client.request_status(PRIMARY, answer.requestId)
-        if status.status.terminal:
-            break
-        await asyncio.sleep(0.05)
+
+    async def final() -> bool:
+        return (await client.request_status(PRIMARY, answer.requestId)).status.terminal
+
+    await eventually_async(final)
+    status = await client.request_status(PRIMARY, answer.requestId)
     assert status.status is RequestStatus.SUCCESS
     device = await client.get_device(PRIMARY, DEMO)
     assert device.state == "suspend"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -22,7 +21,7 @@ from m2m_tui.sim.wellknown import (
     SUSPENDED_MDN,
 )
 
-from ..waiting import eventually
+from ..waiting import eventually, eventually_async
 from .sim_helpers import M2M, CallbackListener, SimFactory
 
 PREFIX = "UnifiedWebService."
@@ -326,10 +325,11 @@ async def test_carrier_callback_delay_lets_the_status_turn_final_first(
     await m2m.register("CarrierService", listener.url("/carrier"), username="tui", password="pw")
     answer = await m2m.action("suspend", {"devices": one(DEMO_MDN, "mdn")})
     request_id = answer.json()["requestId"]
-    for _ in range(100):
-        if (await status_of(m2m, request_id)).json()["status"] == "Success":
-            break
-        await asyncio.sleep(0.02)
+
+    async def final() -> bool:
+        return bool((await status_of(m2m, request_id)).json()["status"] == "Success")
+
+    await eventually_async(final, every=0.02)
     assert (await status_of(m2m, request_id)).json()["status"] == "Success"
     assert not listener.received  # the callback is still on its way
     (message,) = await listener.wait_for(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from m2m_tui.ui.screens.dialogs import (
 from m2m_tui.ui.widgets.device_card import DeviceCard
 from m2m_tui.ui.widgets.identifier import IdentifierInput
 
+from .bars_seen import header_text, status_text
 from .conftest import (
     SIZE,
     login,
@@ -264,7 +266,7 @@ async def test_read_only_blocks_state_changes(
         app = app_for(sim, isolated_home, LISTENING, profile_read_only=True)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await login(pilot, password=None)
-        assert app.header_info.read_only
+        await wait_for(pilot, lambda: "READ-ONLY" in header_text(app))
         await lookup(pilot, wk.DEMO_MDN)
         # Never possible in this session: not offered in the footer at all.
         assert app.screen.check_action("suspend", ()) is False
@@ -448,17 +450,19 @@ async def test_a_fresh_demo_offers_its_devices(tmp_path: Path) -> None:
 async def test_a_request_made_on_the_mdn_shows_on_the_card_found_by_imei(tmp_path: Path) -> None:
     """Issue 8, case 7: the card matches requests by the device's identity, not its label."""
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
-    assert app.options.demo is not None and app.options.demo.sim_config is not None
-    # Time to look it up again meanwhile (the lookup now also reads the histories).
-    app.options.demo.sim_config.processing_delay = 3.0
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot, password=None)
+        await wait_for(pilot, app.demo_services.ready.is_set)
+        # The simulator holds the request until the device was looked up again (no race
+        # against a processing delay on a loaded machine).
+        gate = app.demo_services.sim.state.processing_gate = asyncio.Event()
         await lookup(pilot, wk.SUSPENDED_MDN)
         await pilot.press("s")  # suspension status, asked on the MDN
         await wait_for(pilot, lambda: bool(app.submitted))
         await lookup(pilot, wk.SUSPENDED_IMEI)  # the same device, by another identifier
         assert app.screen.target.kind == "imei"
         assert not app.screen.query(".device-outcome")
+        gate.set()
         # When the request finishes, its answer shows on this card.
         await wait_for(pilot, lambda: bool(app.screen.query(".device-outcome")), within=10)
         assert "Suspension ·" in str(app.screen.query_one(".device-outcome").border_title)
@@ -478,7 +482,7 @@ async def test_listener_port_taken_the_suspend_is_still_tracked_by_poll(
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await login(pilot, password=None)
             await wait_for_toast(pilot, "callbacks off")
-            assert app.listener_state.state == "failed"
+            await wait_for(pilot, lambda: "cb failed" in status_text(app))
             await lookup(pilot, wk.DEMO_MDN)
             await suspend_shown_device(pilot)
             await wait_for_toast(pilot, "polling (no callback can arrive)")

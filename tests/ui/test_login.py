@@ -15,6 +15,7 @@ from m2m_tui.ui.screens.dialogs import ConfirmDialog
 from m2m_tui.ui.screens.login import LoginScreen, LoginSteps
 from m2m_tui.ui.widgets.bars import AppHeader
 
+from .bars_seen import header_text, status_text
 from .conftest import (
     SIZE,
     make_app,
@@ -57,8 +58,8 @@ async def test_login_with_profile_reaches_devices(
         fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
-        assert app.client is not None and app.auth_snapshot().logged_in
-        assert app.header_info.profile == "acme"
+        await wait_for(pilot, lambda: status_text(app).startswith("session "))  # countdowns
+        await wait_for(pilot, lambda: "profile acme" in header_text(app))
         assert sim.state.logins == 1
 
 
@@ -95,7 +96,7 @@ async def test_lockout_guard_needs_confirmation(sim: RunningSimulator, isolated_
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert sim.state.login_failures == 2
-        assert app.auth_snapshot().guard_tripped  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: "LOGIN GUARD" in status_text(app, under_dialog=True))
         await pilot.press("n")
         await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
         await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
@@ -201,12 +202,12 @@ async def test_profile_listener_starts_after_login(
     )
     write_config(isolated_home, text)
     app = make_app(isolated_home, profile="acme")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:  # the bar names the public URL at 100
         fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
-        await wait_for(pilot, lambda: app.listener_state.state == "listening")
-        assert app.listener_state.public_url == "https://tui.example.net:9001"
+        await wait_for(pilot, lambda: "cb 127.0.0.1:" in status_text(app))  # listening
+        assert "→ https://tui.example.net:9001" in status_text(app)
 
 
 async def test_lockout_guard_survives_a_restart(sim: RunningSimulator, isolated_home: Path) -> None:
@@ -293,15 +294,16 @@ async def test_log_out_clears_the_user_and_the_steps(
     ``✓ Session 0.0s``."""
     write_config(isolated_home, sim_profile_toml(sim))
     app = make_app(isolated_home, profile="acme")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:  # the header names the user at 100
         await wait_for(pilot, app.config_ready.is_set)
         fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
-        assert app.header_info.user == sim.config.username
+        user = f"user {sim.config.username}"
+        await wait_for(pilot, lambda: user in header_text(app))
         app.screen.set_focus(None)  # L is a key of the screen, not of the lookup box
         await pilot.press("L")
         await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
-        assert app.header_info.user is None
+        await wait_for(pilot, lambda: user not in header_text(app))
         await wait_for(pilot, lambda: all(state == "waiting" for state, _ in steps(app)))
         assert "Session 0." not in str(app.screen.query_one(LoginSteps).render())
