@@ -148,7 +148,7 @@ class JournalStore(JournalReader, Protocol):
     def update_request(self, request_id: str, **fields: Any) -> RequestRow: ...
 
     def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
-        """Move the recorded ``request_id`` aside (:mod:`.sqlite_attempts`); the moved row."""
+        """Move the recorded ``request_id`` aside (:mod:`.attempts`); the moved row."""
         ...
 
     def add_poll(

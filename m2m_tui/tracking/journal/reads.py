@@ -1,0 +1,224 @@
+"""The journal's reads, written once for both backends in their :class:`~.dialect.Dialect`.
+
+Each backend supplies ``_all`` (run a query, fetch every row: the sqlite journal guards its
+errors, the PostgreSQL one retries a broken connection) and its dialect; the SQL and the rows
+it returns are the same on both, so the behaviour tests (run on both) hold them to one meaning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from m2m_tui.tracking.journal.dialect import (
+    CALLBACK_COLUMNS,
+    DEVICE_COLUMNS,
+    POLL_COLUMNS,
+    REJECTION_COLUMNS,
+    REQUEST_COLUMNS,
+    UNFINISHED,
+    Dialect,
+    request_filter,
+    request_row,
+)
+from m2m_tui.tracking.records import (
+    CallbackRow,
+    DeviceRow,
+    PollRow,
+    RejectionRow,
+    RequestRow,
+    RequestState,
+)
+from m2m_tui.tracking.results import ResultTally
+
+Row = tuple[Any, ...]
+#: Ids per ``result_counts`` query (sqlite's default limit on parameters is far above).
+_CHUNK = 500
+
+
+def callback_row(row: Row) -> CallbackRow:
+    """A stored callback as the journal returns it (sqlite keeps ``duplicate`` as 0/1)."""
+    values = list(row)
+    values[8] = bool(values[8])
+    return CallbackRow(*values)
+
+
+def callbacks_after(dialect: Dialect) -> str:
+    """Callbacks after an id, in id order (also the PostgreSQL follower's catch-up query)."""
+    p = dialect.param
+    return f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id > {p} ORDER BY id LIMIT {p}"
+
+
+def rejections_after(dialect: Dialect) -> str:
+    """Rejections after an id, in id order (the follower's catch-up query too)."""
+    p = dialect.param
+    return f"SELECT {REJECTION_COLUMNS} FROM rejections WHERE id > {p} ORDER BY id LIMIT {p}"
+
+
+class JournalReads:
+    """Every read of :class:`~.interface.JournalReader` but ``counts``, on either backend."""
+
+    _dialect: ClassVar[Dialect]
+
+    def _all(self, query: str, params: Sequence[Any] = ()) -> list[Row]:
+        raise NotImplementedError
+
+    # --- requests ------------------------------------------------------------------------
+
+    def get_request(self, request_id: str) -> RequestRow | None:
+        p = self._dialect.param
+        rows = self._all(
+            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = {p}", (request_id,)
+        )
+        return request_row(rows[0]) if rows else None
+
+    def list_requests(
+        self,
+        states: Iterable[RequestState | str] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        text: str | None = None,
+    ) -> list[RequestRow]:
+        """One page of requests, newest first; ``text`` matches id, account, action, devices."""
+        d = self._dialect
+        where, params = request_filter(d, states, text)
+        rows = self._all(
+            f"SELECT {REQUEST_COLUMNS} FROM requests{where}"
+            f" ORDER BY submitted_at DESC, {d.by_id} LIMIT {d.param} OFFSET {d.param}",
+            [*params, limit, offset],
+        )
+        return [request_row(row) for row in rows]
+
+    def count_requests(
+        self, states: Iterable[RequestState | str] | None = None, text: str | None = None
+    ) -> int:
+        """How many requests :meth:`list_requests` would page through."""
+        where, params = request_filter(self._dialect, states, text)
+        return int(self._all(f"SELECT count(*) FROM requests{where}", params)[0][0])
+
+    def unfinished_requests(self) -> list[RequestRow]:
+        """Requests still submitted, pending or partial, oldest first: what to resume."""
+        d = self._dialect
+        where, params = d.one_of("state", UNFINISHED)
+        rows = self._all(
+            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE {where}"
+            f" ORDER BY submitted_at, {d.by_id}",
+            params,
+        )
+        return [request_row(row) for row in rows]
+
+    # --- polls ---------------------------------------------------------------------------
+
+    def polls_for(self, request_id: str) -> list[PollRow]:
+        p = self._dialect.param
+        rows = self._all(
+            f"SELECT {POLL_COLUMNS} FROM polls WHERE request_id = {p} ORDER BY id", (request_id,)
+        )
+        return [PollRow(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    # --- callbacks and rejections --------------------------------------------------------
+
+    def callbacks_for(self, request_id: str) -> list[CallbackRow]:
+        """Every callback of a request, duplicates included, in arrival order."""
+        p = self._dialect.param
+        rows = self._all(
+            f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE request_id = {p} ORDER BY id",
+            (request_id,),
+        )
+        return [callback_row(row) for row in rows]
+
+    def callbacks_about(
+        self, device_keys: Sequence[str], since: float, limit: int = 100
+    ) -> list[CallbackRow]:
+        """Non-duplicate callbacks naming one of ``device_keys`` received at or after ``since``,
+        in arrival order (by the received_at index: a time window, not the whole table)."""
+        if not device_keys:
+            return []
+        d = self._dialect
+        keys, params = d.one_of("device_key", device_keys)
+        rows = self._all(
+            f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE received_at >= {d.param}"
+            f" AND {keys} AND NOT duplicate ORDER BY id LIMIT {d.param}",
+            [since, *params, limit],
+        )
+        return [callback_row(row) for row in rows]
+
+    def recent_callbacks(self, limit: int = 100, after_id: int | None = None) -> list[CallbackRow]:
+        """Callbacks in id order: the last ``limit`` ones, or the first ``limit`` after ``after_id``.
+
+        To follow a journal another process writes, pass the last id seen as ``after_id``.
+        """
+        if after_id is None:
+            rows = self._all(
+                f"SELECT * FROM (SELECT {CALLBACK_COLUMNS} FROM callbacks ORDER BY id DESC"
+                f" LIMIT {self._dialect.param}) AS last ORDER BY id",
+                (limit,),
+            )
+        else:
+            rows = self._all(callbacks_after(self._dialect), (after_id, limit))
+        return [callback_row(row) for row in rows]
+
+    def result_counts(self, request_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """(devices answered, of which failed) per request, the tracker's rule (the latest
+        non-duplicate result per device), without reading any body: for list views."""
+        tallies = {rid: ResultTally() for rid in request_ids}
+        for start in range(0, len(request_ids), _CHUNK):
+            ids, params = self._dialect.one_of("request_id", request_ids[start : start + _CHUNK])
+            rows = self._all(
+                f"SELECT request_id, id, kind, device_key FROM callbacks WHERE {ids}"
+                " AND NOT duplicate AND kind <> 'completion' ORDER BY id",
+                params,
+            )
+            for request_id, record_id, kind, key in rows:
+                tallies[request_id].add(record_id, kind, key, False)
+        return {rid: tally.counts() for rid, tally in tallies.items()}
+
+    def callback(self, record_id: int) -> CallbackRow | None:
+        """One callback by its id (a primary-key lookup)."""
+        p = self._dialect.param
+        rows = self._all(f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = {p}", (record_id,))
+        return callback_row(rows[0]) if rows else None
+
+    def callbacks_before(self, before_id: int, limit: int = 100) -> list[CallbackRow]:
+        """The ``limit`` callbacks just older than ``before_id``, newest first (paging back)."""
+        p = self._dialect.param
+        rows = self._all(
+            f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id < {p} ORDER BY id DESC LIMIT {p}",
+            (before_id, limit),
+        )
+        return [callback_row(row) for row in rows]
+
+    def last_callback_id(self) -> int:
+        """The newest callback id (0 when none): where a follower starts."""
+        return int(self._all("SELECT coalesce(max(id), 0) FROM callbacks")[0][0])
+
+    def rejections(self, limit: int = 100, after_id: int | None = None) -> list[RejectionRow]:
+        """Rejections in id order, with the same ``limit``/``after_id`` rules as callbacks."""
+        if after_id is None:
+            rows = self._all(
+                f"SELECT * FROM (SELECT {REJECTION_COLUMNS} FROM rejections ORDER BY id DESC"
+                f" LIMIT {self._dialect.param}) AS last ORDER BY id",
+                (limit,),
+            )
+        else:
+            rows = self._all(rejections_after(self._dialect), (after_id, limit))
+        return [RejectionRow(*row) for row in rows]
+
+    def rejections_before(self, before_id: int, limit: int = 100) -> list[RejectionRow]:
+        """The ``limit`` rejections just older than ``before_id``, newest first."""
+        p = self._dialect.param
+        rows = self._all(
+            f"SELECT {REJECTION_COLUMNS} FROM rejections WHERE id < {p} ORDER BY id DESC LIMIT {p}",
+            (before_id, limit),
+        )
+        return [RejectionRow(*row) for row in rows]
+
+    # --- devices -------------------------------------------------------------------------
+
+    def recent_devices(self, limit: int = 20) -> list[DeviceRow]:
+        """Devices looked up, most recent first."""
+        p = self._dialect.param
+        rows = self._all(
+            f"SELECT {DEVICE_COLUMNS} FROM devices ORDER BY looked_up_at DESC LIMIT {p}", (limit,)
+        )
+        return [DeviceRow(*row) for row in rows]
