@@ -26,7 +26,8 @@ from m2m_tui.tracking.records import (
 
 REQUEST_COLUMNS = (
     "request_id, action, account, target, expected_results, pollable, submitted_at, state,"
-    " completed_by, deadline, updated_at, last_error_code, last_error_message, profile"
+    " completed_by, deadline, updated_at, last_error_code, last_error_message, profile,"
+    " submitted_by"
 )
 CALLBACK_COLUMNS = (
     "id, received_at, request_id, kind, device_key, body, body_hash, callback_count,"
@@ -85,12 +86,28 @@ POSTGRES = Dialect(
 )
 
 
+def describe_change(before: int, current: int) -> str | None:
+    """What opening a journal did to its schema, in words (None: it was current)."""
+    if before == current:
+        return None
+    if before == 0:
+        return f"created the journal (schema version {current})"
+    return f"migrated the journal from schema version {before} to {current}"
+
+
 def request_filter(
-    dialect: Dialect, states: Iterable[RequestState | str] | None, text: str | None
+    dialect: Dialect,
+    states: Iterable[RequestState | str] | None,
+    text: str | None,
+    submitted_by: str | None = None,
 ) -> tuple[str, list[Any]]:
-    """A WHERE clause and its parameters: states, and text in id, account, action, devices."""
+    """A WHERE clause and its parameters: states, text in id, account, action, devices, and
+    who submitted (exactly: ``user@host``)."""
     clauses: list[str] = []
     params: list[Any] = []
+    if submitted_by is not None:
+        clauses.append(f"submitted_by = {dialect.param}")
+        params.append(submitted_by)
     if states is not None:
         values = [RequestState(state).value for state in states]
         if not values:
@@ -118,6 +135,7 @@ def new_request(
     submitted_at: float | None,
     state: RequestState | str,
     profile: str | None,
+    submitted_by: str | None,
 ) -> tuple[Any, ...]:
     """The row :meth:`add_request` inserts, in :data:`REQUEST_COLUMNS` order."""
     now = time.time()
@@ -136,6 +154,7 @@ def new_request(
         None,
         None,
         profile,
+        submitted_by,
     )
 
 

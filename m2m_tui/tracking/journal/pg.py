@@ -197,6 +197,7 @@ class PgJournal(JournalReads):
         submitted_at: float | None = None,
         state: RequestState | str = RequestState.SUBMITTED,
         profile: str | None = None,
+        submitted_by: str | None = None,
     ) -> RequestRow:
         """Record a request the moment its requestId is known; raises JournalError if known."""
         row = new_request(
@@ -210,10 +211,11 @@ class PgJournal(JournalReads):
             submitted_at=submitted_at,
             state=state,
             profile=profile,
+            submitted_by=submitted_by,
         )
         with self.transaction() as conn:
             inserted = conn.execute(
-                f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({POSTGRES.values(14)})"
+                f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({POSTGRES.values(len(row))})"
                 " ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
                 row,
             ).fetchone()

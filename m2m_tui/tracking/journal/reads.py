@@ -78,10 +78,12 @@ class JournalReads:
         limit: int = 50,
         offset: int = 0,
         text: str | None = None,
+        submitted_by: str | None = None,
     ) -> list[RequestRow]:
-        """One page of requests, newest first; ``text`` matches id, account, action, devices."""
+        """One page of requests, newest first; ``text`` matches id, account, action, devices;
+        ``submitted_by`` keeps one engineer's (``user@host``)."""
         d = self._dialect
-        where, params = request_filter(d, states, text)
+        where, params = request_filter(d, states, text, submitted_by)
         rows = self._all(
             f"SELECT {REQUEST_COLUMNS} FROM requests{where}"
             f" ORDER BY submitted_at DESC, {d.by_id} LIMIT {d.param} OFFSET {d.param}",
@@ -90,10 +92,13 @@ class JournalReads:
         return [request_row(row) for row in rows]
 
     def count_requests(
-        self, states: Iterable[RequestState | str] | None = None, text: str | None = None
+        self,
+        states: Iterable[RequestState | str] | None = None,
+        text: str | None = None,
+        submitted_by: str | None = None,
     ) -> int:
         """How many requests :meth:`list_requests` would page through."""
-        where, params = request_filter(self._dialect, states, text)
+        where, params = request_filter(self._dialect, states, text, submitted_by)
         return int(self._all(f"SELECT count(*) FROM requests{where}", params)[0][0])
 
     def unfinished_requests(self) -> list[RequestRow]:

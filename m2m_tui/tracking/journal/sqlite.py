@@ -64,6 +64,8 @@ class Journal(JournalReads):
         self._conn = conn
         self._path = path
         self._readonly = readonly
+        #: What opening did to the schema ("created ...", "migrated ..."), None if nothing.
+        self.schema_change: str | None = None
 
     @classmethod
     def open(
@@ -84,7 +86,7 @@ class Journal(JournalReads):
         WAL on every commit and survives that too, at a cost per commit. ``create=False``
         refuses a path without a journal; a new one is created 0600 (0640 ``group_readable``).
         """
-        conn = sqlite_schema.connect(
+        conn, change = sqlite_schema.connect_describing(
             path,
             readonly=readonly,
             synchronous=synchronous,
@@ -93,7 +95,9 @@ class Journal(JournalReads):
             create=create,
             group_readable=group_readable,
         )
-        return cls(conn, Path(path), readonly=readonly)
+        journal = cls(conn, Path(path), readonly=readonly)
+        journal.schema_change = change
+        return journal
 
     @property
     def path(self) -> Path:
@@ -168,6 +172,7 @@ class Journal(JournalReads):
         submitted_at: float | None = None,
         state: RequestState | str = RequestState.SUBMITTED,
         profile: str | None = None,
+        submitted_by: str | None = None,
     ) -> RequestRow:
         """Record a request the moment its requestId is known; raises JournalError if known."""
         row = new_request(
@@ -181,11 +186,13 @@ class Journal(JournalReads):
             submitted_at=submitted_at,
             state=state,
             profile=profile,
+            submitted_by=submitted_by,
         )
         try:
             with self.transaction() as conn:
                 conn.execute(
-                    f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({SQLITE.values(14)})", row
+                    f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({SQLITE.values(len(row))})",
+                    row,
                 )
         except sqlite3.IntegrityError as exc:
             raise RequestAlreadyRecorded(self._path, self.get_request(request_id)) from exc
