@@ -26,14 +26,14 @@ from psycopg import sql
 from m2m_tui.tracking.journal import pg_schema as schema
 from m2m_tui.tracking.journal.dialect import POSTGRES
 from m2m_tui.tracking.journal.interface import safe_location
-from m2m_tui.tracking.journal.reads import callbacks_after, rejections_after
+from m2m_tui.tracking.journal.reads import ReadSql
 from m2m_tui.tracking.records import CallbackRow, RejectionRow
 
 log = logging.getLogger(__name__)
 
 PAGE = 1000
-_CALLBACKS_AFTER = callbacks_after(POSTGRES)
-_REJECTIONS_AFTER = rejections_after(POSTGRES)
+_CALLBACKS_AFTER = ReadSql.of(POSTGRES).callbacks_after
+_REJECTIONS_AFTER = ReadSql.of(POSTGRES).rejections_after
 
 
 @dataclass(frozen=True, slots=True)

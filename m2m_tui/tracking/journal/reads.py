@@ -8,6 +8,7 @@ it returns are the same on both, so the behaviour tests (run on both) hold them 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from m2m_tui.tracking.journal.dialect import (
@@ -43,22 +44,62 @@ def callback_row(row: Row) -> CallbackRow:
     return CallbackRow(*values)
 
 
-def callbacks_after(dialect: Dialect) -> str:
-    """Callbacks after an id, in id order (also the PostgreSQL follower's catch-up query)."""
-    p = dialect.param
-    return f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id > {p} ORDER BY id LIMIT {p}"
+@dataclass(frozen=True, slots=True)
+class ReadSql:
+    """The fixed reads in one dialect, built once per backend class rather than per call."""
 
+    request: str
+    unfinished: str
+    unfinished_params: tuple[Any, ...]
+    page: str
+    polls: str
+    callbacks_for: str
+    callback: str
+    callbacks_before: str
+    callbacks_last: str
+    #: Callbacks / rejections after an id, in id order (also the follower's catch-up).
+    callbacks_after: str
+    rejections_last: str
+    rejections_after: str
+    rejections_before: str
+    devices: str
 
-def rejections_after(dialect: Dialect) -> str:
-    """Rejections after an id, in id order (the follower's catch-up query too)."""
-    p = dialect.param
-    return f"SELECT {REJECTION_COLUMNS} FROM rejections WHERE id > {p} ORDER BY id LIMIT {p}"
+    @classmethod
+    def of(cls, d: Dialect) -> ReadSql:
+        p = d.param
+        unfinished, params = d.one_of("state", UNFINISHED)
+        callbacks = f"SELECT {CALLBACK_COLUMNS} FROM callbacks"
+        rejections = f"SELECT {REJECTION_COLUMNS} FROM rejections"
+        return cls(
+            request=f"SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = {p}",
+            unfinished=f"SELECT {REQUEST_COLUMNS} FROM requests WHERE {unfinished}"
+            f" ORDER BY submitted_at, {d.by_id}",
+            unfinished_params=tuple(params),
+            page=f" ORDER BY submitted_at DESC, {d.by_id} LIMIT {p} OFFSET {p}",
+            polls=f"SELECT {POLL_COLUMNS} FROM polls WHERE request_id = {p} ORDER BY id",
+            callbacks_for=f"{callbacks} WHERE request_id = {p} ORDER BY id",
+            callback=f"{callbacks} WHERE id = {p}",
+            callbacks_before=f"{callbacks} WHERE id < {p} ORDER BY id DESC LIMIT {p}",
+            callbacks_last=f"SELECT * FROM ({callbacks} ORDER BY id DESC LIMIT {p}) AS last"
+            " ORDER BY id",
+            callbacks_after=f"{callbacks} WHERE id > {p} ORDER BY id LIMIT {p}",
+            rejections_last=f"SELECT * FROM ({rejections} ORDER BY id DESC LIMIT {p}) AS last"
+            " ORDER BY id",
+            rejections_after=f"{rejections} WHERE id > {p} ORDER BY id LIMIT {p}",
+            rejections_before=f"{rejections} WHERE id < {p} ORDER BY id DESC LIMIT {p}",
+            devices=f"SELECT {DEVICE_COLUMNS} FROM devices ORDER BY looked_up_at DESC LIMIT {p}",
+        )
 
 
 class JournalReads:
     """Every read of :class:`~.interface.JournalReader` but ``counts``, on either backend."""
 
     _dialect: ClassVar[Dialect]
+    _sql: ClassVar[ReadSql]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._sql = ReadSql.of(cls._dialect)
 
     def _all(self, query: str, params: Sequence[Any] = ()) -> list[Row]:
         raise NotImplementedError
@@ -66,10 +107,7 @@ class JournalReads:
     # --- requests ------------------------------------------------------------------------
 
     def get_request(self, request_id: str) -> RequestRow | None:
-        p = self._dialect.param
-        rows = self._all(
-            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = {p}", (request_id,)
-        )
+        rows = self._all(self._sql.request, (request_id,))
         return request_row(rows[0]) if rows else None
 
     def list_requests(
@@ -82,11 +120,9 @@ class JournalReads:
     ) -> list[RequestRow]:
         """One page of requests, newest first; ``text`` matches id, account, action, devices;
         ``submitted_by`` keeps one engineer's (``user@host``)."""
-        d = self._dialect
-        where, params = request_filter(d, states, text, submitted_by)
+        where, params = request_filter(self._dialect, states, text, submitted_by)
         rows = self._all(
-            f"SELECT {REQUEST_COLUMNS} FROM requests{where}"
-            f" ORDER BY submitted_at DESC, {d.by_id} LIMIT {d.param} OFFSET {d.param}",
+            f"SELECT {REQUEST_COLUMNS} FROM requests{where}{self._sql.page}",
             [*params, limit, offset],
         )
         return [request_row(row) for row in rows]
@@ -103,33 +139,20 @@ class JournalReads:
 
     def unfinished_requests(self) -> list[RequestRow]:
         """Requests still submitted, pending or partial, oldest first: what to resume."""
-        d = self._dialect
-        where, params = d.one_of("state", UNFINISHED)
-        rows = self._all(
-            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE {where}"
-            f" ORDER BY submitted_at, {d.by_id}",
-            params,
-        )
+        rows = self._all(self._sql.unfinished, self._sql.unfinished_params)
         return [request_row(row) for row in rows]
 
     # --- polls ---------------------------------------------------------------------------
 
     def polls_for(self, request_id: str) -> list[PollRow]:
-        p = self._dialect.param
-        rows = self._all(
-            f"SELECT {POLL_COLUMNS} FROM polls WHERE request_id = {p} ORDER BY id", (request_id,)
-        )
+        rows = self._all(self._sql.polls, (request_id,))
         return [PollRow(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
     # --- callbacks and rejections --------------------------------------------------------
 
     def callbacks_for(self, request_id: str) -> list[CallbackRow]:
         """Every callback of a request, duplicates included, in arrival order."""
-        p = self._dialect.param
-        rows = self._all(
-            f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE request_id = {p} ORDER BY id",
-            (request_id,),
-        )
+        rows = self._all(self._sql.callbacks_for, (request_id,))
         return [callback_row(row) for row in rows]
 
     def callbacks_about(
@@ -154,13 +177,9 @@ class JournalReads:
         To follow a journal another process writes, pass the last id seen as ``after_id``.
         """
         if after_id is None:
-            rows = self._all(
-                f"SELECT * FROM (SELECT {CALLBACK_COLUMNS} FROM callbacks ORDER BY id DESC"
-                f" LIMIT {self._dialect.param}) AS last ORDER BY id",
-                (limit,),
-            )
+            rows = self._all(self._sql.callbacks_last, (limit,))
         else:
-            rows = self._all(callbacks_after(self._dialect), (after_id, limit))
+            rows = self._all(self._sql.callbacks_after, (after_id, limit))
         return [callback_row(row) for row in rows]
 
     def result_counts(self, request_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -180,17 +199,12 @@ class JournalReads:
 
     def callback(self, record_id: int) -> CallbackRow | None:
         """One callback by its id (a primary-key lookup)."""
-        p = self._dialect.param
-        rows = self._all(f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = {p}", (record_id,))
+        rows = self._all(self._sql.callback, (record_id,))
         return callback_row(rows[0]) if rows else None
 
     def callbacks_before(self, before_id: int, limit: int = 100) -> list[CallbackRow]:
         """The ``limit`` callbacks just older than ``before_id``, newest first (paging back)."""
-        p = self._dialect.param
-        rows = self._all(
-            f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id < {p} ORDER BY id DESC LIMIT {p}",
-            (before_id, limit),
-        )
+        rows = self._all(self._sql.callbacks_before, (before_id, limit))
         return [callback_row(row) for row in rows]
 
     def last_callback_id(self) -> int:
@@ -200,30 +214,19 @@ class JournalReads:
     def rejections(self, limit: int = 100, after_id: int | None = None) -> list[RejectionRow]:
         """Rejections in id order, with the same ``limit``/``after_id`` rules as callbacks."""
         if after_id is None:
-            rows = self._all(
-                f"SELECT * FROM (SELECT {REJECTION_COLUMNS} FROM rejections ORDER BY id DESC"
-                f" LIMIT {self._dialect.param}) AS last ORDER BY id",
-                (limit,),
-            )
+            rows = self._all(self._sql.rejections_last, (limit,))
         else:
-            rows = self._all(rejections_after(self._dialect), (after_id, limit))
+            rows = self._all(self._sql.rejections_after, (after_id, limit))
         return [RejectionRow(*row) for row in rows]
 
     def rejections_before(self, before_id: int, limit: int = 100) -> list[RejectionRow]:
         """The ``limit`` rejections just older than ``before_id``, newest first."""
-        p = self._dialect.param
-        rows = self._all(
-            f"SELECT {REJECTION_COLUMNS} FROM rejections WHERE id < {p} ORDER BY id DESC LIMIT {p}",
-            (before_id, limit),
-        )
+        rows = self._all(self._sql.rejections_before, (before_id, limit))
         return [RejectionRow(*row) for row in rows]
 
     # --- devices -------------------------------------------------------------------------
 
     def recent_devices(self, limit: int = 20) -> list[DeviceRow]:
         """Devices looked up, most recent first."""
-        p = self._dialect.param
-        rows = self._all(
-            f"SELECT {DEVICE_COLUMNS} FROM devices ORDER BY looked_up_at DESC LIMIT {p}", (limit,)
-        )
+        rows = self._all(self._sql.devices, (limit,))
         return [DeviceRow(*row) for row in rows]
