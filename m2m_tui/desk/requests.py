@@ -87,8 +87,10 @@ class RequestDesk:
         read_only: bool = False,
         clock: Callable[[], float] = time.time,
         recent: RecentDevices | None = None,
+        submitted_by: str | None = None,
     ) -> None:
         self.journal_path = journal_path
+        self._submitted_by = submitted_by
         self.client = client
         self.account = account
         self.read_only = read_only
@@ -108,6 +110,15 @@ class RequestDesk:
         """Device pictures looked up this session (the request detail shows its device's)."""
 
     # ------------------------------------------------------------------ session
+
+    @property
+    def submitted_by(self) -> str:
+        """``user@host`` recorded on each request made here (tests name two "users")."""
+        if self._submitted_by is None:
+            from m2m_tui.desk.identity import local_submitter
+
+            self._submitted_by = local_submitter()
+        return self._submitted_by
 
     def logged_in(
         self, client: ThingSpaceClient, account: str | None, read_only: bool = False
@@ -340,6 +351,7 @@ class RequestDesk:
                     record.request_id,
                     devices=record.target,
                     sent_at=sent_at,
+                    submitted_by=self.submitted_by,
                 )
             else:
                 tracker.submitted(
@@ -349,6 +361,7 @@ class RequestDesk:
                     filter=record.target,
                     expected_devices=expected_devices,
                     sent_at=sent_at,
+                    submitted_by=self.submitted_by,
                 )
         except Exception as exc:  # the request went through; only our record of it failed
             return f"{type(exc).__name__}: {exc}"

@@ -141,7 +141,7 @@ def _resolve_request(journal: JournalReader, given: str, where: str) -> str | in
             f"{MIN_PREFIX} characters of it"
         )
         return 2
-    from m2m_tui.tracking.journal.sqlite_attempts import current_attempt
+    from m2m_tui.tracking.journal.attempts import current_attempt
 
     matches = matching_request_ids(journal, prefix)
     if len(matches) == 1:

@@ -193,6 +193,8 @@ class RequestRow:
     last_error_code: str | None
     last_error_message: str | None
     profile: str | None
+    #: Who submitted it: ``user@host`` of the engineer's session (None: an older journal).
+    submitted_by: str | None = None
 
     @property
     def target(self) -> Any:
@@ -231,6 +233,7 @@ class RequestSummary:
     last_error_message: str | None = None
     updated_at: float | None = None
     profile: str | None = None
+    submitted_by: str | None = None
 
     def __post_init__(self) -> None:
         # Callers may still pass the strings; store the enums.
@@ -264,6 +267,7 @@ class RequestSummary:
             last_error_message=row.last_error_message,
             updated_at=row.updated_at,
             profile=row.profile,
+            submitted_by=row.submitted_by,
         )
 
     @property

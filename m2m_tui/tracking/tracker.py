@@ -119,6 +119,7 @@ class Tracker(EventHub):
         deadline: float | None = None,
         expected_devices: int | None = None,
         sent_at: float | None = None,
+        submitted_by: str | None = None,
     ) -> TrackedRequest:
         """ThingSpace accepted a request: record it, then apply callbacks that beat the answer.
 
@@ -126,6 +127,7 @@ class Tracker(EventHub):
         all; the request then settles as soon as that many have answered (CarrierService sends
         no completion message). ``sent_at``: when the POST went out, so that, should the id be
         in the journal already, callbacks received before it stay with the earlier attempt.
+        ``submitted_by``: the engineer's ``user@host`` (the desk knows it), kept on the row.
         """
         action = RequestAction(action)
         target: Any = (
@@ -145,6 +147,7 @@ class Tracker(EventHub):
             "expected_results": expected,
             "submitted_at": now,
             "profile": self._profile,
+            "submitted_by": submitted_by,
         }
         try:
             row = self._journal.add_request(request_id, **fields)

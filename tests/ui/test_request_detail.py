@@ -67,6 +67,7 @@ async def test_suspension_status_detail(tmp_path: Path) -> None:
         head = summary(detail)
         assert STATUS_ID in head and "completed by callback" in head and "dup 1" in head
         assert "by callback only" in head
+        assert "submitted by jdoe@jump1" in head  # whose request, in a team's journal
         results = detail.query_one("#results", DataTable)
         assert rows(results) == [["MDN 5551234568", "ok", "state suspend", "14:27:10 UTC"]]
         panels = list(detail.query(SuspensionPanel))

@@ -90,10 +90,14 @@ class JournalReader(Protocol):
         limit: int = 50,
         offset: int = 0,
         text: str | None = None,
+        submitted_by: str | None = None,
     ) -> list[RequestRow]: ...
 
     def count_requests(
-        self, states: Iterable[RequestState | str] | None = None, text: str | None = None
+        self,
+        states: Iterable[RequestState | str] | None = None,
+        text: str | None = None,
+        submitted_by: str | None = None,
     ) -> int: ...
 
     def unfinished_requests(self) -> list[RequestRow]: ...
@@ -143,12 +147,13 @@ class JournalStore(JournalReader, Protocol):
         submitted_at: float | None = None,
         state: RequestState | str = RequestState.SUBMITTED,
         profile: str | None = None,
+        submitted_by: str | None = None,
     ) -> RequestRow: ...
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow: ...
 
     def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
-        """Move the recorded ``request_id`` aside (:mod:`.sqlite_attempts`); the moved row."""
+        """Move the recorded ``request_id`` aside (:mod:`.attempts`); the moved row."""
         ...
 
     def add_poll(
