@@ -43,7 +43,7 @@ from m2m_tui.tracking.journal.open import open_journal, open_writer
 from m2m_tui.tracking.listener import CallbackListener
 from m2m_tui.tracking.listener_config import ListenerConfig
 from m2m_tui.tracking.poller import Poller, PollSchedule, StatusCall
-from m2m_tui.tracking.records import CallbackRow, JournalUnreachable, RejectionRow
+from m2m_tui.tracking.records import CallbackRow, JournalError, JournalUnreachable, RejectionRow
 from m2m_tui.tracking.tracker import DEFAULT_DEADLINE, Tracker
 from m2m_tui.tracking.tracker_events import TrackerEvent
 from m2m_tui.tracking.tracker_lane import JournalLane
@@ -159,17 +159,22 @@ class TrackingService:
         # Read-write even when following: this process records its own requests (rare,
         # serialised by sqlite's busy timeout); the callbacks are the other process's to write.
         # Opened and used on the lane's thread only (hence check_same_thread off).
-        opener = partial(open_journal, location, create=not following, check_same_thread=False)
+        opener = partial(_open, location, create=not following)
         self._lane = JournalLane(opener, retry_interval=settings.reconnect_interval)
         self._tracker = Tracker(self._lane, deadline=settings.deadline, profile=settings.profile)
         team = following and is_postgres(location)
         try:
-            await self._lane.open()
-        except JournalUnreachable as exc:
+            if team:  # a database that hangs must not hold the start either
+                opening = asyncio.ensure_future(self._lane.open())
+                await asyncio.wait_for(asyncio.shield(opening), settings.reconnect_interval * 2)
+            else:
+                await self._lane.open()
+        except (JournalUnreachable, TimeoutError) as exc:
             if not team:
                 raise
             # A team's database that is down must not keep the UI from starting.
-            log.warning("%s; tracking starts without it and connects when it answers", exc)
+            why = str(exc) or "the database does not answer"
+            log.warning("%s; tracking starts without it and connects when it answers", why)
             self._follow_task = asyncio.create_task(
                 self._follow_when_reachable(str(location)), name="m2m-tui reach journal"
             )
@@ -344,6 +349,41 @@ class TrackingService:
             except Exception:  # a locked or busy journal: try again next round
                 log.exception("following the journal failed; retrying")
             await asyncio.sleep(self.settings.follow_interval)
+
+
+def _open(location: Location, *, create: bool) -> JournalStore:
+    """Open the journal on the lane's thread (so not bound to the thread that made it); a
+    database that cannot be reached raises JournalUnreachable: it may come back."""
+    try:
+        return open_journal(location, create=create, check_same_thread=False)
+    except JournalError as exc:
+        if is_postgres(location) and _connection_failed(exc):
+            raise JournalUnreachable(str(exc)) from None
+        raise
+
+
+#: A server that answered "FATAL" at connect refused us for good (no such database or role,
+#: a wrong password), unless it said one of these: it is busy, starting or stopping.
+_PASSING = ("starting up", "shutting down", "in recovery", "too many clients", "administrator")
+
+
+def _connection_failed(exc: BaseException) -> bool:
+    """The journal's error came from not reaching the server (refused, cut, timed out, shut
+    down or starting up), under the scrubbed message. A server that answered "no" (a wrong
+    password, no such database) is not unreachable: retrying would not help. libpq gives no
+    SQLSTATE at connect, so the server's own "FATAL" line tells them apart."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, PoolTimeout):
+        return True
+    if not isinstance(cause, psycopg.OperationalError):
+        return False
+    if cause.sqlstate is not None:
+        return cause.sqlstate.startswith(("08", "53", "57P"))
+    text = str(cause)
+    return "FATAL:" not in text or any(passing in text for passing in _PASSING)
 
 
 def _newest_ids(journal: JournalStore) -> tuple[int, int]:
