@@ -13,9 +13,9 @@ rows of a transaction that committed after a later one. So every transaction tha
 callbacks or rejections first takes one advisory lock (:func:`lock_appends`), held until its
 commit; the NOTIFY that tells followers is sent in that same transaction. Since that lock
 serialises every listener of the team, the usual batch (:func:`append_pipelined`) is one
-message: the lock, the whole batch in one statement (:data:`APPEND_BATCH`, arrays unnested,
+statement sent in one go: the lock, the whole batch (:data:`APPEND_BATCH`, arrays unnested,
 each record decided first copy or duplicate as :data:`INSERT_CALLBACK` decides one) and the
-NOTIFY, which the server runs as one implicit transaction and commits. The lock is held only
+NOTIFY, which the server runs as a transaction of its own and commits. The lock is held only
 while the server works. Sent as a pipeline of statements (lock, then each insert as psycopg
 adapted it, then NOTIFY and COMMIT) the holder spent most of its time waiting for its own
 client, a Python thread sharing the GIL with the listener's event loop (``pg_stat_activity``:
@@ -89,7 +89,7 @@ def notify(conn: psycopg.Connection[Any], channel: str, payload: str) -> None:
 
 
 #: A whole batch in one statement, after the append lock (taken before any row is produced,
-#: so before any id is drawn). ``candidate``: the first record of its message in the batch
+#: so before any id is drawn), with its NOTIFY. ``candidate``: the first record of its message in the batch
 #: (the client knows the keys); each candidate is stored as the result unless a first copy
 #: exists (``ON CONFLICT``, as :data:`INSERT_CALLBACK`), and every other record as a
 #: duplicate, in batch order. Rows: (copy, id, request_id, body_hash); the ids of copies grow
@@ -110,10 +110,12 @@ APPEND_BATCH = (
     " i.device_key, i.body, i.body_hash, i.callback_count, true,"
     f" '{Verdict.DUPLICATE.value}', i.source FROM input i WHERE NOT i.candidate OR NOT EXISTS"
     " (SELECT FROM first f WHERE f.request_id = i.request_id AND f.body_hash = i.body_hash)"
-    " ORDER BY i.n RETURNING id)"
+    " ORDER BY i.n RETURNING id),"
+    " note AS (SELECT pg_notify(%(channel)s, 'c:' || (SELECT max(id) FROM"
+    " (SELECT id FROM first UNION ALL SELECT id FROM copy) AS ids)))"
     " SELECT false, id, request_id, body_hash FROM first"
-    " UNION ALL SELECT true, id, NULL, NULL FROM copy;"
-    " SELECT pg_notify(%(channel)s, 'c:' || (SELECT max(id) FROM callbacks))"
+    " UNION ALL SELECT true, id, NULL, NULL FROM copy"
+    " UNION ALL SELECT NULL, NULL, NULL, NULL FROM note"  # a NULL row: NOTIFY sent, ignored
 )
 _ARRAYS = (
     "received_at", "request_id", "kind", "device_key", "body", "body_hash", "callback_count",
@@ -215,12 +217,12 @@ def append_pipelined(
 ) -> list[CallbackRecordId] | None:
     """The hot path: one transaction in one message, or None when a record failed.
 
-    The lock, the batch and the NOTIFY go in one simple-query message (values bound here, in
-    the client), which the server runs as one implicit transaction and commits before it
-    answers: the append lock is held only while the server works, never while it waits for
-    this client (module docstring). ``committing`` is called before it is sent. On a record
-    error (one that slipped past the checks) the server rolls it all back and None says to
-    redo the batch the careful way.
+    The lock, the batch and the NOTIFY are one statement (arrays bound in binary), sent in
+    one go; in autocommit mode the server runs it as a transaction of its own and commits
+    before it answers: the append lock is held only while the server works, never while it
+    waits for this client (module docstring). ``committing`` is called before it is sent. On
+    a record error (one that slipped past the checks) the server rolls it back and None says
+    to redo the batch the careful way.
     """
     values: dict[str, Any] = {name: [p[name] for p in params] for name in _ARRAYS}
     seen: set[tuple[str, str]] = set()
@@ -232,14 +234,12 @@ def append_pipelined(
     values.update(key=key, channel=channel, candidate=candidate)
     committing()
     try:
-        with psycopg.ClientCursor(conn) as cursor:
-            cursor.execute(APPEND_BATCH, values)
-            rows = cursor.fetchall()
+        rows = conn.execute(APPEND_BATCH, values).fetchall()
     except RECORD_ERRORS:
         if conn.broken:
             raise
         return None  # the implicit transaction ended with the message: nothing to undo
-    first = {(request_id, digest): int(id_) for copy, id_, request_id, digest in rows if not copy}
+    first = {(rid, digest): int(id_) for copy, id_, rid, digest in rows if copy is False}
     copies = iter(sorted(int(id_) for copy, id_, _, _ in rows if copy))
     stored = []
     for p, is_candidate in zip(params, candidate, strict=True):
