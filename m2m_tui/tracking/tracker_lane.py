@@ -22,10 +22,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Generator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from m2m_tui.tracking.journal.interface import JournalStore
@@ -98,13 +100,20 @@ class JournalLane:
         *,
         retry_interval: float = 2.0,
         name: str = "m2m-tui journal",
+        close_timeout: float = 10.0,
     ) -> None:
         """``open_journal`` runs in the lane's thread; after it failed, it is tried again at
-        most every ``retry_interval`` seconds (calls in between fail at once, with its error)."""
+        most every ``retry_interval`` seconds (calls in between fail at once, with its error).
+        ``close_timeout``: how long :meth:`aclose` waits for what is queued (a database that
+        hangs must not keep the program from ending: the thread is a daemon)."""
         self._open = open_journal
         self._retry_interval = retry_interval
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        self._thread: threading.Thread | None = None
+        self._close_timeout = close_timeout
+        self._queue: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
         self._journal: JournalStore | None = None
         self._open_error: JournalError | None = None
         self._next_open = 0.0
@@ -138,7 +147,7 @@ class JournalLane:
         if self._closed:
             log.warning("journal write after tracking stopped: dropped")
             return
-        self._executor.submit(self._run, step).add_done_callback(self._written)
+        self._submit(step).add_done_callback(self._written)
 
     async def call(self, step: Step[T]) -> T:
         """Run ``step`` on the lane, after everything queued before it; its result or error."""
@@ -156,26 +165,51 @@ class JournalLane:
 
     async def drain(self) -> None:
         """Until every call queued so far has run (the journal is up to date)."""
-        await asyncio.wrap_future(self._executor.submit(lambda: None))
+        await asyncio.wrap_future(self._enqueue(lambda: None))
 
     async def aclose(self) -> None:
-        """Run what is queued, close the journal, end the thread."""
+        """Run what is queued, close the journal, end the thread (giving up on a journal
+        that hangs after ``close_timeout``: what was still queued is then lost, and said)."""
         if self._closed:
             return
         self._closed = True
-        done = self._executor.submit(self._close_journal)
-        await asyncio.wrap_future(done)
-        await asyncio.to_thread(self._executor.shutdown, wait=True)
+        done = self._enqueue(self._close_journal)
+        self._queue.put(None)
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(done), self._close_timeout)
+        except TimeoutError:
+            log.error(
+                "the journal did not answer within %.0f s; tracking stopped without writing "
+                "what was still queued",
+                self._close_timeout,
+            )
 
     # ------------------------------------------------------------------ on the lane
 
     def _submit(self, step: Step[T]) -> Future[T]:
         if self._closed:
             raise JournalError("the journal is closed (tracking has stopped)")
-        return self._executor.submit(self._run, step)
+        return self._enqueue(partial(self._run, step))
+
+    def _enqueue(self, work: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        self._queue.put((work, future))
+        return future
+
+    def _serve(self) -> None:
+        """The lane's thread: each piece of work in turn, until the end marker."""
+        while (item := self._queue.get()) is not None:
+            work, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = work()
+            except BaseException as exc:  # handed to whoever waits (or logged for a post)
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
 
     def _run(self, step: Step[T]) -> T:
-        self._thread = threading.current_thread()
         journal = self._ensure_open()
         try:
             result = step(journal)

@@ -255,3 +255,21 @@ async def test_a_failure_waits_for_its_body_off_the_loop_and_keeps_its_place(
     await tracker.stop()
     await lane.aclose()
     writer.close()
+
+
+async def test_stopping_does_not_wait_for_a_database_that_hangs(
+    proxied: tuple[TcpProxy, str],
+) -> None:
+    """Quitting the app must not hang on a dead database: the lane gives up after its close
+    timeout, and its thread does not keep the process alive."""
+    proxy, url = proxied
+    lane = JournalLane(lambda: PgJournal(url), close_timeout=0.5)
+    await lane.open()
+    assert lane._thread.daemon
+    proxy.pause(until=HANG + 5)
+    lane.post(lambda journal: journal.add_poll("rq-x", "Pending"))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await lane.aclose()
+    assert loop.time() - started < 2.0
+    proxy.open()
