@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from m2m_tui.tracking.journal.interface import Location
     from m2m_tui.tracking.records import RequestAction
     from m2m_tui.tracking.service import TrackingSettings
-    from m2m_tui.tracking.tracker import TrackedRequest
+    from m2m_tui.tracking.tracker import TrackedRequest, Tracker
     from m2m_tui.tracking.tracker_events import RequestChanged
 
 
@@ -301,23 +301,47 @@ class RequestDesk:
         expected_devices: int | None = None,
         sent_at: float | None = None,
     ) -> Submitted:
-        """ThingSpace accepted a request: once tracking has started (or failed to), keep it."""
+        """ThingSpace accepted a request: once tracking has started (or failed to), keep it,
+        journaled (off the event loop) before anyone says "submitted"."""
         tracking = self.tracking
         if tracking is not None and not tracking.finished_starting:
             await tracking.wait_started()  # the journal is about to open: record it there
-        return self._keep(record, expected_devices=expected_devices, sent_at=sent_at)
-
-    def _keep(
-        self,
-        record: SubmittedRequest,
-        *,
-        found_after_timeout: bool = False,
-        expected_devices: int | None = None,
-        sent_at: float | None = None,
-    ) -> Submitted:
-        """Keep it in the ledger, journal it (before anyone says "submitted"), track it."""
         self.ledger.add(record)
-        problem = self._journal(record, expected_devices, sent_at)
+        tracker, problem = self._tracker_for()
+        if tracker is not None:
+            try:
+                await tracker.asubmitted(
+                    record.action,
+                    record.account or "",
+                    record.request_id,
+                    **_target_args(record, expected_devices, sent_at),
+                    submitted_by=self.submitted_by,
+                )
+            except Exception as exc:  # the request went through; only our record of it failed
+                problem = f"{type(exc).__name__}: {exc}"
+        return self._submitted(record, problem)
+
+    def _keep(self, record: SubmittedRequest) -> Submitted:
+        """A request found after its POST timed out: keep it in the ledger, journal it (in
+        this thread: a rare path, taken from a feed batch), track it."""
+        self.ledger.add(record)
+        tracker, problem = self._tracker_for()
+        if tracker is not None:
+            try:
+                tracker.submitted(
+                    record.action,
+                    record.account or "",
+                    record.request_id,
+                    **_target_args(record, None, None),
+                    submitted_by=self.submitted_by,
+                )
+            except Exception as exc:  # the request went through; only our record of it failed
+                problem = f"{type(exc).__name__}: {exc}"
+        return self._submitted(record, problem, found_after_timeout=True)
+
+    def _submitted(
+        self, record: SubmittedRequest, problem: str | None, *, found_after_timeout: bool = False
+    ) -> Submitted:
         how = (
             "NOT tracked: " + problem
             if problem
@@ -325,47 +349,15 @@ class RequestDesk:
         )
         return Submitted(record, how, problem is None, problem, found_after_timeout)
 
-    def _journal(
-        self,
-        record: SubmittedRequest,
-        expected_devices: int | None = None,
-        sent_at: float | None = None,
-    ) -> str | None:
-        """Hand the request to the tracker (which journals it first); the problem, if any.
-
-        ``expected_devices`` (a filter's listed matches) lets it settle once all answered;
-        ``sent_at`` keeps an earlier attempt's callbacks apart should the id be reused.
-        """
+    def _tracker_for(self) -> tuple[Tracker | None, str | None]:
+        """The tracker to hand a request to (polling started with our client), or why none."""
         tracking = self.tracking
         if tracking is None or tracking.tracker is None:
             reason = tracking.error if tracking is not None else None
-            return reason or "request tracking is not running"
-        tracker = tracking.tracker
+            return None, reason or "request tracking is not running"
         if self.client is not None and not tracking.polling:
             tracking.attach_client(self.client.request_status)
-        try:
-            if isinstance(record.target, list):
-                tracker.submitted(
-                    record.action,
-                    record.account or "",
-                    record.request_id,
-                    devices=record.target,
-                    sent_at=sent_at,
-                    submitted_by=self.submitted_by,
-                )
-            else:
-                tracker.submitted(
-                    record.action,
-                    record.account or "",
-                    record.request_id,
-                    filter=record.target,
-                    expected_devices=expected_devices,
-                    sent_at=sent_at,
-                    submitted_by=self.submitted_by,
-                )
-        except Exception as exc:  # the request went through; only our record of it failed
-            return f"{type(exc).__name__}: {exc}"
-        return None
+        return tracking.tracker, None
 
     # ------------------------------------------------------------------ timeouts
 
@@ -411,7 +403,7 @@ class RequestDesk:
                 item.pollable,
                 item.device_keys,
             )
-            adopted.append(self._keep(record, found_after_timeout=True))
+            adopted.append(self._keep(record))
         return adopted
 
     # ------------------------------------------------------------------ feed
@@ -437,6 +429,18 @@ class RequestDesk:
     @property
     def last(self) -> SubmittedRequest | None:
         return self.ledger.last
+
+
+def _target_args(
+    record: SubmittedRequest, expected_devices: int | None, sent_at: float | None
+) -> dict[str, Any]:
+    """The tracker's keywords for the request's target: its devices, or its filter.
+
+    ``expected_devices`` (a filter's listed matches) lets it settle once all answered;
+    ``sent_at`` keeps an earlier attempt's callbacks apart should the id be reused."""
+    if isinstance(record.target, list):
+        return {"devices": record.target, "sent_at": sent_at}
+    return {"filter": record.target, "expected_devices": expected_devices, "sent_at": sent_at}
 
 
 __all__ = [

@@ -28,6 +28,13 @@ class JournalError(Exception):
     """The journal cannot be opened, read or written; the message names the file and why."""
 
 
+class JournalUnreachable(JournalError):
+    """The journal's database cannot be reached right now (down, refused, cut off): unlike
+    other failures, it may work again later by itself, so callers retry rather than give up."""
+
+    unreachable = True
+
+
 class UnknownRequest(JournalError, LookupError):
     """No request with that id is in the journal."""
 
