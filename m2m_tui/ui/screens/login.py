@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 
 class LoginScreen(AppScreen):
-    AUTO_FOCUS = ""  # _first_focus picks the field
+    AUTO_FOCUS = None
     HELP_TITLE = "Log in"
     HELP_TEXT = (
         "Pick a profile on the left (Enter), fill in what is missing, press Enter to log in. "
@@ -180,14 +180,6 @@ class LoginScreen(AppScreen):
         self.call_after_refresh(self._cb_later.mount, self)  # after the first frame (issue 8)
         if self._awaiting_settings and self.m2m.settings.ready:
             self.settings_ready()  # they arrived between compose and mount
-        if self._awaiting_settings:  # focus restyles the form (:focus-within): after 1st frame
-            self.call_after_refresh(self._first_focus)
-        else:  # the demo's simulator may hold the loop a while: keys work at once
-            self._first_focus()
-
-    def _first_focus(self) -> None:
-        if self.focused is not None:  # chosen already (settings_ready, a click)
-            return
         try:
             if self._focus:
                 self.query_one(self._focus).focus()
