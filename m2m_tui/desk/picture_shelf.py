@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from m2m_tui.tracking.records import device_key
-
 if TYPE_CHECKING:  # the desk is built at start-up, before pydantic and httpx may be imported
     from m2m_tui.desk.device_picture import DevicePicture
     from m2m_tui.desk.diagnosis import Diagnosis
@@ -28,6 +26,8 @@ class ShelvedPicture:
     @property
     def identity(self) -> frozenset[str]:
         """``kind:id`` keys of the identifier typed and every one the device reported."""
+        from m2m_tui.tracking.records import device_key  # (the desk is built before 1st frame)
+
         typed = self.picture.identifier
         keys = {device_key(typed.kind.value, typed.id)}
         device = self.picture.device.value
@@ -75,4 +75,6 @@ class PictureShelf:
         kind, value = target[0].get("kind"), target[0].get("id")
         if not isinstance(kind, str) or not isinstance(value, str):
             return None
+        from m2m_tui.tracking.records import device_key
+
         return self.find([device_key(kind, value)])

@@ -18,37 +18,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from m2m_tui.desk.actions import (
-    ActionParams,
-    FilterTarget,
-    Submitted,
-    SubmittedRequest,
-    Target,
-    Unconfirmed,
-    build_request,
-    consequences,
-    is_pollable,
-    post_request,
-    wire_keys,
-)
 from m2m_tui.desk.ledger import Ledger, UnconfirmedRequest, callbacks_since
 from m2m_tui.desk.picture_shelf import PictureShelf
-from m2m_tui.desk.policy import (
-    CALLBACK_SERVICE,
-    Allowed,
-    CallbackReach,
-    Refused,
-    Verdict,
-    Warned,
-    can,
-    registered_elsewhere,
-    tracking_note,
-)
 
 if TYPE_CHECKING:
+    # Imported where used: the app builds its desk before the first frame, and these modules
+    # (and the journal records they use) are about 20 dataclasses, some 15 ms (issue 8).
     from m2m_tui.api.client import ThingSpaceClient
+    from m2m_tui.desk.actions import (
+        ActionParams,
+        Submitted,
+        SubmittedRequest,
+        Target,
+        Unconfirmed,
+    )
     from m2m_tui.desk.diagnosis_journal import DiagnosisJournal
     from m2m_tui.desk.feed import FeedBatch
+    from m2m_tui.desk.policy import CallbackReach, Refused, Verdict
     from m2m_tui.desk.queries.devices import RecentDevices
     from m2m_tui.desk.tracking import DeskTracking
     from m2m_tui.tracking.journal.interface import Location
@@ -162,6 +148,8 @@ class RequestDesk:
         """The account's callback registration was read: service -> URL (None: none).
 
         The list is the whole truth: a service it does not name has nothing registered."""
+        from m2m_tui.desk.policy import CALLBACK_SERVICE
+
         known: dict[str, str | None] = dict.fromkeys(CALLBACK_SERVICE.values())
         known.update(registered)
         self._registered[account] = known
@@ -170,6 +158,8 @@ class RequestDesk:
 
     def can(self, action: RequestAction, target: Target) -> Verdict:
         """Allowed, Warned(reason: confirm it) or Refused(reason)."""
+        from m2m_tui.desk.policy import CallbackReach, can
+
         reach = self._reach(target)
         if reach is None:
             reach = CallbackReach(why_not="request tracking is not running (log in first)")
@@ -185,6 +175,9 @@ class RequestDesk:
         self, action: RequestAction, target: Target, params: ActionParams
     ) -> list[str]:
         """The lines a confirm shows: effect, cost, how it is followed, and any warning."""
+        from m2m_tui.desk.actions import consequences
+        from m2m_tui.desk.policy import Warned, tracking_note
+
         lines = consequences(action, target, params, self.ledger.actions_today(target))
         tracking = self.tracking
         reach = self._reach(target) if tracking is not None and not tracking.error else None
@@ -201,6 +194,8 @@ class RequestDesk:
 
     def how(self, action: RequestAction, target: Target) -> str:
         """How a request accepted now will finish, from the real state of tracking."""
+        from m2m_tui.desk.actions import is_pollable
+
         return self.how_for(is_pollable(action, target), action, target.account)
 
     def how_for(
@@ -208,6 +203,8 @@ class RequestDesk:
     ) -> str:
         """Short form for notices and the detail. With ``action``, a registration known to
         name another URL for its callback service counts as no callback arriving."""
+        from m2m_tui.desk.policy import CALLBACK_SERVICE, registered_elsewhere
+
         tracking = self.tracking
         if tracking is None or not tracking.started:
             return "NOT tracked: request tracking is not running"
@@ -237,6 +234,15 @@ class RequestDesk:
     ) -> Submitted | Unconfirmed | Refused:
         """Send one request (never retried) and, once accepted, journal it and track it."""
         from m2m_tui.api.errors import NotRetriedTimeout, ThingSpaceError
+        from m2m_tui.desk.actions import (
+            ActionParams,
+            FilterTarget,
+            Unconfirmed,
+            build_request,
+            is_pollable,
+            post_request,
+        )
+        from m2m_tui.desk.policy import Refused, Warned
 
         verdict = self.can(action, target)
         if isinstance(verdict, Refused):
@@ -283,6 +289,8 @@ class RequestDesk:
         pollable: bool,
         identity: frozenset[str],
     ) -> SubmittedRequest:
+        from m2m_tui.desk.actions import SubmittedRequest, wire_keys
+
         return SubmittedRequest(
             action,
             account,
@@ -342,6 +350,8 @@ class RequestDesk:
     def _submitted(
         self, record: SubmittedRequest, problem: str | None, *, found_after_timeout: bool = False
     ) -> Submitted:
+        from m2m_tui.desk.actions import Submitted
+
         how = (
             "NOT tracked: " + problem
             if problem
@@ -363,6 +373,8 @@ class RequestDesk:
 
     def _watch_timeout(self, action: RequestAction, target: Target, sent_at: float) -> bool:
         """Watch callbacks naming the device for the request's id; False when none can come."""
+        from m2m_tui.desk.actions import is_pollable
+
         tracking = self.tracking
         if tracking is None or not tracking.reach().receives:
             return False
@@ -443,11 +455,4 @@ def _target_args(
     return {"filter": record.target, "expected_devices": expected_devices, "sent_at": sent_at}
 
 
-__all__ = [
-    "Allowed",
-    "DeskUpdate",
-    "Finished",
-    "Refused",
-    "RequestDesk",
-    "Warned",
-]
+__all__ = ["DeskUpdate", "Finished", "RequestDesk"]

@@ -22,7 +22,6 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker
 
-from m2m_tui.desk.demo import DemoServices, DemoSetup
 from m2m_tui.desk.queries import JournalQueries, RecentDevices
 from m2m_tui.desk.requests import RequestDesk
 from m2m_tui.desk.session import LoginGuard, Session, guard_path
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
     from m2m_tui.api.tokens import AuthSnapshot
     from m2m_tui.desk.actions import SubmittedRequest
+    from m2m_tui.desk.demo import DemoServices, DemoSetup
     from m2m_tui.desk.feed import FeedBatch
     from m2m_tui.desk.settings import LoadedSettings, Profile
     from m2m_tui.desk.tracking import DeskTracking
@@ -96,7 +96,11 @@ class M2MApp(NoticeApp):
         super().__init__()
         self.options = options
         self.settings = SettingsState(options.loaded)
-        self.demo_services = DemoServices(options.demo) if options.demo else None
+        self.demo_services: DemoServices | None = None
+        if options.demo:
+            from m2m_tui.desk.demo import DemoServices
+
+            self.demo_services = DemoServices(options.demo)
         self.clock: Callable[[], float] = options.clock or time.time
         self.session = Session(
             guard=LoginGuard(guard_path(options.data_dir)),

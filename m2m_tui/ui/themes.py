@@ -95,11 +95,13 @@ def _plain(message: object) -> str:
         return str(message)
 
 
-def _declaration_error(prop: str, value: str) -> str | None:
+def _declaration_error(prop: str, value: str, why: bool = True) -> str | None:
+    """Why Textual refuses ``prop: value`` (None: it does not). ``why=False`` skips rendering
+    the reason (Rich markup: its emoji table alone costs milliseconds before the first frame)."""
     try:
         parse_declarations(f"{prop}: {value};", ("theme", ""))
     except Exception as exc:  # DeclarationError, TokenError, ...: any refusal counts
-        return _plain(exc) or type(exc).__name__
+        return (_plain(exc) or type(exc).__name__) if why else type(exc).__name__
     return None
 
 
@@ -122,7 +124,7 @@ def _variable_property(name: str) -> str | None:
     if default is None:
         return None
     for prop in _PROBE_PROPERTIES:
-        if _declaration_error(prop, default) is None:
+        if _declaration_error(prop, default, why=False) is None:
             return prop
     return None
 

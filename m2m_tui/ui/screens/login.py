@@ -26,6 +26,7 @@ from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.login_form import (
     FIELDS,
     NEW_PROFILE,
+    DeferredCallbackFields,
     LoginSteps,
     callback_values,
     demo_profile,
@@ -62,6 +63,7 @@ class LoginScreen(AppScreen):
         self._focus = ""
         self._awaiting_settings = False
         self._auto_focus: Widget | None = None
+        self._cb_later = DeferredCallbackFields()
 
     def _initial(self) -> tuple[str, Profile | None, str, str, str]:
         """(profile name, profile, message, message style, field to focus) for the first frame."""
@@ -122,9 +124,8 @@ class LoginScreen(AppScreen):
         if found is not None:
             name, profile = found
             for key, value in self._values(name, profile).items():
-                field = self._input(key)
-                if not field.value:
-                    field.value = value
+                if not self._text(key):
+                    self._set(key, value)
             self._message("")
             self._guard_note(profile)
         elif not names and not self._input("name").value:
@@ -148,9 +149,9 @@ class LoginScreen(AppScreen):
             options.pop()
         profiles = OptionList(*options, id="profiles")
         profiles.border_title = "Profiles"
-        rows = field_rows(values, demo)
         fields = VerticalScroll(
-            *rows,
+            *field_rows(values, demo),
+            self._cb_later.outline(values, demo),
             StateCheckbox(
                 "Save secrets (separate 0600 file)",
                 id="save-secrets",
@@ -177,6 +178,7 @@ class LoginScreen(AppScreen):
         return [Horizontal(profiles, form, id="login-body")]
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._cb_later.mount, self)  # after the first frame (issue 8)
         if self._awaiting_settings and self.m2m.settings.ready:
             self.settings_ready()  # they arrived between compose and mount
         try:
@@ -228,7 +230,7 @@ class LoginScreen(AppScreen):
 
     def _fill(self, name: str, profile: Profile | None) -> None:
         for key, value in self._values(name, profile).items():
-            self._input(key).value = value
+            self._set(key, value)
         self.m2m.session.profile_name = name
         self.query_one(LoginSteps).reset()  # the last attempt was another profile's
         self._message("")
@@ -265,10 +267,17 @@ class LoginScreen(AppScreen):
         return profile_from_form(self)
 
     def _text(self, key: str) -> str:
-        return self._input(key).value
+        pending = self._cb_later.get(key)
+        return self._input(key).value if pending is None else pending
+
+    def _set(self, key: str, value: str) -> None:
+        if not self._cb_later.set(key, value):
+            self._input(key).value = value
 
     def _field_error(self, key: str, text: str) -> None:
         """A callback field's validation error, on the line under the field (not a toast)."""
+        if self._cb_later.get(key) is not None:
+            return  # not mounted yet: the value is the form's own filling
         error = self.query_one(f"#e-{key}", Static)
         error.update(Content.styled(text, "$error"))
         error.display = bool(text)
