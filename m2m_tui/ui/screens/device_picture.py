@@ -16,6 +16,7 @@ from m2m_tui.desk.actions import DeviceTarget, device_target
 from m2m_tui.desk.device_picture import SECTIONS
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.widgets.device_card import DeviceCard
+from m2m_tui.ui.widgets.footer import SteadyFooter
 from m2m_tui.ui.widgets.identifier import IdentifierInput
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 #: Kinds every history call accepts: typed as one of these, the histories start with the lookup.
 HISTORY_KINDS = (DeviceKind.MDN, DeviceKind.ICCID, DeviceKind.IMEI)
+#: Longest the footer waits, once the device is in, for the rest of its picture to be painted.
+FOOTER_HOLD = 0.3
 
 
 class PictureLookup(AppScreen):
@@ -60,26 +63,38 @@ class PictureLookup(AppScreen):
         card.begin_picture(shown, keep_device=quiet)
         self.picture = shown
 
+        footer = self.query_one(SteadyFooter)
+
         def landed(section: Section[Any]) -> None:
             setattr(shown, section.name, section)
             if card.picture is not shown:
                 return  # the user moved on
+            complete = all(getattr(shown, name).done for name in SECTIONS)
             if section.name == "device":
+                if not complete:
+                    # The other answers were asked at the same moment: paint them before
+                    # the footer shows the device's keys (focus moves to the card).
+                    footer.hold(FOOTER_HOLD)
                 self._device_landed(shown, kind, value, account, quiet=quiet)
             card.section_landed(shown, section)
-            if all(getattr(shown, name).done for name in SECTIONS):
+            if complete:
                 diagnosis = shown.diagnosis(suspension=self._suspension_for(self.target))
                 card.show_diagnosis(shown, diagnosis)
-                self.m2m.desk.pictures.keep(shown, diagnosis)
+                footer.release()
+                # Shelved (and journaled) once the frame that shows it is painted.
+                card.call_after_refresh(self.m2m.desk.pictures.keep, shown, diagnosis)
 
-        await fetch_picture(
-            DiagnosticsReads(client),
-            account,
-            device_id,
-            kind_certain=kind in HISTORY_KINDS,
-            now=now,
-            on_section=landed,
-        )
+        try:
+            await fetch_picture(
+                DiagnosticsReads(client),
+                account,
+                device_id,
+                kind_certain=kind in HISTORY_KINDS,
+                now=now,
+                on_section=landed,
+            )
+        finally:
+            footer.release()
         return shown
 
     def _device_landed(
