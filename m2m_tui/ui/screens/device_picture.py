@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual.binding import Binding
+
 from m2m_tui.api.errors import ThingSpaceError
 from m2m_tui.api.identifiers import DeviceKind
 from m2m_tui.desk.actions import DeviceTarget, device_target
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from m2m_tui.api.models import Device
     from m2m_tui.api.models.callbacks import SuspensionStatus
     from m2m_tui.desk.device_picture import DevicePicture, Section
+    from m2m_tui.desk.diagnosis import Diagnosis
 
 #: Kinds every history call accepts: typed as one of these, the histories start with the lookup.
 HISTORY_KINDS = (DeviceKind.MDN, DeviceKind.ICCID, DeviceKind.IMEI)
@@ -32,6 +35,16 @@ FOOTER_HOLD = 0.3
 
 class PictureLookup(AppScreen):
     """What the devices screen shows about one device beyond its card fields."""
+
+    BINDINGS = [
+        Binding(
+            "t",
+            "ticket_facts",
+            "What the ticket says (IMEI, last report)",
+            show=False,
+            tooltip="The IMEI on the ticket and when the device last reported: R6, R8, R11",
+        ),
+    ]
 
     device: Device | None
     target: DeviceTarget | None
@@ -78,7 +91,7 @@ class PictureLookup(AppScreen):
                 self._device_landed(shown, kind, value, account, quiet=quiet)
             card.section_landed(shown, section)
             if complete:
-                diagnosis = shown.diagnosis(suspension=self._suspension_for(self.target))
+                diagnosis = self._diagnose(shown)
                 card.show_diagnosis(shown, diagnosis)
                 footer.release()
                 # Shelved (and journaled) once the frame that shows it is painted.
@@ -121,15 +134,55 @@ class PictureLookup(AppScreen):
             return
         self.show_device(device, target, focus=not quiet)
 
+    def _diagnose(self, picture: DevicePicture) -> Diagnosis:
+        """The rules on the picture, the last suspension status of the device, and what its
+        ticket says (``t``)."""
+        from m2m_tui.desk.picture_shelf import picture_identity
+
+        ticket = self.m2m.desk.pictures.tickets.find(picture_identity(picture))
+        return picture.diagnosis(
+            suspension=self._suspension_for(self.target), **ticket.diagnosis_args()
+        )
+
     def _rediagnose(self) -> None:
-        """A suspension status arrived for the shown device: the diagnosis can say more (R2)."""
+        """A suspension status arrived for the shown device (R2), or the engineer said what its
+        ticket says (R6, R8, R11): the diagnosis can say more."""
         card = self.query_one(DeviceCard)
         picture = card.picture
         if picture is None or card.diagnosis is None:
             return  # the picture still loading will use it when complete
-        diagnosis = picture.diagnosis(suspension=self._suspension_for(self.target))
+        diagnosis = self._diagnose(picture)
         card.show_diagnosis(picture, diagnosis)
         self.m2m.desk.pictures.keep(picture, diagnosis)
+
+    def action_ticket_facts(self) -> None:
+        """``t``: the IMEI on the ticket and the device's last report, for the diagnosis."""
+        from datetime import UTC, datetime
+
+        from m2m_tui.desk.picture_shelf import picture_identity
+        from m2m_tui.desk.ticket import TicketFacts
+        from m2m_tui.ui.screens.ticket_dialog import TicketDialog
+
+        card = self.query_one(DeviceCard)
+        picture = card.picture
+        if picture is None or card.diagnosis is None:
+            self.notify("no complete device picture yet (look one up with /)", severity="warning")
+            return
+        shown = picture
+        tickets = self.m2m.desk.pictures.tickets
+        identity = picture_identity(picture)
+        now = datetime.fromtimestamp(self.m2m.clock(), UTC)
+        label = f"{picture.identifier.kind.value.upper()} {picture.identifier.id}"
+
+        def stated(facts: TicketFacts | None) -> None:
+            if facts is None:
+                return
+            tickets.state(identity, facts)
+            if card.picture is shown:
+                self._rediagnose()
+
+        dialog = TicketDialog(label, tickets.find(identity), now, self.m2m.times)
+        self.app.push_screen(dialog, stated)
 
     def _suspension_for(self, target: DeviceTarget | None) -> SuspensionStatus | None:
         if self.suspension is None or target is None:
