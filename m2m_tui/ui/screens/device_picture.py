@@ -8,6 +8,7 @@ and the diagnosis again once a suspension status arrives for the device shown (R
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
@@ -31,6 +32,36 @@ if TYPE_CHECKING:
 HISTORY_KINDS = (DeviceKind.MDN, DeviceKind.ICCID, DeviceKind.IMEI)
 #: Longest the footer waits, once the device is in, for the rest of its picture to be painted.
 FOOTER_HOLD = 0.3
+#: Longest the device's card waits for the answers asked with it, to paint them in one frame.
+PAINT_WINDOW = 0.05
+
+
+class PaintWindow:
+    """Repaints held back (a Textual batch) for at most ``seconds``, or until ``close()``.
+
+    The device's answer and its histories' are asked at the same moment and land within
+    milliseconds of each other; a frame painted for the device alone (a relayout of the
+    screen, the card's focus) made every other answer wait for it before its own frame.
+    """
+
+    def __init__(self, screen: AppScreen) -> None:
+        self.screen = screen
+        self._batch = ExitStack()
+        self._open = False
+
+    def open(self, seconds: float) -> None:
+        if self._open:
+            return
+        self._open = True
+        self._batch.enter_context(self.screen.app.batch_update())
+        self.screen.app.set_timer(seconds, self.close)  # the app outlives the screen
+
+    def close(self) -> None:
+        if not self._open:
+            return
+        self._open = False
+        self._batch.close()
+        self.screen.check_idle()  # the screen paints what was held
 
 
 class PictureLookup(AppScreen):
@@ -77,22 +108,26 @@ class PictureLookup(AppScreen):
         self.picture = shown
 
         footer = self.query_one(SteadyFooter)
+        window = PaintWindow(self)
 
         def landed(section: Section[Any]) -> None:
             setattr(shown, section.name, section)
             if card.picture is not shown:
                 return  # the user moved on
             complete = all(getattr(shown, name).done for name in SECTIONS)
+            if section.name == "device" and not complete:
+                # The other answers were asked at the same moment and are due now: paint
+                # them in the device's frame, and the footer (the device's keys, once focus
+                # moves to the card) after them.
+                window.open(PAINT_WINDOW)
+                footer.hold(FOOTER_HOLD)
             if section.name == "device":
-                if not complete:
-                    # The other answers were asked at the same moment: paint them before
-                    # the footer shows the device's keys (focus moves to the card).
-                    footer.hold(FOOTER_HOLD)
                 self._device_landed(shown, kind, value, account, quiet=quiet)
             card.section_landed(shown, section)
             if complete:
                 diagnosis = self._diagnose(shown)
                 card.show_diagnosis(shown, diagnosis)
+                window.close()
                 footer.release()
                 # Shelved (and journaled) once the frame that shows it is painted.
                 card.call_after_refresh(self.m2m.desk.pictures.keep, shown, diagnosis)
@@ -107,6 +142,7 @@ class PictureLookup(AppScreen):
                 on_section=landed,
             )
         finally:
+            window.close()
             footer.release()
         return shown
 
