@@ -72,7 +72,7 @@ async def drive_both(urls: list[str], pids: list[int], bodies: list[bytes], c: i
 
 def run_followers(url: str, count: int, seconds: float) -> None:
     """Attach ``count`` followers; print when each saw each requestId (one JSON document)."""
-    from m2m_tui.tracking.journal_pg_follow import FollowBatch, JournalFollower
+    from m2m_tui.tracking.journal.pg_follow import FollowBatch, JournalFollower
 
     async def main() -> None:
         seen: list[dict[str, float]] = [{} for _ in range(count)]
@@ -149,7 +149,7 @@ def main() -> int:
     import psycopg
     from psycopg import sql
 
-    from m2m_tui.tracking.journal_interface import safe_location
+    from m2m_tui.tracking.journal.interface import safe_location
 
     command = (
         f"cd {shlex.quote(str(ROOT))} && PYTHONPATH=. {shlex.quote(sys.executable)} bench/team.py"

@@ -17,7 +17,7 @@ from m2m_tui.desk.actions import FilterTarget, SubmittedRequest, Target
 from m2m_tui.tracking.records import RequestAction
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal_interface import Location
+    from m2m_tui.tracking.journal.interface import Location
     from m2m_tui.tracking.records import CallbackRow
     from m2m_tui.tracking.tracker_events import RequestChanged
 

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from m2m_tui.desk.feed import FeedBatch
     from m2m_tui.desk.queries.devices import RecentDevices
     from m2m_tui.desk.tracking import DeskTracking
-    from m2m_tui.tracking.journal_interface import Location
+    from m2m_tui.tracking.journal.interface import Location
     from m2m_tui.tracking.records import RequestAction
     from m2m_tui.tracking.service import TrackingSettings
     from m2m_tui.tracking.tracker import TrackedRequest

@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from m2m_tui.tracking.journal_diagnoses import (
+from m2m_tui.tracking.journal.diagnoses import (
     JournaledDiagnosis,
     journaled_diagnoses,
     latest_for,
 )
-from m2m_tui.tracking.journal_interface import JournalReader
+from m2m_tui.tracking.journal.interface import JournalReader
 from m2m_tui.tracking.records import CallbackRow, JournalError, RequestRow, device_key
 from m2m_tui.tracking.redact import redact_body, redact_secrets, redact_text
 

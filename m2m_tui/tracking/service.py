@@ -6,7 +6,7 @@ Three modes, one set of events:
 - **follow** (``follow`` set): another process (``m2m-tui listen``) owns the listener and
   writes the journal; this one reads new callbacks and rejections from it: a file a few times
   a second, a team's PostgreSQL journal the moment a NOTIFY says a commit added rows (see
-  :mod:`.journal_pg_follow`: catch-up by id after every reconnect, nothing polled while the
+  :mod:`.journal.pg_follow`: catch-up by id after every reconnect, nothing polled while the
   connection is up; :attr:`TrackingService.journal_problem` says why while it is down);
 - **local** (neither): no callbacks reach this process; requests finish by polling, or by
   their deadline.
@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected
-from m2m_tui.tracking.journal_interface import (
+from m2m_tui.tracking.journal.interface import (
     CallbackWriter,
     JournalStore,
     Location,
     is_postgres,
     safe_location,
 )
-from m2m_tui.tracking.journal_open import open_journal, open_writer
+from m2m_tui.tracking.journal.open import open_journal, open_writer
 from m2m_tui.tracking.listener import CallbackListener
 from m2m_tui.tracking.listener_config import ListenerConfig
 from m2m_tui.tracking.poller import Poller, PollSchedule, StatusCall
@@ -40,7 +40,7 @@ from m2m_tui.tracking.tracker import DEFAULT_DEADLINE, Tracker
 from m2m_tui.tracking.tracker_events import TrackerEvent
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal_pg_follow import FollowBatch, JournalFollower
+    from m2m_tui.tracking.journal.pg_follow import FollowBatch, JournalFollower
 
 log = logging.getLogger("m2m_tui.tracking")
 
@@ -223,7 +223,7 @@ class TrackingService:
 
     def _start_follower(self, url: str) -> None:
         """Follow a team's journal: rows after the newest ones read at start, as they commit."""
-        from m2m_tui.tracking.journal_pg_follow import JournalFollower
+        from m2m_tui.tracking.journal.pg_follow import JournalFollower
 
         journal = self.journal
         rejections = journal.rejections(limit=1)

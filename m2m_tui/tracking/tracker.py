@@ -32,7 +32,7 @@ from typing import Any
 
 from m2m_tui.api.models import CallbackKind, RequestStatus
 from m2m_tui.tracking.events import CallbackAccepted
-from m2m_tui.tracking.journal_interface import JournalStore
+from m2m_tui.tracking.journal.interface import JournalStore
 from m2m_tui.tracking.records import (
     CallbackRow,
     CompletedBy,

@@ -31,7 +31,13 @@ from m2m_tui.desk.settings_state import SettingsState
 from m2m_tui.desk.times import DEFAULT_ZONE, Times
 from m2m_tui.ui.app_requests import RequestNotices
 from m2m_tui.ui.notice_hold import NoticeApp
-from m2m_tui.ui.themes import DEFAULT_THEME, checked_theme, fallback_theme, load_themes
+from m2m_tui.ui.themes import (
+    DEFAULT_THEME,
+    app_variable_defaults,
+    checked_theme,
+    fallback_theme,
+    load_themes,
+)
 from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingUpdate, listener_state
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 
@@ -140,6 +146,10 @@ class M2MApp(NoticeApp):
             wanted = DEFAULT_THEME
         self.theme = wanted
         return loaded.problems
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Our own theme variables (``ui/themes.APP_VARIABLES``), for themes that omit them."""
+        return app_variable_defaults(self.current_theme)
 
     def validate_theme(self, theme_name: str) -> str:
         """Never let a theme stop the app: one Textual cannot apply is reported and skipped."""

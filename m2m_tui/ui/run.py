@@ -11,7 +11,7 @@ from m2m_tui.desk.demo import DemoSetup
 from m2m_tui.desk.settings_files import SettingsFiles, read_files
 from m2m_tui.desk.settings_state import team_journal
 from m2m_tui.locate import ENV_PREFIX, user_themes_dir
-from m2m_tui.tracking.journal_interface import is_postgres
+from m2m_tui.tracking.journal.interface import is_postgres
 from m2m_tui.ui.app import AppOptions, M2MApp
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from m2m_tui.tracking.journal_pg import PgJournal
-from m2m_tui.tracking.journal_pg_writer import PgJournalWriter
+from m2m_tui.tracking.journal.pg import PgJournal
+from m2m_tui.tracking.journal.pg_writer import PgJournalWriter
 from m2m_tui.tracking.records import CallbackRecord, CallbackRecordId, JournalRecordError
 from tests.tracking.journal_backends import admin
 from tests.tracking.tracking_helpers import suspension_body

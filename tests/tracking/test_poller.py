@@ -21,7 +21,7 @@ from m2m_tui.api.models import (
 )
 from m2m_tui.sim import RunningSimulator
 from m2m_tui.sim.wellknown import DEMO_MDN
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.poller import Poller, PollSchedule
 from m2m_tui.tracking.records import RequestState
 from m2m_tui.tracking.tracker import Tracker

@@ -15,8 +15,8 @@ from textual.widgets import Input
 
 from m2m_tui.api.errors import ApiError
 from m2m_tui.api.history import DiagnosticsReads
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_diagnoses import JournaledDiagnosis, journaled_diagnoses
+from m2m_tui.tracking.journal.diagnoses import JournaledDiagnosis, journaled_diagnoses
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.ui.screens.request_dialogs import RawJsonScreen
 from m2m_tui.ui.widgets.device_card import DeviceCard
 

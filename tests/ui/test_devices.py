@@ -267,7 +267,12 @@ async def test_read_only_blocks_state_changes(
         await login(pilot, password=None)
         assert app.header_info.read_only
         await lookup(pilot, wk.DEMO_MDN)
-        assert app.screen.check_action("suspend", ()) is None  # shown disabled in the footer
+        # Never possible in this session: not offered in the footer at all.
+        assert app.screen.check_action("suspend", ()) is False
+        footer = " ".join(str(key.render()) for key in app.screen.query("FooterKey"))
+        assert "Find" in footer, footer  # the footer is drawn, with the keys still possible
+        for word in ("Suspend", "Restore", "Activate", "Deactivate"):
+            assert word not in footer, footer
         await pilot.press("S", "R", "D", "A")
         await pilot.pause()
         assert screen_name(app) == "DevicesScreen"

@@ -308,7 +308,7 @@ async def test_the_inbox_never_reads_the_journal_on_the_event_loop(
     a big window read on the loop froze the keys while it ran."""
     import threading
 
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal.sqlite import Journal
 
     readers: list[str] = []
     for name in ("recent_callbacks", "rejections", "callbacks_before", "get_request"):

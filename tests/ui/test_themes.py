@@ -10,9 +10,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from textual.color import Color
 from textual.theme import Theme
 
-from m2m_tui.ui.themes import builtin_theme_dirs, load_theme_file, load_themes
+from m2m_tui.ui.themes import (
+    app_variable_defaults,
+    builtin_theme_dirs,
+    load_theme_file,
+    load_themes,
+)
 
 from .conftest import SIZE, make_app, wait_for
 
@@ -124,3 +130,45 @@ async def test_switching_to_a_theme_textual_cannot_apply_keeps_the_app_running(
         assert "odd" not in app.available_themes
         skipped = [n for n in app._notifications if n.title == "Theme skipped"]
         assert len(skipped) == 1 and "#FFFFFF 10%" in skipped[0].message
+
+
+def _contrast(a: Color, b: Color) -> float:
+    """WCAG contrast ratio of two opaque colours."""
+
+    def luminance(c: Color) -> float:
+        def channel(v: int) -> float:
+            s = v / 255
+            return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b)
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+async def test_high_contrast_borders_without_focus_are_plainly_visible(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk found unfocused panels drawn dark teal on black (primary at 50%)."""
+    monkeypatch.setenv("M2M_TUI_THEME", "m2m-high-contrast")
+    app = make_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        panels = [app.screen.query_one(sel) for sel in ("#profiles", "#login-form")]
+        idle = [panel for panel in panels if not panel.has_focus_within]
+        assert idle, "one of the login panels is without focus"
+        for panel in idle:
+            background = panel.background_colors[0]
+            _kind, colour = panel.styles.border_top
+            shown = background + colour  # the border as painted over what is behind it
+            assert _contrast(shown, background) >= 4.5, (panel.id, shown.hex)
+
+
+def test_a_theme_sets_the_idle_border_or_gets_its_primary_at_half(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text('name = "mine"\nprimary = "#112233"\n[variables]\n"m2m-border-idle" = "no"\n')
+    loaded = load_themes(user_dir=tmp_path, builtin_dirs=[])
+    assert [p for p in loaded.problems if "m2m-border-idle" in p], loaded.problems
+    assert app_variable_defaults(Theme(name="x", primary="#112233")) == {
+        "m2m-border-idle": "#112233 50%"
+    }

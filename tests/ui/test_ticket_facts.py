@@ -15,8 +15,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from m2m_tui.sim.stories import MOVED_FROM_IMEI, MOVED_TO_IMEI, STORY_BY_LETTER
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_diagnoses import journaled_diagnoses
+from m2m_tui.tracking.journal.diagnoses import journaled_diagnoses
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.ui.widgets.device_card import DeviceCard
 
 from .conftest import SIZE, login, lookup, make_demo_app, screen_name, type_text, wait_for

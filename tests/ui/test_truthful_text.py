@@ -59,7 +59,7 @@ LIMIT_MESSAGE = "Device action limit exceeded for today on this line"
 def seed_daily_limit(path: Path) -> None:
     """A suspend of a filter that failed on the line's daily limit (the long fault advice)."""
     import m2m_tui.sim.wellknown as wk
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal.sqlite import Journal
     from m2m_tui.tracking.records import CallbackRecord
 
     from .test_requests import ACCOUNT, STAMP, seed_journal
@@ -190,7 +190,7 @@ async def test_open_pollable_request_hint_promises_no_callback_with_the_listener
     tmp_path: Path,
 ) -> None:
     import m2m_tui.sim.wellknown as wk
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal.sqlite import Journal
 
     from .test_requests import ACCOUNT, STAMP, open_requests, seeded_app
 

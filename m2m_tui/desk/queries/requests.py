@@ -25,7 +25,7 @@ from m2m_tui.tracking.results import ResultTally, counts_as_result, result_key
 
 if TYPE_CHECKING:
     from m2m_tui.desk.times import Times
-    from m2m_tui.tracking.journal_interface import JournalStore
+    from m2m_tui.tracking.journal.interface import JournalStore
 
 #: States a request can still leave (the requests view's "unfinished" filter).
 UNFINISHED: tuple[RequestState, ...] = tuple(s for s in RequestState if s in UNFINISHED_STATES)

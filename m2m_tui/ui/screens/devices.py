@@ -294,7 +294,7 @@ class DevicesScreen(ActionFlow, PictureLookup):
             if self.target is None:
                 return None
             if action in STATE_ACTIONS and self.m2m.read_only:
-                return None
+                return False  # never possible this session: not offered in the footer
         return True
 
     def action_suspension_status(self) -> None:

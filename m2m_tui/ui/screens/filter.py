@@ -294,7 +294,7 @@ class FilterScreen(ActionFlow, AppScreen):
             if self.target is None or not self.devices:
                 return None
             if action != "suspension_status" and self.m2m.read_only:
-                return None
+                return False  # never possible this session: not offered in the footer
         if action == "more" and not self.more:
             return None
         if action == "list_all":

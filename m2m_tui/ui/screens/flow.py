@@ -22,7 +22,7 @@ from m2m_tui.desk.actions import (
     Unconfirmed,
     build_request,
 )
-from m2m_tui.desk.policy import Refused, Warned
+from m2m_tui.desk.policy import Refused, Warned, read_only_reason
 
 STATE_KEYS = {
     "S": RequestAction.SUSPEND,
@@ -46,11 +46,7 @@ class ActionFlow:
     def blocked(self, action: RequestAction, reason: str | None = None) -> None:
         screen: Any = self
         screen.m2m.notify(
-            reason
-            or (
-                f"read-only mode: {action.label} is blocked (--read-only or the profile's "
-                "read_only = true)"
-            ),
+            reason or read_only_reason(action),
             title="Blocked",
             severity="warning",
             markup=False,

@@ -1,6 +1,6 @@
 """Storing callbacks and rejections in PostgreSQL, inside the caller's transaction.
 
-What is stored is exactly what the sqlite journal stores (:func:`.journal_callbacks.encode_callback`
+What is stored is exactly what the sqlite journal stores (:func:`.callbacks.encode_callback`
 redacts and computes the duplicate key). What differs is who decides a duplicate: here the
 database does, so two listeners receiving two copies of one message at the same moment still
 count it once. Each callback is one statement: insert it as the result ``ON CONFLICT DO
@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg
 
-from m2m_tui.tracking.journal_callbacks import EXCERPT_CHARS, encode_callback
+from m2m_tui.tracking.journal.callbacks import EXCERPT_CHARS, encode_callback
 from m2m_tui.tracking.records import (
     CallbackRecord,
     CallbackRecordId,

@@ -1,4 +1,4 @@
-"""A requestId given out again, on PostgreSQL: :mod:`.journal_attempts`' move in psycopg's SQL.
+"""A requestId given out again, on PostgreSQL: :mod:`.sqlite_attempts`' move in psycopg's SQL.
 
 The same rules as the sqlite journal: the recorded attempt becomes ``<id>~N`` with its polls and
 the callbacks received before ``before``, closed if still open; of the callbacks that stay, the
@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from m2m_tui.tracking.journal_attempts import attempt_id
+from m2m_tui.tracking.journal.sqlite_attempts import attempt_id
 from m2m_tui.tracking.records import UNFINISHED_STATES, RequestState, Verdict
 
 

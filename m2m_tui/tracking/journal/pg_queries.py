@@ -1,4 +1,4 @@
-"""The PostgreSQL journal's read queries shared by :mod:`.journal_pg` and the follower."""
+"""The PostgreSQL journal's read queries shared by :mod:`.pg` and the follower."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from m2m_tui.tracking.records import UNFINISHED_STATES, RequestRow, RequestState, Verdict
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal.sqlite import Journal
 
 
 #: Joins a superseded attempt's id and its number: ``<requestId>~1``.
@@ -102,7 +102,7 @@ def supersede_request(
     """Move the recorded ``request_id`` aside in one transaction; returns the moved row.
 
     The sqlite journal's :meth:`Journal.supersede_request`; PostgreSQL has its own SQL in
-    :mod:`.journal_pg_attempts`."""
+    :mod:`.pg_attempts`."""
     with journal.transaction() as conn:
         alias = archive_attempt(conn, request_id, before=before, note=note)
     return None if alias is None else journal.get_request(alias)

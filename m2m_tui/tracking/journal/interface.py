@@ -1,7 +1,7 @@
 """What the rest of the program uses of a journal, whichever backend holds it.
 
-Two backends keep the same tables and meanings: an sqlite file (:mod:`.journal`, the embedded
-default) and a PostgreSQL database shared by a team (:mod:`.journal_pg`). The tracker, the
+Two backends keep the same tables and meanings: an sqlite file (:mod:`.sqlite`, the embedded
+default) and a PostgreSQL database shared by a team (:mod:`.pg`). The tracker, the
 listener and its writer, exports, followers and queries are written against these protocols,
 so none of them needs to know which one it talks to. :func:`is_postgres` tells a location
 apart; :func:`safe_location` renders one for messages, logs and ``/healthz`` without its
@@ -148,7 +148,7 @@ class JournalStore(JournalReader, Protocol):
     def update_request(self, request_id: str, **fields: Any) -> RequestRow: ...
 
     def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
-        """Move the recorded ``request_id`` aside (:mod:`.journal_attempts`); the moved row."""
+        """Move the recorded ``request_id`` aside (:mod:`.sqlite_attempts`); the moved row."""
         ...
 
     def add_poll(

@@ -1,13 +1,13 @@
-"""The journal on PostgreSQL: the same reads and writes as :class:`.journal.Journal`, for a team.
+"""The journal on PostgreSQL: the same reads and writes as :class:`.sqlite.Journal`, for a team.
 
 A :class:`PgJournal` holds a small connection pool (psycopg-pool), so unlike the sqlite journal
 it may be used from several threads at once (the tracker on the event loop, queries in worker
 threads). Reads retry once on a broken connection (a restarted server, a failover: the pool
 then hands out a new one); a write whose connection broke raises JournalError, since whether
 it committed cannot be known. Every transaction that adds callbacks, rejections or changes a
-request sends a NOTIFY with a small payload (:mod:`.journal_pg_follow` listens).
+request sends a NOTIFY with a small payload (:mod:`.pg_follow` listens).
 
-Import it through :func:`.journal_open.open_journal`: psycopg is loaded only for a URL.
+Import it through :func:`.open.open_journal`: psycopg is loaded only for a URL.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from m2m_tui.tracking import journal_pg_schema as schema
-from m2m_tui.tracking.journal import UPDATABLE_FIELDS
-from m2m_tui.tracking.journal_interface import Target, safe_location
-from m2m_tui.tracking.journal_pg_attempts import archive_attempt_pg
-from m2m_tui.tracking.journal_pg_queries import (
+from m2m_tui.tracking.journal import pg_schema as schema
+from m2m_tui.tracking.journal.interface import Target, safe_location
+from m2m_tui.tracking.journal.pg_attempts import archive_attempt_pg
+from m2m_tui.tracking.journal.pg_queries import (
     BY_ID_TEXT,
     CALLBACK_COLUMNS,
     CALLBACKS_AFTER,
@@ -39,13 +38,14 @@ from m2m_tui.tracking.journal_pg_queries import (
     UNFINISHED,
     request_filter,
 )
-from m2m_tui.tracking.journal_pg_store import (
+from m2m_tui.tracking.journal.pg_store import (
     lock_appends,
     notify,
     rejection_totals,
     store_callbacks,
     store_rejections,
 )
+from m2m_tui.tracking.journal.sqlite import UPDATABLE_FIELDS
 from m2m_tui.tracking.records import (
     CallbackRecord,
     CallbackRecordId,
@@ -236,7 +236,7 @@ class PgJournal:
         return RequestRow(*row)
 
     def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
-        """Move the recorded ``request_id`` aside in one transaction (:mod:`.journal_attempts`)."""
+        """Move the recorded ``request_id`` aside in one transaction (:mod:`.sqlite_attempts`)."""
         with self.transaction() as conn:
             lock_appends(conn, self._append_key)  # no callback lands for the id mid-move
             alias = archive_attempt_pg(conn, request_id, before=before, note=note)
@@ -246,7 +246,7 @@ class PgJournal:
         return None if alias is None else self.get_request(alias)
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow:
-        """Change some of :data:`.journal.UPDATABLE_FIELDS`; returns the row as stored."""
+        """Change some of :data:`.sqlite.UPDATABLE_FIELDS`; returns the row as stored."""
         unknown = set(fields) - UPDATABLE_FIELDS
         if unknown:
             raise ValueError(f"cannot update request field(s): {', '.join(sorted(unknown))}")

@@ -1,8 +1,8 @@
 """Group commit into PostgreSQL: the listener's writer when the journal is a database.
 
-The same contract as the sqlite :class:`.journal_writer.JournalWriter`: the event loop enqueues
+The same contract as the sqlite :class:`.sqlite_writer.JournalWriter`: the event loop enqueues
 records and awaits a future; one thread takes everything queued (up to ``max_batch``), writes
-it in one transaction (callbacks pipelined, see :mod:`.journal_pg_store`), commits, and only
+it in one transaction (callbacks pipelined, see :mod:`.pg_store`), commits, and only
 then resolves the futures, so the listener's 200 means committed. ``synchronous_commit`` is
 kept on (set back on for this connection if the server's default turned it off).
 
@@ -27,10 +27,10 @@ from typing import Any, Self
 
 import psycopg
 
-from m2m_tui.tracking import journal_pg_schema as schema
 from m2m_tui.tracking.group_commit import run_batches
-from m2m_tui.tracking.journal_interface import safe_location
-from m2m_tui.tracking.journal_pg_store import (
+from m2m_tui.tracking.journal import pg_schema as schema
+from m2m_tui.tracking.journal.interface import safe_location
+from m2m_tui.tracking.journal.pg_store import (
     REJECTION_SAMPLES,
     append_pipelined,
     lock_appends,
@@ -39,7 +39,7 @@ from m2m_tui.tracking.journal_pg_store import (
     store_callbacks,
     store_rejections,
 )
-from m2m_tui.tracking.journal_writer import WriterStats
+from m2m_tui.tracking.journal.sqlite_writer import WriterStats
 from m2m_tui.tracking.records import (
     CallbackRecord,
     CallbackRecordId,

@@ -1,11 +1,11 @@
 """The PostgreSQL journal's tables, its versions, and how a connection to it is made.
 
-The tables and their meanings are the sqlite journal's (:mod:`.journal_schema`), in the schema
+The tables and their meanings are the sqlite journal's (:mod:`.sqlite_schema`), in the schema
 the URL's ``search_path`` names (``public`` by default). Differences are of type only (booleans
 are ``boolean``, ids are identities), plus one that carries meaning: a partial unique index
 ``(request_id, body_hash) WHERE NOT duplicate`` lets the database itself decide, between any
 number of listeners, which copy of a resent callback is the result (see
-:mod:`.journal_pg_store`).
+:mod:`.pg_store`).
 
 ``schema_version`` holds one row per migration applied. ``MIGRATIONS[n]`` brings version ``n``
 to ``n + 1``; a new database is migrated from 0, inside one transaction holding an advisory
@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from m2m_tui.tracking.journal_interface import HIDDEN, safe_location
+from m2m_tui.tracking.journal.interface import HIDDEN, safe_location
 from m2m_tui.tracking.records import JournalError
 
 APPLICATION = "m2m-tui journal"

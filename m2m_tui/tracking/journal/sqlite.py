@@ -3,7 +3,7 @@
 A :class:`Journal` wraps one sqlite connection and is used from one thread (the tracker on the
 event loop, where each indexed query or request update takes well under a millisecond; an
 export; a reader following another process). Several processes may open the
-same file: one writer (the listener, through :class:`~m2m_tui.tracking.journal_writer.JournalWriter`,
+same file: one writer (the listener, through :class:`~m2m_tui.tracking.journal.sqlite_writer.JournalWriter`,
 plus the tracker's request rows) and any number of ``readonly=True`` readers, which never block
 the writer in WAL mode.
 """
@@ -19,8 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from m2m_tui.tracking import journal_schema
-from m2m_tui.tracking.journal_callbacks import (
+from m2m_tui.tracking.journal import sqlite_schema
+from m2m_tui.tracking.journal.callbacks import (
     account_rejections,
     insert_rejection,
     rejection_totals,
@@ -105,7 +105,7 @@ class Journal:
         path: str | Path,
         *,
         readonly: bool = False,
-        synchronous: journal_schema.Synchronous = "NORMAL",
+        synchronous: sqlite_schema.Synchronous = "NORMAL",
         busy_timeout: float = 5.0,
         check_same_thread: bool = True,
         create: bool = True,
@@ -118,7 +118,7 @@ class Journal:
         WAL on every commit and survives that too, at a cost per commit. ``create=False``
         refuses a path without a journal; a new one is created 0600 (0640 ``group_readable``).
         """
-        conn = journal_schema.connect(
+        conn = sqlite_schema.connect(
             path,
             readonly=readonly,
             synchronous=synchronous,
@@ -446,8 +446,8 @@ class Journal:
     # --- devices -------------------------------------------------------------------------
 
     def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
-        """Move the recorded ``request_id`` aside (:mod:`.journal_attempts`); the moved row."""
-        from m2m_tui.tracking.journal_attempts import supersede_request
+        """Move the recorded ``request_id`` aside (:mod:`.sqlite_attempts`); the moved row."""
+        from m2m_tui.tracking.journal.sqlite_attempts import supersede_request
 
         return supersede_request(self, request_id, before=before, note=note)
 
