@@ -103,12 +103,12 @@ def _absolute(raw: str, now: datetime, times: Times) -> datetime | str:
         return parsed.replace(tzinfo=UTC)
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC) if zone is None else "two zones given: keep one"
-    local = times.moment(now)
-    if zone is not None and zone.upper() != times.label(local).upper():
-        return f"zone {zone} is not the app's ({times.label(local)}): write UTC or an offset"
-    if times.zone == "utc":
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone().astimezone(UTC)  # the machine's local zone
+    # In the zone the screens show: UTC, or the machine's local zone (its label at that date).
+    moment = parsed.replace(tzinfo=UTC) if times.zone == "utc" else parsed.astimezone()
+    label = times.label(moment)
+    if zone is not None and zone.upper() != label.upper():
+        return f"zone {zone} is not the app's ({label}): write UTC or an offset"
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,11 @@ def test_a_last_report_in_local_time_when_the_app_shows_local(
         )
         _, problem = check_last_report("2026-01-10 08:00 PST", NOW, local)
         assert problem == "zone PST is not the app's (EST): write UTC or an offset"
+        summer = datetime(2026, 7, 10, 12, 0, tzinfo=UTC)  # the label of that date, not today's
+        assert check_last_report("2026-07-10 08:00 EDT", NOW + timedelta(days=200), local) == (
+            summer,
+            None,
+        )
     finally:
         monkeypatch.undo()
         time.tzset()
