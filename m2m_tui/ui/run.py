@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from m2m_tui.desk.settings_files import SettingsFiles, read_files
-from m2m_tui.desk.settings_state import team_journal
+from m2m_tui.desk.settings_state import ENV_PROFILE, SettingsState, team_journal
 from m2m_tui.locate import ENV_PREFIX, user_themes_dir
 from m2m_tui.ui.app import AppOptions, M2MApp
 
@@ -57,11 +59,49 @@ def demo_options(args: argparse.Namespace, folder: Path) -> AppOptions:
     return AppOptions(
         loaded=loaded,
         profile="demo",
-        read_only=bool(getattr(args, "read_only", False)),
+        # The demo reads no config file, but the safety switch in the environment holds there
+        # too: a walk suspended a line in the demo with M2M_TUI_READ_ONLY=on.
+        read_only=bool(getattr(args, "read_only", False)) or env_read_only(),
         demo=DemoSetup(folder=folder),
         journal=folder / "journal.sqlite3",
         persist_settings=False,
         data_dir=folder,
+    )
+
+
+def env_read_only(environ: Mapping[str, str] | None = None) -> bool:
+    """``M2M_TUI_READ_ONLY`` as the settings read it (on, y, yes, 1, true ...).
+
+    A value pydantic cannot read as a yes or a no counts as yes: it is a safety switch.
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    value = (os.environ if environ is None else environ).get(ENV_PREFIX + "READ_ONLY")
+    if value is None or not value.strip():
+        return False
+    try:
+        return TypeAdapter(bool).validate_python(value.strip())
+    except ValidationError:
+        return True
+
+
+def unknown_profile(options: AppOptions) -> str | None:
+    """Why ``--profile``/``M2M_TUI_PROFILE`` cannot be used (None: it can).
+
+    A name the config does not hold used to open the default profile without a word: a typo
+    between a test and a production profile put the engineer on the wrong account. With no
+    profile at all (a first run) the name is the new profile's, as before.
+    """
+    wanted = options.profile
+    if not wanted or wanted == ENV_PROFILE:
+        return None
+    state = SettingsState(options.loaded)
+    names = state.profile_names()
+    if not names or wanted in names:
+        return None
+    return (
+        f"m2m-tui: no profile {wanted!r} in {state.path} (profiles: {', '.join(names)}). "
+        "Start without --profile and press ctrl+n to make a new one."
     )
 
 
@@ -76,7 +116,12 @@ def _run(app: M2MApp, args: argparse.Namespace) -> int:
 
 def run_tui(args: argparse.Namespace) -> int:
     """``m2m-tui`` without a subcommand."""
-    return _run(M2MApp(build_options(args)), args)
+    options = build_options(args)
+    problem = unknown_profile(options)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    return _run(M2MApp(options), args)
 
 
 def run_demo_app(args: argparse.Namespace, folder: Path) -> int:
