@@ -32,6 +32,7 @@ from .conftest import (
     make_demo_app,
     screen_name,
     sim_profile_toml,
+    type_text,
     wait_for,
     write_config,
 )
@@ -508,3 +509,30 @@ async def test_a_state_change_the_line_cannot_take_is_dim_and_says_why(
         await pilot.press("A")
         await wait_for_toast(pilot, "already active")
         assert screen_name(app) == "DevicesScreen" and not sim.state.requests
+
+
+async def test_slash_after_a_lookup_error_starts_a_new_identifier(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    """A walk finding: '/5559999999' after a rejected '12345' looked up '123455559999999'."""
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        field = app.screen.query_one("#identifier", Input)
+        await type_text(pilot, "12345")
+        await pilot.press("enter")  # fits no identifier: the input keeps it, with the reason
+        await pilot.press("slash")
+        await type_text(pilot, wk.DEMO_MDN)
+        assert field.value == wk.DEMO_MDN
+
+
+async def test_state_keys_without_a_device_say_to_look_one_up(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    app = app_for(sim, isolated_home)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await login(pilot, password=None)
+        await pilot.press("escape")
+        await pilot.press("S")
+        await wait_for_toast(pilot, "look one up first")
+        assert not sim.state.requests

@@ -78,6 +78,8 @@ async def test_filter_action_confirms_every_matching_device(
         await pilot.press("y", "enter")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog) and not app.submitted
+        problem = str(app.screen.query_one("#typed-problem").render())
+        assert "'y' is not" in problem and "exactly" in problem  # said in the dialog
         typed = app.screen.typed
         assert typed is not None and f"Type {typed}" in str(
             app.screen.query_one(".typed .label").render()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
-from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.content import Content
 from textual.widget import Widget
@@ -181,9 +180,10 @@ class DevicesScreen(ActionFlow, PictureLookup):
 
     def action_focus_identifier(self) -> None:
         field = self.query_one(IdentifierInput).input
-        if field.has_focus:
-            raise SkipAction()  # typing already: the input decides what "/" means there
-        focus_now(field)
+        if not field.has_focus:
+            focus_now(field)
+        # Selected, so the next identifier replaces the last (also after a lookup error: the
+        # walk saw "/5559999999" appended to a rejected "12345").
         field.select_all()
 
     def action_focus_card(self) -> None:
@@ -311,7 +311,7 @@ class DevicesScreen(ActionFlow, PictureLookup):
 
     def state_conflict(self, action: RequestAction) -> str | None:
         if self.device is None:
-            return None
+            return "no device on the card: look one up first (/ then its identifier)"
         conflict = state_conflict(action, self.device.state)
         if conflict is None:
             return None

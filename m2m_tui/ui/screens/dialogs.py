@@ -82,7 +82,8 @@ class ConfirmDialog(AppModal):
                 what = "the number of devices" if self.typed != "all" else "all"
                 with Horizontal(classes="row typed"):
                     yield Static(Content(f"Type {self.typed}"), classes="label")
-                    yield Input(placeholder=f"{what}, then Enter", id="typed")
+                    yield Input(placeholder=f"{what}, then Enter", id="typed", compact=True)
+                yield Static("", id="typed-problem", classes="error")
             with Horizontal(classes="buttons"):
                 key = "Enter" if self.typed is not None else "y"
                 yield Button(
@@ -115,6 +116,10 @@ class ConfirmDialog(AppModal):
 
     def action_confirm(self) -> None:
         if not self._typed_ok():
+            typed = self.query_one("#typed", Input).value.strip()
+            said = f"{typed!r} is not {self.typed}" if typed else "nothing typed yet"
+            problem = self.query_one("#typed-problem", Static)
+            problem.update(Content(f"{said}: type {self.typed} exactly, or Esc to cancel"))
             self.app.bell()
             return
         self.dismiss(True)
