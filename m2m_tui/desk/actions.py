@@ -8,7 +8,7 @@ used everywhere. :class:`m2m_tui.desk.requests.RequestDesk` runs the submission 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -273,6 +273,28 @@ def state_conflict(action: RequestAction, state: str | None) -> str | None:
     """
     kind = _state_kind(state)
     return None if kind is None else _STATE_CONFLICTS.get((action, kind))
+
+
+def listed_conflicts(action: RequestAction, states: Mapping[str, int]) -> str | None:
+    """How many listed devices ``action`` cannot apply to, as a confirm line (None: none).
+
+    ``states``: how many devices of a filter's listing are in each state. A walk suspended
+    "every matching device" of a group whose 11 lines were all suspended already: each failed
+    by callback minutes later, and each counted against its line's daily limit.
+    """
+    listed = sum(states.values())
+    bad: dict[str, int] = {}
+    for state, count in states.items():
+        reason = state_conflict(action, state)
+        if reason is not None and count:
+            bad[reason.split(":")[0].removeprefix("the line is ")] = count
+    total = sum(bad.values())
+    if not total:
+        return None
+    how = ", ".join(f"{count} {what}" for what, count in bad.items())
+    if total == listed:
+        return f"WARNING: all {listed} devices listed cannot take it ({how}): each will fail."
+    return f"WARNING: {total} of the {listed} devices listed cannot take it ({how}): those fail."
 
 
 def typed_confirmation(action: RequestAction, target: Target) -> str | None:

@@ -25,6 +25,8 @@ async def test_filter_suspend_that_all_fails_says_failed_at_once(tmp_path: Path)
         matched = len(app.screen.devices)
         await pilot.press("S")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        # The listing said they are all suspended already: the confirm says each will fail.
+        assert any(f"all {matched} devices listed" in line for line in app.screen.lines)
         await type_text(pilot, str(matched))  # a change of many devices: typed, not "y"
         await pilot.press("enter")
         await wait_for(pilot, lambda: bool(app.submitted))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -15,7 +16,7 @@ from textual.widgets import DataTable, Input, Static
 
 from m2m_tui.api.identifiers import DeviceKind
 from m2m_tui.api.models.devices import check_account_name
-from m2m_tui.desk.actions import FilterTarget, RequestAction
+from m2m_tui.desk.actions import FilterTarget, RequestAction, listed_conflicts
 from m2m_tui.ui.focus import focus_now, unless_typing
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.flow import ActionFlow
@@ -98,6 +99,8 @@ class FilterScreen(ActionFlow, AppScreen):
         super().__init__()
         self.target: FilterTarget | None = None
         self.devices: dict[str, tuple[str, str]] = {}
+        #: How many listed devices are in each state (what the confirm warns about).
+        self.states: Counter[str] = Counter()
         #: Pages the current search (by DeviceId, or by date added when pages carry none).
         self.pager: DevicePager | None = None
         self.more = False
@@ -160,6 +163,7 @@ class FilterScreen(ActionFlow, AppScreen):
             return
         self.target = target
         self.devices.clear()
+        self.states.clear()
         self.pager = None
         self.more = False
         self.query_one(DataTable).clear()
@@ -250,6 +254,7 @@ class FilterScreen(ActionFlow, AppScreen):
                     continue
                 self.devices[key] = (main[0], main[1])
                 state = device.state or "?"
+                self.states[state] += 1
                 # Rich Text cells: a str cell would be parsed as markup.
                 table.add_row(
                     Text(f"{main[0].upper()} {main[1]}"),
@@ -304,6 +309,10 @@ class FilterScreen(ActionFlow, AppScreen):
         if action == "stop_listing":
             return self.loading  # shown in the footer only while pages are being listed
         return True
+
+    def confirm_notes(self, action: RequestAction) -> list[str]:
+        note = listed_conflicts(action, self.states)
+        return [] if note is None else [note]
 
     def _act(self, action: RequestAction) -> None:
         if self.target is None:

@@ -55,6 +55,10 @@ class ActionFlow:
         """Why ``action`` cannot apply to what the screen shows (None: it can)."""
         return None
 
+    def confirm_notes(self, action: RequestAction) -> list[str]:
+        """Lines the screen adds to the confirm from what it shows (e.g. listed states)."""
+        return []
+
     def blocked(self, action: RequestAction, reason: str | None = None) -> None:
         screen: Any = self
         screen.m2m.notify(
@@ -120,7 +124,7 @@ class ActionFlow:
         if not confirm:
             self._submit(action, target, params, warned)
             return
-        lines = app.desk.consequences(action, target, params)
+        lines = [*app.desk.consequences(action, target, params), *self.confirm_notes(action)]
 
         def answered(yes: bool | None) -> None:
             if yes:
