@@ -284,7 +284,7 @@ async def offer_and_save(screen: LoginScreen, name: str, profile: Profile) -> No
 
 
 def quit_question(app: M2MApp) -> tuple[str, list[str]] | None:
-    """The confirm to show before quitting, if the login form holds unsaved changes."""
+    """The confirm to show before quitting: unsaved login form, or requests still awaited."""
     from m2m_tui.ui.screens.login import LoginScreen
 
     for screen in app.screen_stack:
@@ -299,6 +299,9 @@ def quit_question(app: M2MApp) -> tuple[str, list[str]] | None:
                         f"ctrl+s on the login screen saves it (into {app.settings.path}).",
                     ],
                 )
+    pending = app.desk.ledger.quit_warning(forgets=app.demo_services is not None)
+    if pending:
+        return ("Quit while requests are still awaited?", pending)
     return None
 
 
