@@ -293,7 +293,16 @@ async def test_recent_devices_one_key_away(sim: RunningSimulator, isolated_home:
         await lookup(pilot, wk.SUSPENDED_MDN)
         await pilot.press("escape")
         await wait_for(pilot, lambda: len(app.screen.recent_rows) == 2)
+        # A card is shown, not the list: a digit starts an identifier instead of opening a
+        # recent device the user cannot see.
         await pilot.press("2")
+        field = app.screen.query_one("#identifier", Input)
+        assert field.has_focus and field.value == "2"
+        assert app.screen.target.id == wk.SUSPENDED_MDN
+        # The list is one key away: h, then pick the second.
+        await pilot.press("escape", "h")
+        await wait_for(pilot, lambda: screen_name(app) == "PickDialog")
+        await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.screen.target.id == wk.DEMO_MDN)
         assert wk.DEMO_IMEI in card_text(app)
 
