@@ -14,7 +14,8 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from types import TracebackType
+from typing import Any, ClassVar, Self
 
 from m2m_tui.tracking.journal.dialect import (
     CALLBACK_COLUMNS,
@@ -120,6 +121,20 @@ class SharedJournal:
     @property
     def location(self) -> str:
         raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def _all(self, query: str, params: Sequence[Any] = ()) -> list[Row]:
         raise NotImplementedError

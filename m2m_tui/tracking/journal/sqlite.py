@@ -15,8 +15,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from m2m_tui.tracking.journal import sqlite_schema
 from m2m_tui.tracking.journal.attempts import archive_attempt
@@ -113,17 +112,6 @@ class Journal(SharedJournal):
 
     def close(self) -> None:
         self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @contextmanager
     def _guard(self, action: str) -> Iterator[None]:
