@@ -11,6 +11,7 @@ growing).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -67,6 +68,12 @@ def _is_password(key: str) -> bool:
     return key.lower() == "password"
 
 
+@functools.lru_cache(maxsize=16)
+def _in_json(secret: str) -> str:
+    """How ``secret`` reads inside dumped JSON text; computed once, not per callback."""
+    return json.dumps(secret)[1:-1]
+
+
 def encode_callback(
     request_id: str,
     device_key: str | None,
@@ -99,7 +106,10 @@ def encode_callback(
     text = json.dumps(core, sort_keys=True, separators=(",", ":"))
     if '"password"' in text.lower():  # a password deeper down (rare): redact it first
         text = json.dumps(redact_body(core), sort_keys=True, separators=(",", ":"))
-    found = [s for s in secrets if s and json.dumps(s)[1:-1] in text]
+    found: list[str] = []
+    for secret in secrets:  # the configured password quoted in free text (rare)
+        if secret and _in_json(secret) in text:
+            found.append(secret)
     if found:
         text = json.dumps(
             redact_secrets(redact_body(core), found), sort_keys=True, separators=(",", ":")
