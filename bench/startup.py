@@ -77,22 +77,8 @@ def app_command() -> list[str]:
     return [sys.executable, "-c", code]
 
 
-CPU_TIMES: dict[int, float] = {}
-"""Per child pid: its CPU seconds (user + system) when ``MARKER`` appeared (Linux /proc)."""
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time ``pid`` has used so far: unlike the wall time, barely moved by a loaded machine."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def time_to_marker(command: list[str], env: dict[str, str], timeout: float = 20.0) -> float:
-    """Seconds from spawning ``command`` on a pty to ``MARKER`` appearing on its screen (its
-    CPU time then is kept in ``CPU_TIMES``)."""
+    """Seconds from spawning ``command`` on a pty to ``MARKER`` appearing on its screen."""
     start = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # child
@@ -114,9 +100,6 @@ def time_to_marker(command: list[str], env: dict[str, str], timeout: float = 20.
             seen += chunk
             if MARKER.encode() in ANSI.sub(b"", seen):
                 elapsed = time.perf_counter() - start
-                cpu = cpu_seconds(pid)
-                if cpu is not None:
-                    CPU_TIMES[pid] = cpu
                 os.write(fd, b"\x11")  # ctrl+q
                 return elapsed
         raise RuntimeError(f"{MARKER!r} never appeared; output: {ANSI.sub(b'', seen)[-400:]!r}")
@@ -162,16 +145,9 @@ def main() -> int:
     time_to_marker(app, env)
     app_times: list[float] = []
     minimal_times: list[float] = []
-    app_cpu: list[float] = []
-    minimal_cpu: list[float] = []
     for _ in range(args.runs):
-        for command, times, cpu in (
-            (minimal, minimal_times, minimal_cpu),
-            (app, app_times, app_cpu),
-        ):
-            CPU_TIMES.clear()
-            times.append(time_to_marker(command, env))
-            cpu.extend(CPU_TIMES.values())
+        minimal_times.append(time_to_marker(minimal, env))
+        app_times.append(time_to_marker(app, env))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())  # the figures depend on it
     app_median = statistics.median(app_times)
     minimal_median = statistics.median(minimal_times)
@@ -187,13 +163,6 @@ def main() -> int:
         f"(min {min(app_times) * 1000:.0f})"
     )
     print(f"ratio: {ratio:.2f}x (target <= 1.30x) -> {'OK' if ratio <= 1.3 else 'OVER'}")
-    if app_cpu and minimal_cpu:  # the same runs in CPU time (steadier when others load the CPU)
-        cpu_ratio = statistics.median(app_cpu) / statistics.median(minimal_cpu)
-        print(
-            f"CPU time to first paint (/proc, 10 ms ticks): minimal median "
-            f"{statistics.median(minimal_cpu) * 1000:.0f} ms, m2m-tui median "
-            f"{statistics.median(app_cpu) * 1000:.0f} ms, ratio {cpu_ratio:.2f}x"
-        )
     return 0
 
 
