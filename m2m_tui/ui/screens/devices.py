@@ -101,6 +101,8 @@ class DevicesScreen(ActionFlow, PictureLookup):
         self.recent_rows: list[DeviceRow] = []
         #: The card lists recent (or demo) devices, so 1-9 open one; otherwise digits type.
         self.listing_recent = False
+        #: What the identifier held when Enter was last pressed: "/" then starts afresh.
+        self.entered: str | None = None
         self.demo_rows: list[DeviceRow] = []
         self.picture: DevicePicture | None = None
         self.suspension: tuple[DeviceTarget, SuspensionStatus] | None = None
@@ -202,10 +204,11 @@ class DevicesScreen(ActionFlow, PictureLookup):
 
     def action_focus_identifier(self) -> None:
         field = self.query_one(IdentifierInput).input
-        if not field.has_focus:
-            focus_now(field)
-        # Selected, so the next identifier replaces the last (also after a lookup error: the
-        # walk saw "/5559999999" appended to a rejected "12345").
+        if field.has_focus and field.value != self.entered:
+            return  # typing one: "/" is never typed into an identifier, and changes nothing
+        focus_now(field)
+        # Selected, so the next identifier replaces the one entered (also after a lookup
+        # error: the walk saw "/5559999999" appended to a rejected "12345").
         field.select_all()
 
     def action_focus_card(self) -> None:
@@ -215,6 +218,7 @@ class DevicesScreen(ActionFlow, PictureLookup):
     def _lookup_requested(self, event: IdentifierInput.Lookup) -> None:
         guess: KindGuess = event.guess
         widget = self.query_one(IdentifierInput)
+        self.entered = widget.input.value
         if guess.problem or not guess.candidates:
             widget.show_problem(guess.problem or "type or paste an identifier")
             self.app.bell()
