@@ -6,7 +6,6 @@ requests, the services) and turns every failure into a toast or a dialog, never 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import time
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.reactive import var
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker
@@ -28,11 +28,12 @@ from m2m_tui.desk.requests import RequestDesk
 from m2m_tui.desk.session import LoginGuard, Session, guard_path
 from m2m_tui.desk.settings_files import SettingsFiles
 from m2m_tui.desk.settings_state import SettingsState
-from m2m_tui.desk.times import DEFAULT_ZONE, Times
 from m2m_tui.ui.app_requests import RequestNotices
+from m2m_tui.ui.messages import SessionChanged
 from m2m_tui.ui.notice_hold import NoticeApp
+from m2m_tui.ui.services import Services
 from m2m_tui.ui.themes import DEFAULT_THEME, checked_theme, fallback_theme, load_themes
-from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingUpdate, listener_state
+from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingUpdate
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 
 if TYPE_CHECKING:
@@ -41,9 +42,12 @@ if TYPE_CHECKING:
     from m2m_tui.desk.actions import SubmittedRequest
     from m2m_tui.desk.feed import FeedBatch
     from m2m_tui.desk.settings import LoadedSettings, Profile
+    from m2m_tui.desk.times import Times
     from m2m_tui.desk.tracking import DeskTracking
 
 VALIDATE_AFTER = 0.3
+BARS_TICK = 1.0
+"""Seconds between two readings of the bars' state (the countdowns move once a second)."""
 
 
 @dataclass
@@ -60,7 +64,7 @@ class AppOptions:
     follow: bool = False
     """Follow ``journal`` as written by a separate ``m2m-tui listen`` instead of listening."""
     clock: Callable[[], float] | None = None
-    """A fixed clock for snapshots (also stops the status bar's once-a-second repaint)."""
+    """A fixed clock for snapshots (the status bar's countdowns then never move)."""
     watchdog: bool = True
     user_themes: Path | None = None
     builtin_themes: list[Path] | None = None
@@ -82,24 +86,28 @@ class M2MApp(NoticeApp):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
+    # What the header and status bar show: set here, followed by the bars (never pushed).
+    header_info: var[HeaderInfo] = var(HeaderInfo)
+    auth: var[AuthSnapshot | None] = var(None)
+    listener_state: var[ListenerState] = var(ListenerState)
+    poller_status: var[str] = var("idle")
+    now: var[float] = var(0.0)
+    """The bars' clock: a live clock moves it once a second; a fixed one never."""
+
     def __init__(self, options: AppOptions) -> None:
         super().__init__()
         self.options = options
         self.settings = SettingsState(options.loaded)
         self.demo_services = DemoServices(options.demo) if options.demo else None
-        self.clock: Callable[[], float] = options.clock or time.time
+        clock: Callable[[], float] = options.clock or time.time
         self.session = Session(
             guard=LoginGuard(guard_path(options.data_dir)),
             read_only=options.read_only,
             retry=options.retry,
-            clock=self.clock,
+            clock=clock,
             on_notice=self.client_notice,
         )
         self.session.profile_name = options.profile
-        self.config_ready = asyncio.Event()
-        self.callback_restore: Any = None
-        """Callback registrations to put back on exit (screens/registration.py)."""
-        self.live_clock = options.clock is None
         journal = options.journal
         if journal is None and self.demo_services is not None:
             journal = self.demo_services.journal_path
@@ -107,16 +115,26 @@ class M2MApp(NoticeApp):
             from m2m_tui.locate import journal_path
 
             journal = journal_path()
-        #: The one journal of this app: tracking, recent devices and the screens all read it.
         self.journal_path: str | Path = journal
-        #: The screens' only way to read the journal (each read in a thread).
         self.queries = JournalQueries(journal)
         self.recent = RecentDevices(journal, create=not options.follow)
-        #: Every request of this session: submit, journal, track, announce (headless).
         self.desk = RequestDesk(
-            journal, read_only=options.read_only, clock=self.clock, recent=self.recent
+            journal, read_only=options.read_only, clock=clock, recent=self.recent
         )
         self.notices = RequestNotices(self, self.desk)
+        #: What every screen is given: the desk objects, never the app itself.
+        self.services = Services(
+            session=self.session,
+            desk=self.desk,
+            queries=self.queries,
+            recent=self.recent,
+            settings=self.settings,
+            notices=self.notices,
+            clock=clock,
+            journal_path=journal,
+            demo_services=self.demo_services,
+        )
+        self.config_ready = self.services.config_ready
         if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.settings.animations:
             self.animation_level = "none"
         self.settings_theme: str | None = None
@@ -174,7 +192,7 @@ class M2MApp(NoticeApp):
     def get_default_screen(self) -> Screen[Any]:
         from m2m_tui.ui.screens.login import LoginScreen
 
-        return LoginScreen()
+        return LoginScreen(self.services)
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -197,6 +215,8 @@ class M2MApp(NoticeApp):
             )
         self._start_watchdog()
         self.set_interval(FLUSH_INTERVAL, self._flush_tracking, name="tracking-flush")
+        self.sync_bars()
+        self.set_interval(BARS_TICK, self.sync_bars, name="bars-clock")
 
     def _start_validation(self) -> None:
         from m2m_tui.ui.settings_link import validate_settings
@@ -222,14 +242,14 @@ class M2MApp(NoticeApp):
         for screen in self.screen_stack:
             if isinstance(screen, LoginScreen):
                 screen.demo_ready()
-        self.refresh_bars()
+        self.sync_bars()
 
     async def on_unmount(self) -> None:
         if self.callback_restore is not None:
             from m2m_tui.ui.screens.registration import restore_registrations
 
             with contextlib.suppress(Exception):
-                await restore_registrations(self)
+                await restore_registrations(self.services)
         with contextlib.suppress(Exception):
             await self.session.aclose()
         with contextlib.suppress(Exception):
@@ -248,6 +268,20 @@ class M2MApp(NoticeApp):
 
     # ------------------------------------------------------------------ session
 
+    # The session's state, read through the services (kept here for tests and the palette).
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.services.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self.services.clock = clock
+
+    @property
+    def callback_restore(self) -> Any:
+        return self.services.callback_restore
+
     @property
     def client(self) -> ThingSpaceClient | None:
         return self.session.client
@@ -262,63 +296,39 @@ class M2MApp(NoticeApp):
 
     @property
     def times(self) -> Times:
-        """How every screen writes times: the profile's ``time_zone``, else the file's (UTC)."""
-        zone = self.profile.time_zone if self.profile is not None else None
-        validated = self.settings.validated
-        zone = zone or (validated.config.time_zone if validated is not None else None)
-        zone = zone or DEFAULT_ZONE
-        return Times(zone)
+        return self.services.times
 
     @property
     def account(self) -> str | None:
         return self.session.account
-
-    @property
-    def header_info(self) -> HeaderInfo:
-        profile = self.session.profile
-        if profile is None:
-            found = self.settings.profile(self.session.profile_name)
-            profile = found[1] if found else None
-        return HeaderInfo(
-            profile=self.session.profile_name,
-            account=profile.account if profile else None,
-            environment="demo"
-            if self.demo_services
-            else (profile.environment_name if profile else None),
-            read_only=self.session.read_only_for(profile),
-            demo=self.demo_services is not None,
-            user=self.client.username if self.client and self.session.logged_in else None,
-        )
 
     def auth_snapshot(self) -> AuthSnapshot | None:
         return self.session.auth_snapshot()
 
     @property
     def tracking(self) -> DeskTracking | None:
-        """The session's tracking (journal, poller, listener), once started."""
         return self.desk.tracking
 
     @property
     def submitted(self) -> list[SubmittedRequest]:
-        """The requests ThingSpace accepted this session, oldest first."""
-        return self.desk.ledger.requests
+        return self.services.submitted
 
-    @property
-    def listener_state(self) -> ListenerState:
-        if self.tracking is None:
-            if self.demo_services is not None and not self.demo_services.ready.is_set():
-                return ListenerState("starting")
-            return ListenerState("off")
-        return listener_state(self.tracking)
+    def sync_bars(self) -> None:
+        """Read what the bars show into the reactives; a bar repaints only what changed."""
+        services = self.services
+        self.header_info = services.header_info()
+        self.auth = self.session.auth_snapshot()
+        self.listener_state = services.listener_state()
+        self.poller_status = services.poller_status()
+        self.now = services.clock()  # a fixed clock (snapshots) never moves it
 
-    @property
-    def poller_status(self) -> str:
-        return "idle" if self.tracking is None else self.tracking.poller_text()
+    def on_session_changed(self, _message: SessionChanged) -> None:
+        self.sync_bars()
 
     def client_notice(self, text: str) -> None:
         """The client renewed a token by itself: say so, briefly."""
         self.notify(text, title="Session", timeout=4, markup=False)
-        self.refresh_bars()
+        self.sync_bars()
 
     async def action_quit(self) -> None:
         """Quit, first asking if the login form holds a profile not saved."""
@@ -333,10 +343,10 @@ class M2MApp(NoticeApp):
         client, profile = self.session.client, self.session.profile
         if client is not None and profile is not None:
             self.desk.logged_in(client, profile.account, self.read_only)
-        self.refresh_bars()
+        self.sync_bars()
         if self.session.profile is not None:
             self.start_listener(self.session.profile)
-        self.push_screen(DevicesScreen())
+        self.push_screen(DevicesScreen(self.services))
 
     def start_listener(self, profile: Profile) -> None:
         """Start tracking for a real profile: the journal and poller always; its listener when
@@ -382,7 +392,7 @@ class M2MApp(NoticeApp):
                     timeout=15,
                     markup=False,
                 )
-        self.refresh_bars()
+        self.sync_bars()
 
     def _flush_tracking(self) -> None:
         tracking = self.tracking
@@ -391,21 +401,16 @@ class M2MApp(NoticeApp):
             self._post_tracking_update(batch)
 
     def _post_tracking_update(self, batch: FeedBatch) -> None:
-        """One coalesced update per flush: the bars repaint, the active screen may listen."""
-        self.refresh_bars()
+        """One coalesced update per flush: the bars follow, and every screen of the stack hears
+        it (one under a dialog or a detail screen too, so none has to catch up later)."""
+        self.sync_bars()
         self.notices.batch(batch)
-        self.screen.post_message(TrackingUpdate(batch))
+        for screen in self.screen_stack:
+            screen.post_message(TrackingUpdate(batch))
 
     async def end_session(self) -> None:
         await self.session.logout()
-        self.refresh_bars()
-
-    def refresh_bars(self) -> None:
-        from m2m_tui.ui.screens.base import AppScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, AppScreen):
-                screen.refresh_bars()
+        self.sync_bars()
 
     def copy_text(self, text: str, what: str) -> None:
         self.copy_to_clipboard(text)
@@ -430,7 +435,7 @@ class M2MApp(NoticeApp):
         from m2m_tui.ui.error_reports import report_error
 
         report_error(self, error, context)
-        self.refresh_bars()
+        self.sync_bars()
 
     # ------------------------------------------------------------------ commands
 
@@ -452,13 +457,13 @@ class M2MApp(NoticeApp):
         from m2m_tui.ui.screens.inbox import CallbacksInboxScreen
 
         if not isinstance(self.screen, CallbacksInboxScreen):
-            self.push_screen(CallbacksInboxScreen())
+            self.push_screen(CallbacksInboxScreen(self.services))
 
     def action_registration(self) -> None:
         from m2m_tui.ui.screens.registration import RegistrationScreen
 
         if not isinstance(self.screen, RegistrationScreen):
-            self.push_screen(RegistrationScreen())
+            self.push_screen(RegistrationScreen(self.services))
 
     def action_open_last_request(self) -> None:
         """Straight to the detail of the request just submitted (or found after a timeout)."""
@@ -468,7 +473,7 @@ class M2MApp(NoticeApp):
             return
         from m2m_tui.ui.screens.request_detail import RequestDetailScreen
 
-        self.push_screen(RequestDetailScreen(last.request_id))
+        self.push_screen(RequestDetailScreen(self.services, last.request_id))
 
     def action_copy_last_request(self) -> None:
         last = self.desk.last

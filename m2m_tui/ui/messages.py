@@ -33,3 +33,12 @@ class ServicesChanged(Message):
 
 class LoggedIn(Message):
     """A session was opened (the header and status bar follow)."""
+
+
+class SessionChanged(Message):
+    """The session may have changed under a screen (a profile picked, a call that used, renewed
+    or lost the tokens): the app reads the bars' state again. Screens post it; they never
+    repaint the bars themselves."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SessionChanged)

@@ -14,6 +14,7 @@ from m2m_tui.api.errors import ThingSpaceError
 from m2m_tui.api.identifiers import DeviceKind
 from m2m_tui.desk.actions import DeviceTarget, device_target
 from m2m_tui.desk.device_picture import SECTIONS
+from m2m_tui.ui.host import host
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.widgets.device_card import DeviceCard
 from m2m_tui.ui.widgets.identifier import IdentifierInput
@@ -46,10 +47,10 @@ class PictureLookup(AppScreen):
         from m2m_tui.api.history import DiagnosticsReads
         from m2m_tui.desk.device_picture import CONNECTION_DAYS, DevicePicture, fetch_picture
 
-        client = self.m2m.client
+        client = self.services.client
         assert client is not None
         card = self.query_one(DeviceCard)
-        now = datetime.fromtimestamp(self.m2m.clock(), UTC)
+        now = datetime.fromtimestamp(self.services.clock(), UTC)
         shown = DevicePicture(
             account=account,
             identifier=device_id,
@@ -70,7 +71,7 @@ class PictureLookup(AppScreen):
             if all(getattr(shown, name).done for name in SECTIONS):
                 diagnosis = shown.diagnosis(suspension=self._suspension_for(self.target))
                 card.show_diagnosis(shown, diagnosis)
-                self.m2m.desk.pictures.keep(shown, diagnosis)
+                self.services.desk.pictures.keep(shown, diagnosis)
 
         await fetch_picture(
             DiagnosticsReads(client),
@@ -114,7 +115,7 @@ class PictureLookup(AppScreen):
             return  # the picture still loading will use it when complete
         diagnosis = picture.diagnosis(suspension=self._suspension_for(self.target))
         card.show_diagnosis(picture, diagnosis)
-        self.m2m.desk.pictures.keep(picture, diagnosis)
+        self.services.desk.pictures.keep(picture, diagnosis)
 
     def _suspension_for(self, target: DeviceTarget | None) -> SuspensionStatus | None:
         if self.suspension is None or target is None:
@@ -130,7 +131,7 @@ class PictureLookup(AppScreen):
         if picture is None or diagnosis is None:
             self.notify("no complete device picture yet (look one up with /)", severity="warning")
             return
-        self.m2m.copy_text(picture_markdown(picture, diagnosis), "ticket summary")
+        host(self).copy_text(picture_markdown(picture, diagnosis), "ticket summary")
 
     def action_picture_json(self) -> None:
         from m2m_tui.desk.picture_text import picture_json

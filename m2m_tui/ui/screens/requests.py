@@ -10,7 +10,7 @@ table is never cleared and rebuilt for an update. Sorting reorders the loaded wi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -24,6 +24,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from m2m_tui.desk.queries import RequestsPage, RequestsQuery
 from m2m_tui.tracking.records import RequestState
+from m2m_tui.ui.host import host
 from m2m_tui.ui.messages import RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
@@ -43,6 +44,9 @@ from m2m_tui.ui.widgets.request_rows import (
     view_of_summary,
     view_of_tracked,
 )
+
+if TYPE_CHECKING:
+    from m2m_tui.ui.services import Services
 
 PAGE = 200
 #: The first page only needs to fill a screen (and a little scrolling): fewer rows to add
@@ -113,8 +117,8 @@ class RequestsScreen(AppScreen):
         Binding("i", "inbox", "Inbox", show=False, tooltip="Every callback received"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
         self._views: dict[str, RequestView] = {}
         self._state_index = 0
         self._sort_index = 0
@@ -193,7 +197,7 @@ class RequestsScreen(AppScreen):
         ]
         if self._with_account:
             cells.append(Text(view.account, overflow="ellipsis", no_wrap=True))
-        cells.append(Text(age_text(self.m2m.clock() - view.submitted_at)))
+        cells.append(Text(age_text(self.services.clock() - view.submitted_at)))
         return cells
 
     def _color(self, name: str) -> str:
@@ -226,7 +230,7 @@ class RequestsScreen(AppScreen):
     async def _load(self, query: RequestsQuery, generation: int) -> None:
         self._loading = True
         try:
-            page = await self.m2m.queries.requests_page(query)
+            page = await self.services.queries.requests_page(query)
         finally:
             self._loading = False
         if generation == self._generation and self.is_attached:
@@ -239,7 +243,7 @@ class RequestsScreen(AppScreen):
         selected = self._selected_key() if first else None
         self._error = page.error
         self._total = page.total
-        tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
+        tracker = self.services.tracking.tracker if self.services.tracking is not None else None
         with self.app.batch_update():
             if first:
                 table.clear()
@@ -271,8 +275,8 @@ class RequestsScreen(AppScreen):
 
     def _add_session_requests(self, query: RequestsQuery) -> None:
         """Requests accepted this session that the journal does not hold (tracking off)."""
-        tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
-        for record in self.m2m.submitted:
+        tracker = self.services.tracking.tracker if self.services.tracking is not None else None
+        for record in self.services.submitted:
             if record.request_id in self._views:
                 continue
             tracked = tracker.get(record.request_id) if tracker is not None else None
@@ -339,7 +343,7 @@ class RequestsScreen(AppScreen):
             self._apply_changes(list(message.changed.values()))
 
     def _apply_changes(self, events: list[Any]) -> None:
-        tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
+        tracker = self.services.tracking.tracker if self.services.tracking is not None else None
         states, text = STATE_FILTERS[self._state_index][1], self._query(0).text
         oldest = min((v.submitted_at for v in self._views.values()), default=None)
         more = self._journal_loaded < self._total
@@ -373,29 +377,14 @@ class RequestsScreen(AppScreen):
             self._show_info()
         self._show_hint()
 
-    def on_screen_resume(self) -> None:
-        """Updates go to the active screen only: catch up with what changed meanwhile."""
-        if not self._views or self.m2m.tracking is None:
-            return
-        tracker = self.m2m.tracking.tracker
-        if tracker is None:
-            return
-        with self.app.batch_update():
-            for tracked in tracker.requests():
-                view = self._views.get(tracked.request_id)
-                if view is not None:
-                    view.merge_tracked(tracked)
-                    self._update_row(view)
-        self._show_hint()
-
     def on_request_submitted(self, message: RequestSubmitted) -> None:
         self.action_reload()
 
-    def action_inbox(self) -> None:
-        self.m2m.action_inbox()
+    async def action_inbox(self) -> None:
+        await self.app.run_action("inbox")
 
     def _refresh_ages(self) -> None:
-        now = self.m2m.clock()
+        now = self.services.clock()
         table = self.table
         changed: list[tuple[str, str]] = []
         for view in self._views.values():
@@ -433,7 +422,9 @@ class RequestsScreen(AppScreen):
     def _show_hint(self) -> None:
         view = self.selected_view()
         text = (
-            advice(view, self.m2m.clock(), callbacks_arrive=self.m2m.desk.callbacks_arrive())
+            advice(
+                view, self.services.clock(), callbacks_arrive=self.services.desk.callbacks_arrive()
+            )
             if view is not None
             else ""
         )
@@ -475,14 +466,14 @@ class RequestsScreen(AppScreen):
             return
         from m2m_tui.ui.screens.request_detail import RequestDetailScreen
 
-        self.app.push_screen(RequestDetailScreen(key, self._views.get(key)))
+        self.app.push_screen(RequestDetailScreen(self.services, key, self._views.get(key)))
 
     def action_copy(self) -> None:
         key = self._selected_key()
         if key is None:
             self.notify("no request yet", timeout=3)
             return
-        self.m2m.copy_text(key, "request id")
+        host(self).copy_text(key, "request id")
 
     def action_back(self) -> None:
         field = self.query_one("#requests-text", Input)
