@@ -1,7 +1,9 @@
-"""The App: bindings, command palette, the one worker-error handler.
+"""The App: themes, bindings, command palette, screens, the one worker-error handler.
 
-Screens do the work; the app holds what outlives a screen (the desk session, the submitted
-requests, the services) and turns every failure into a toast or a dialog, never a crash.
+Screens do the work with the :class:`~m2m_tui.ui.services.Services` the app builds once and
+hands to each of them; the app keeps the state the bars follow (reactives), starts tracking
+through :class:`~m2m_tui.ui.app_tracking.AppTracking`, and turns every failure into a toast or
+a dialog, never a crash.
 """
 
 from __future__ import annotations
@@ -29,18 +31,18 @@ from m2m_tui.desk.session import LoginGuard, Session, guard_path
 from m2m_tui.desk.settings_files import SettingsFiles
 from m2m_tui.desk.settings_state import SettingsState
 from m2m_tui.ui.app_requests import RequestNotices
+from m2m_tui.ui.app_tracking import AppTracking
 from m2m_tui.ui.messages import SessionChanged
 from m2m_tui.ui.notice_hold import NoticeApp
 from m2m_tui.ui.services import Services
 from m2m_tui.ui.themes import DEFAULT_THEME, checked_theme, fallback_theme, load_themes
-from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingUpdate
+from m2m_tui.ui.tracking_link import FLUSH_INTERVAL
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 
 if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
     from m2m_tui.api.tokens import AuthSnapshot
     from m2m_tui.desk.actions import SubmittedRequest
-    from m2m_tui.desk.feed import FeedBatch
     from m2m_tui.desk.settings import LoadedSettings, Profile
     from m2m_tui.desk.times import Times
     from m2m_tui.desk.tracking import DeskTracking
@@ -135,6 +137,7 @@ class M2MApp(NoticeApp):
             demo_services=self.demo_services,
         )
         self.config_ready = self.services.config_ready
+        self.tracking_link = AppTracking(self)
         if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.settings.animations:
             self.animation_level = "none"
         self.settings_theme: str | None = None
@@ -211,10 +214,13 @@ class M2MApp(NoticeApp):
             )
         if self.demo_services is not None:
             self.run_worker(
-                self._start_demo, group="services", exit_on_error=False, description="demo"
+                self.tracking_link.start_demo(),
+                group="services",
+                exit_on_error=False,
+                description="demo",
             )
         self._start_watchdog()
-        self.set_interval(FLUSH_INTERVAL, self._flush_tracking, name="tracking-flush")
+        self.set_interval(FLUSH_INTERVAL, self.tracking_link.flush, name="tracking-flush")
         self.sync_bars()
         self.set_interval(BARS_TICK, self.sync_bars, name="bars-clock")
 
@@ -227,22 +233,6 @@ class M2MApp(NoticeApp):
         from m2m_tui.ui.settings_link import settings_ready
 
         settings_ready(self, loaded)
-
-    async def _start_demo(self) -> Any:
-        from m2m_tui.desk.tracking import DeskTracking
-
-        assert self.demo_services is not None
-        tracking = DeskTracking(self.demo_services.tracking_settings())
-        self.desk.use_tracking(tracking)
-        await self.demo_services.start(tracking)
-        if self.client is not None:
-            tracking.attach_client(self.client.request_status)
-        from m2m_tui.ui.screens.login import LoginScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, LoginScreen):
-                screen.demo_ready()
-        self.sync_bars()
 
     async def on_unmount(self) -> None:
         if self.callback_restore is not None:
@@ -345,68 +335,8 @@ class M2MApp(NoticeApp):
             self.desk.logged_in(client, profile.account, self.read_only)
         self.sync_bars()
         if self.session.profile is not None:
-            self.start_listener(self.session.profile)
+            self.tracking_link.start(self.session.profile)
         self.push_screen(DevicesScreen(self.services))
-
-    def start_listener(self, profile: Profile) -> None:
-        """Start tracking for a real profile: the journal and poller always; its listener when
-        it names a public URL or a fixed port, or following a journal another process writes
-        (``--journal``). A listener that cannot start only removes the callback path."""
-        if self.tracking is not None:
-            if self.client is not None:
-                self.tracking.attach_client(self.client.request_status)
-            return
-        from m2m_tui.desk.tracking import checked_profile_settings
-
-        settings, problem = checked_profile_settings(
-            profile, self.journal_path, follow=self.options.follow, name=self.session.profile_name
-        )
-        if problem:  # e.g. a callback username without a password: it would accept anyone
-            self.notify(
-                f"callbacks off: {problem}", title="Callbacks", severity="warning", markup=False
-            )
-        self.run_worker(
-            self._run_tracking(settings, profile.callback.public_url),
-            group="tracking",
-            exit_on_error=False,
-            description="request tracking",
-        )
-
-    async def _run_tracking(self, settings: Any, public_url: str | None) -> None:
-        try:
-            tracking = await self.desk.start_tracking(settings, public_url)
-        except Exception as exc:  # the journal itself cannot be used: say so
-            self.notify(
-                f"request tracking not started: {exc}",
-                title="Tracking",
-                severity="error",
-                markup=False,
-            )
-        else:
-            if tracking.listener_error:
-                self.notify(
-                    f"callbacks off: {tracking.listener_error}. Requests are still journaled "
-                    "and polled; suspension status and filter actions cannot finish here.",
-                    title="Callbacks",
-                    severity="warning",
-                    timeout=15,
-                    markup=False,
-                )
-        self.sync_bars()
-
-    def _flush_tracking(self) -> None:
-        tracking = self.tracking
-        batch = tracking.feed.flush() if tracking is not None else None
-        if batch is not None:
-            self._post_tracking_update(batch)
-
-    def _post_tracking_update(self, batch: FeedBatch) -> None:
-        """One coalesced update per flush: the bars follow, and every screen of the stack hears
-        it (one under a dialog or a detail screen too, so none has to catch up later)."""
-        self.sync_bars()
-        self.notices.batch(batch)
-        for screen in self.screen_stack:
-            screen.post_message(TrackingUpdate(batch))
 
     async def end_session(self) -> None:
         await self.session.logout()

@@ -1,4 +1,4 @@
-"""Messages the app posts to its screens ("attributes down, messages up")."""
+"""Messages between the app and its screens: the app posts down, screens post up."""
 
 from __future__ import annotations
 
@@ -22,17 +22,6 @@ class RequestFinished(Message):
         super().__init__()
         self.request = request
         self.state = state
-
-
-class ServicesChanged(Message):
-    """The listener or poller state changed (the status bar repaints)."""
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, ServicesChanged)
-
-
-class LoggedIn(Message):
-    """A session was opened (the header and status bar follow)."""
 
 
 class SessionChanged(Message):
