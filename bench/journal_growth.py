@@ -84,7 +84,7 @@ asyncio.run(main(Path(sys.argv[1])))
 
 
 def build(path: Path, requests: int, callbacks: int) -> float:
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal.sqlite import Journal
     from m2m_tui.tracking.records import CallbackRecord
 
     start = time.perf_counter()

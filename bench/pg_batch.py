@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from m2m_tui.tracking import journal_pg_store
-from m2m_tui.tracking.journal_pg_writer import PgJournalWriter
+from m2m_tui.tracking.journal import pg_store
+from m2m_tui.tracking.journal.pg_writer import PgJournalWriter
 from m2m_tui.tracking.records import CallbackRecord
 from tests.tracking.tracking_helpers import suspension_body
 
@@ -109,10 +109,10 @@ def main() -> None:
         _summary(f"two writers, N={args.n}", a + b)
         conn = one._conn
         assert conn is not None
-        params = journal_pg_store.callback_params(_records(1, uuid.uuid4().hex)[0])
+        params = pg_store.callback_params(_records(1, uuid.uuid4().hex)[0])
         with conn.transaction(force_rollback=True):
             plan = conn.execute(
-                "EXPLAIN (ANALYZE, BUFFERS) " + journal_pg_store.INSERT_CALLBACK, params
+                "EXPLAIN (ANALYZE, BUFFERS) " + pg_store.INSERT_CALLBACK, params
             ).fetchall()
         print("EXPLAIN ANALYZE of one insert:")
         for (line,) in plan:

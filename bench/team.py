@@ -3,6 +3,9 @@
 1. The single sqlite listener (today's default), for comparison, then two listener processes
    writing one PostgreSQL journal, driven at once with distinct callbacks: callbacks/s
    acknowledged (200 = committed) in total, p50/p99 latency. Targets: >= 3,000/s, p99 < 50 ms.
+   While they run, the server's ``pg_stat_activity`` is sampled: how often a listener waited
+   on the append lock, and how often its holder was then waiting for its own client
+   (ClientRead) rather than working: what the lock costs, and why.
 2. Ten followers attached (headless: the LISTEN/NOTIFY follower the UI's tracking runs, in a
    process of their own) while the two listeners take a steady stream: the time from each 200
    to each follower holding the row (p50/p99/max; target p99 < 300 ms), and what following
@@ -72,7 +75,7 @@ async def drive_both(urls: list[str], pids: list[int], bodies: list[bytes], c: i
 
 def run_followers(url: str, count: int, seconds: float) -> None:
     """Attach ``count`` followers; print when each saw each requestId (one JSON document)."""
-    from m2m_tui.tracking.journal_pg_follow import FollowBatch, JournalFollower
+    from m2m_tui.tracking.journal.pg_follow import FollowBatch, JournalFollower
 
     async def main() -> None:
         seen: list[dict[str, float]] = [{} for _ in range(count)]
@@ -127,6 +130,52 @@ async def steady(urls: list[str], bodies: list[bytes], rate: float) -> dict[str,
     return acked
 
 
+class LockSampler:
+    """Samples ``pg_stat_activity`` in a thread: appends waiting on the advisory lock, and
+    what the other backends were doing meanwhile (a holder in ClientRead waits for its client)."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url = url
+        self.samples = self.waiting = self.holder_waits_client = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LockSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.is_set():
+                rows = conn.execute(
+                    "SELECT state, wait_event FROM pg_stat_activity WHERE datname ="
+                    " current_database() AND pid <> pg_backend_pid() AND backend_type ="
+                    " 'client backend' AND state IN ('active', 'idle in transaction')"
+                ).fetchall()
+                self.samples += 1
+                if any(event == "advisory" for _, event in rows):
+                    self.waiting += 1
+                    if any(event == "ClientRead" for _, event in rows):
+                        self.holder_waits_client += 1
+                time.sleep(0.002)
+
+    def line(self) -> str:
+        share = self.waiting / max(1, self.samples)
+        client = self.holder_waits_client / max(1, self.waiting)
+        return (
+            f"append lock waited on in {self.waiting} of {self.samples} samples ({share:.0%});"
+            f" its holder waiting for its own client in {client:.0%} of those"
+        )
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -149,7 +198,7 @@ def main() -> int:
     import psycopg
     from psycopg import sql
 
-    from m2m_tui.tracking.journal_interface import safe_location
+    from m2m_tui.tracking.journal.interface import safe_location
 
     command = (
         f"cd {shlex.quote(str(ROOT))} && PYTHONPATH=. {shlex.quote(sys.executable)} bench/team.py"
@@ -157,7 +206,8 @@ def main() -> int:
         f" --follow-rate {args.follow_rate:g} --follow-seconds {args.follow_seconds:g}"
     )
     print(f"# reproduce: {command}")
-    print(f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load {os.getloadavg()}")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {load}")
     env = dict(os.environ, PYTHONPATH=str(ROOT), M2M_TUI_CALLBACK__PASSWORD=PASSWORD)
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(args.postgres, autocommit=True) as conn:
@@ -182,7 +232,8 @@ def main() -> int:
         pids = [p.pid for p, _ in listeners]
         try:
             asyncio.run(drive_both(urls, pids, bodies[n : n + 500], c))
-            team_run = asyncio.run(drive_both(urls, pids, bodies[n + 500 : 2 * n + 500], c))
+            with LockSampler(args.postgres) as sampler:
+                team_run = asyncio.run(drive_both(urls, pids, bodies[n + 500 : 2 * n + 500], c))
             print(f"listen   {sqlite_run.line()}")
             print(f"listen   {team_run.line()}")
             print(
@@ -190,6 +241,7 @@ def main() -> int:
                 f"p99 {team_run.percentile(0.99):.1f} ms (target < 50); sqlite alone "
                 f"{sqlite_run.rate:,.0f}/s"
             )
+            print(f"         {sampler.line()}")
 
             # 2. Ten followers while the listeners take a steady stream.
             followers = subprocess.Popen(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -52,12 +53,14 @@ async def make_client(sim: RunningSimulator) -> AsyncIterator[ClientFactory]:
         *,
         retry: RetryPolicy | None = None,
         settings: dict[str, object] | None = None,
+        clock: Callable[[], float] = time.time,
         **credential_overrides: str,
     ) -> ThingSpaceClient:
         client = ThingSpaceClient(
             credentials_for(sim.config, **credential_overrides),
             ClientSettings(base_url=sim.base_url, **(settings or {})),  # type: ignore[arg-type]
             retry=retry or RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
+            clock=clock,
         )
         made.append(client)
         return client

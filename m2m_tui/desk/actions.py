@@ -8,7 +8,7 @@ used everywhere. :class:`m2m_tui.desk.requests.RequestDesk` runs the submission 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -240,6 +240,75 @@ def consequences(
         lines.append("Not retried automatically; a timeout means: check the request status.")
     lines.append(completion_note(action, target))
     return lines
+
+
+def _state_kind(state: str | None) -> str | None:
+    """The device list's state as one of three words (None: another or unknown state)."""
+    word = (state or "").strip().lower()
+    if word == "active":
+        return "active"
+    if word.startswith("suspend"):
+        return "suspended"
+    if word.startswith("deactiv"):
+        return "deactivated"
+    return None
+
+
+_STATE_CONFLICTS: dict[tuple[RequestAction, str], str] = {
+    (RequestAction.ACTIVATE, "active"): "the line is already active",
+    (RequestAction.ACTIVATE, "suspended"): "the line is suspended: restore it (R), not activate",
+    (RequestAction.RESTORE, "active"): "the line is active: there is nothing to restore",
+    (RequestAction.RESTORE, "deactivated"): "the line is deactivated: activate it (A) instead",
+    (RequestAction.SUSPEND, "suspended"): "the line is already suspended",
+    (RequestAction.SUSPEND, "deactivated"): "the line is deactivated: nothing to suspend",
+    (RequestAction.DEACTIVATE, "deactivated"): "the line is already deactivated",
+}
+
+
+def state_conflict(action: RequestAction, state: str | None) -> str | None:
+    """Why ``action`` cannot apply to a line in ``state`` (None: it can, or we cannot tell).
+
+    ThingSpace would accept the request and fail it minutes later (``DeviceAlreadyActive``
+    and the like), after it counted against the line's daily limit: say so before sending.
+    """
+    kind = _state_kind(state)
+    return None if kind is None else _STATE_CONFLICTS.get((action, kind))
+
+
+def listed_conflicts(action: RequestAction, states: Mapping[str, int]) -> str | None:
+    """How many listed devices ``action`` cannot apply to, as a confirm line (None: none).
+
+    ``states``: how many devices of a filter's listing are in each state. A walk suspended
+    "every matching device" of a group whose 11 lines were all suspended already: each failed
+    by callback minutes later, and each counted against its line's daily limit.
+    """
+    listed = sum(states.values())
+    bad: dict[str, int] = {}
+    for state, count in states.items():
+        reason = state_conflict(action, state)
+        if reason is not None and count:
+            bad[reason.split(":")[0].removeprefix("the line is ")] = count
+    total = sum(bad.values())
+    if not total:
+        return None
+    how = ", ".join(f"{count} {what}" for what, count in bad.items())
+    if total == listed:
+        return f"WARNING: all {listed} devices listed cannot take it ({how}): each will fail."
+    return f"WARNING: {total} of the {listed} devices listed cannot take it ({how}): those fail."
+
+
+def typed_confirmation(action: RequestAction, target: Target) -> str | None:
+    """What the engineer must type to confirm a change of many devices (None: ``y`` will do).
+
+    One key must not change fifty lines: a filter's state change is confirmed by typing the
+    number of devices it matched, or ``all`` when the listing stopped before the end (the
+    request still reaches every matching device, however many there are).
+    """
+    if not action.changes_state or not isinstance(target, FilterTarget):
+        return None
+    if target.loaded is not None and not target.more:
+        return None if target.loaded <= 1 else str(target.loaded)
+    return "all"
 
 
 def build_request(action: RequestAction, target: Target, params: ActionParams) -> Any:

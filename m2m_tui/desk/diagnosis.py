@@ -57,6 +57,8 @@ class Diagnosis:
     no_conclusion: str | None = None
     """Why nothing could be concluded (when ``headline`` is None)."""
     rules: tuple[str, ...] = field(default=())
+    ticket: tuple[str, ...] = ()
+    """What the engineer said the ticket says (IMEI, last report), named with the verdict."""
 
     @property
     def line(self) -> str:
@@ -74,6 +76,8 @@ class Diagnosis:
         lines = [f"**Diagnosis:** {self.line}"]
         if self.headline is not None:
             lines += [f"- {e}" for e in self.headline.evidence]
+        if self.ticket:
+            lines.append(f"- the ticket says: {'; '.join(self.ticket)}")
         for finding in self.secondary:
             lines.append(f"- also ({finding.rule}): {finding.text}")
         for note in self.notes:
@@ -88,21 +92,35 @@ Rule = Callable[[Timeline], Finding | None]
 
 def diagnose(facts: Facts) -> Diagnosis:
     """Evaluate every rule on ``facts``; see the module docstring for the order and limits."""
+    ticket = ticket_lines(facts)
     if facts.device is None:
         found = r0_not_found(facts)
         if found is not None:
-            return Diagnosis(found, next_step=found.next_step or "", rules=(found.rule,))
+            return Diagnosis(
+                found, next_step=found.next_step or "", rules=(found.rule,), ticket=ticket
+            )
         reason = f"the device lookup failed ({facts.device_error or 'no answer'})"
-        return Diagnosis(None, next_step="Retry the lookup", no_conclusion=reason)
+        return Diagnosis(None, next_step="Retry the lookup", no_conclusion=reason, ticket=ticket)
     timeline = build_timeline(facts)
     verdicts = [f for rule in VERDICT_RULES if (f := rule(timeline)) is not None]
     notes = notes_for(timeline)
     rules = tuple(f.rule for f in verdicts) + tuple(n.rule for n in notes)
     if verdicts:
         head = verdicts[0]
-        return Diagnosis(head, tuple(verdicts[1:]), tuple(notes), head.next_step or "", rules=rules)
+        step = head.next_step or ""
+        return Diagnosis(head, tuple(verdicts[1:]), tuple(notes), step, rules=rules, ticket=ticket)
     reason, step = _no_conclusion(timeline)
-    return Diagnosis(None, (), tuple(notes), step, no_conclusion=reason, rules=rules)
+    return Diagnosis(None, (), tuple(notes), step, no_conclusion=reason, rules=rules, ticket=ticket)
+
+
+def ticket_lines(facts: Facts) -> tuple[str, ...]:
+    """The ticket's facts the rules were given, as the card and the ticket name them."""
+    lines = []
+    if facts.ticket_imei:
+        lines.append(f"IMEI {facts.ticket_imei}")
+    if facts.ticket_last_report is not None:
+        lines.append(f"last report {when_text(facts.ticket_last_report, facts.now)}")
+    return tuple(lines)
 
 
 def _no_conclusion(t: Timeline) -> tuple[str, str]:

@@ -13,12 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from m2m_tui.desk.actions import FilterTarget, SubmittedRequest, Target
-from m2m_tui.tracking.records import RequestAction
-
-if TYPE_CHECKING:
-    from m2m_tui.tracking.journal_interface import Location
-    from m2m_tui.tracking.records import CallbackRow
+if TYPE_CHECKING:  # the desk is built before the first frame: its value types load later
+    from m2m_tui.desk.actions import SubmittedRequest, Target
+    from m2m_tui.tracking.journal.interface import Location
+    from m2m_tui.tracking.records import CallbackRow, RequestAction
     from m2m_tui.tracking.tracker_events import RequestChanged
 
 #: How long after a timeout a callback about the same device is taken as its answer.
@@ -140,6 +138,8 @@ class Ledger:
     def about(self, target: Target) -> list[SubmittedRequest]:
         """This session's requests about ``target``: a device by any of its identifiers, a
         filter by its description."""
+        from m2m_tui.desk.actions import FilterTarget
+
         if isinstance(target, FilterTarget):
             return [r for r in self.requests if r.target_label == target.description]
         identity = target.identity

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from m2m_tui.tracking.records import device_key
+from m2m_tui.desk.ticket import TicketBook
 
 if TYPE_CHECKING:  # the desk is built at start-up, before pydantic and httpx may be imported
     from m2m_tui.desk.device_picture import DevicePicture
@@ -27,13 +27,19 @@ class ShelvedPicture:
 
     @property
     def identity(self) -> frozenset[str]:
-        """``kind:id`` keys of the identifier typed and every one the device reported."""
-        typed = self.picture.identifier
-        keys = {device_key(typed.kind.value, typed.id)}
-        device = self.picture.device.value
-        if device is not None:
-            keys.update(device_key(d.kind, d.id) for d in device.deviceIds if d.kind and d.id)
-        return frozenset(keys)
+        return picture_identity(self.picture)
+
+
+def picture_identity(picture: DevicePicture) -> frozenset[str]:
+    """``kind:id`` keys of the identifier typed and every one the device reported."""
+    from m2m_tui.tracking.records import device_key  # (the desk is built before 1st frame)
+
+    typed = picture.identifier
+    keys = {device_key(typed.kind.value, typed.id)}
+    device = picture.device.value
+    if device is not None:
+        keys.update(device_key(d.kind, d.id) for d in device.deviceIds if d.kind and d.id)
+    return frozenset(keys)
 
 
 class PictureShelf:
@@ -46,6 +52,8 @@ class PictureShelf:
         #: Told of every picture kept (the desk journals its diagnosis for the export).
         self.on_keep = on_keep
         self._items: OrderedDict[frozenset[str], ShelvedPicture] = OrderedDict()
+        #: What each device's ticket says, as the engineer stated it (R6, R8, R11).
+        self.tickets = TicketBook()
 
     def keep(self, picture: DevicePicture, diagnosis: Diagnosis) -> None:
         shelved = ShelvedPicture(picture, diagnosis)
@@ -75,4 +83,6 @@ class PictureShelf:
         kind, value = target[0].get("kind"), target[0].get("id")
         if not isinstance(kind, str) or not isinstance(value, str):
             return None
+        from m2m_tui.tracking.records import device_key
+
         return self.find([device_key(kind, value)])

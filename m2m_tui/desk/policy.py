@@ -137,13 +137,18 @@ def tracking_note(action: RequestAction, target: Target, reach: CallbackReach | 
     return f"{what} arrive only by the {service} callback (no polling), and {blocked}."
 
 
+def read_only_reason(action: RequestAction) -> str:
+    """Why read-only mode refuses ``action``, naming every switch so the user finds theirs."""
+    return (
+        f"read-only mode: {action.label} is blocked (set by --read-only, "
+        "M2M_TUI_READ_ONLY or the profile's read_only = true)"
+    )
+
+
 def can(action: RequestAction, target: Target, *, read_only: bool, reach: CallbackReach) -> Verdict:
     """Allowed, Refused(reason) or Warned(reason): the rules in the module docstring."""
     if read_only and action.changes_state:
-        return Refused(
-            f"read-only mode: {action.label} is blocked (--read-only or the profile's "
-            "read_only = true)"
-        )
+        return Refused(read_only_reason(action))
     if is_pollable(action, target):
         return Allowed()
     what = (

@@ -18,43 +18,29 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from m2m_tui.desk.actions import (
-    ActionParams,
-    FilterTarget,
-    Submitted,
-    SubmittedRequest,
-    Target,
-    Unconfirmed,
-    build_request,
-    consequences,
-    is_pollable,
-    post_request,
-    wire_keys,
-)
 from m2m_tui.desk.ledger import Ledger, UnconfirmedRequest, callbacks_since
 from m2m_tui.desk.picture_shelf import PictureShelf
-from m2m_tui.desk.policy import (
-    CALLBACK_SERVICE,
-    Allowed,
-    CallbackReach,
-    Refused,
-    Verdict,
-    Warned,
-    can,
-    registered_elsewhere,
-    tracking_note,
-)
 
 if TYPE_CHECKING:
+    # Imported where used: the app builds its desk before the first frame, and these modules
+    # (and the journal records they use) are about 20 dataclasses, some 15 ms (issue 8).
     from m2m_tui.api.client import ThingSpaceClient
+    from m2m_tui.desk.actions import (
+        ActionParams,
+        Submitted,
+        SubmittedRequest,
+        Target,
+        Unconfirmed,
+    )
     from m2m_tui.desk.diagnosis_journal import DiagnosisJournal
     from m2m_tui.desk.feed import FeedBatch
+    from m2m_tui.desk.policy import CallbackReach, Refused, Verdict
     from m2m_tui.desk.queries.devices import RecentDevices
     from m2m_tui.desk.tracking import DeskTracking
-    from m2m_tui.tracking.journal_interface import Location
+    from m2m_tui.tracking.journal.interface import Location
     from m2m_tui.tracking.records import RequestAction
     from m2m_tui.tracking.service import TrackingSettings
-    from m2m_tui.tracking.tracker import TrackedRequest
+    from m2m_tui.tracking.tracker import TrackedRequest, Tracker
     from m2m_tui.tracking.tracker_events import RequestChanged
 
 
@@ -87,8 +73,10 @@ class RequestDesk:
         read_only: bool = False,
         clock: Callable[[], float] = time.time,
         recent: RecentDevices | None = None,
+        submitted_by: str | None = None,
     ) -> None:
         self.journal_path = journal_path
+        self._submitted_by = submitted_by
         self.client = client
         self.account = account
         self.read_only = read_only
@@ -108,6 +96,15 @@ class RequestDesk:
         """Device pictures looked up this session (the request detail shows its device's)."""
 
     # ------------------------------------------------------------------ session
+
+    @property
+    def submitted_by(self) -> str:
+        """``user@host`` recorded on each request made here (tests name two "users")."""
+        if self._submitted_by is None:
+            from m2m_tui.desk.identity import local_submitter
+
+            self._submitted_by = local_submitter()
+        return self._submitted_by
 
     def logged_in(
         self, client: ThingSpaceClient, account: str | None, read_only: bool = False
@@ -151,6 +148,8 @@ class RequestDesk:
         """The account's callback registration was read: service -> URL (None: none).
 
         The list is the whole truth: a service it does not name has nothing registered."""
+        from m2m_tui.desk.policy import CALLBACK_SERVICE
+
         known: dict[str, str | None] = dict.fromkeys(CALLBACK_SERVICE.values())
         known.update(registered)
         self._registered[account] = known
@@ -159,6 +158,8 @@ class RequestDesk:
 
     def can(self, action: RequestAction, target: Target) -> Verdict:
         """Allowed, Warned(reason: confirm it) or Refused(reason)."""
+        from m2m_tui.desk.policy import CallbackReach, can
+
         reach = self._reach(target)
         if reach is None:
             reach = CallbackReach(why_not="request tracking is not running (log in first)")
@@ -174,6 +175,9 @@ class RequestDesk:
         self, action: RequestAction, target: Target, params: ActionParams
     ) -> list[str]:
         """The lines a confirm shows: effect, cost, how it is followed, and any warning."""
+        from m2m_tui.desk.actions import consequences
+        from m2m_tui.desk.policy import Warned, tracking_note
+
         lines = consequences(action, target, params, self.ledger.actions_today(target))
         tracking = self.tracking
         reach = self._reach(target) if tracking is not None and not tracking.error else None
@@ -190,6 +194,8 @@ class RequestDesk:
 
     def how(self, action: RequestAction, target: Target) -> str:
         """How a request accepted now will finish, from the real state of tracking."""
+        from m2m_tui.desk.actions import is_pollable
+
         return self.how_for(is_pollable(action, target), action, target.account)
 
     def how_for(
@@ -197,6 +203,8 @@ class RequestDesk:
     ) -> str:
         """Short form for notices and the detail. With ``action``, a registration known to
         name another URL for its callback service counts as no callback arriving."""
+        from m2m_tui.desk.policy import CALLBACK_SERVICE, registered_elsewhere
+
         tracking = self.tracking
         if tracking is None or not tracking.started:
             return "NOT tracked: request tracking is not running"
@@ -226,6 +234,15 @@ class RequestDesk:
     ) -> Submitted | Unconfirmed | Refused:
         """Send one request (never retried) and, once accepted, journal it and track it."""
         from m2m_tui.api.errors import NotRetriedTimeout, ThingSpaceError
+        from m2m_tui.desk.actions import (
+            ActionParams,
+            FilterTarget,
+            Unconfirmed,
+            build_request,
+            is_pollable,
+            post_request,
+        )
+        from m2m_tui.desk.policy import Refused, Warned
 
         verdict = self.can(action, target)
         if isinstance(verdict, Refused):
@@ -272,6 +289,8 @@ class RequestDesk:
         pollable: bool,
         identity: frozenset[str],
     ) -> SubmittedRequest:
+        from m2m_tui.desk.actions import SubmittedRequest, wire_keys
+
         return SubmittedRequest(
             action,
             account,
@@ -290,23 +309,49 @@ class RequestDesk:
         expected_devices: int | None = None,
         sent_at: float | None = None,
     ) -> Submitted:
-        """ThingSpace accepted a request: once tracking has started (or failed to), keep it."""
+        """ThingSpace accepted a request: once tracking has started (or failed to), keep it,
+        journaled (off the event loop) before anyone says "submitted"."""
         tracking = self.tracking
         if tracking is not None and not tracking.finished_starting:
             await tracking.wait_started()  # the journal is about to open: record it there
-        return self._keep(record, expected_devices=expected_devices, sent_at=sent_at)
-
-    def _keep(
-        self,
-        record: SubmittedRequest,
-        *,
-        found_after_timeout: bool = False,
-        expected_devices: int | None = None,
-        sent_at: float | None = None,
-    ) -> Submitted:
-        """Keep it in the ledger, journal it (before anyone says "submitted"), track it."""
         self.ledger.add(record)
-        problem = self._journal(record, expected_devices, sent_at)
+        tracker, problem = self._tracker_for()
+        if tracker is not None:
+            try:
+                await tracker.asubmitted(
+                    record.action,
+                    record.account or "",
+                    record.request_id,
+                    **_target_args(record, expected_devices, sent_at),
+                    submitted_by=self.submitted_by,
+                )
+            except Exception as exc:  # the request went through; only our record of it failed
+                problem = f"{type(exc).__name__}: {exc}"
+        return self._submitted(record, problem)
+
+    def _keep(self, record: SubmittedRequest) -> Submitted:
+        """A request found after its POST timed out: keep it in the ledger, journal it (in
+        this thread: a rare path, taken from a feed batch), track it."""
+        self.ledger.add(record)
+        tracker, problem = self._tracker_for()
+        if tracker is not None:
+            try:
+                tracker.submitted(
+                    record.action,
+                    record.account or "",
+                    record.request_id,
+                    **_target_args(record, None, None),
+                    submitted_by=self.submitted_by,
+                )
+            except Exception as exc:  # the request went through; only our record of it failed
+                problem = f"{type(exc).__name__}: {exc}"
+        return self._submitted(record, problem, found_after_timeout=True)
+
+    def _submitted(
+        self, record: SubmittedRequest, problem: str | None, *, found_after_timeout: bool = False
+    ) -> Submitted:
+        from m2m_tui.desk.actions import Submitted
+
         how = (
             "NOT tracked: " + problem
             if problem
@@ -314,50 +359,22 @@ class RequestDesk:
         )
         return Submitted(record, how, problem is None, problem, found_after_timeout)
 
-    def _journal(
-        self,
-        record: SubmittedRequest,
-        expected_devices: int | None = None,
-        sent_at: float | None = None,
-    ) -> str | None:
-        """Hand the request to the tracker (which journals it first); the problem, if any.
-
-        ``expected_devices`` (a filter's listed matches) lets it settle once all answered;
-        ``sent_at`` keeps an earlier attempt's callbacks apart should the id be reused.
-        """
+    def _tracker_for(self) -> tuple[Tracker | None, str | None]:
+        """The tracker to hand a request to (polling started with our client), or why none."""
         tracking = self.tracking
         if tracking is None or tracking.tracker is None:
             reason = tracking.error if tracking is not None else None
-            return reason or "request tracking is not running"
-        tracker = tracking.tracker
+            return None, reason or "request tracking is not running"
         if self.client is not None and not tracking.polling:
             tracking.attach_client(self.client.request_status)
-        try:
-            if isinstance(record.target, list):
-                tracker.submitted(
-                    record.action,
-                    record.account or "",
-                    record.request_id,
-                    devices=record.target,
-                    sent_at=sent_at,
-                )
-            else:
-                tracker.submitted(
-                    record.action,
-                    record.account or "",
-                    record.request_id,
-                    filter=record.target,
-                    expected_devices=expected_devices,
-                    sent_at=sent_at,
-                )
-        except Exception as exc:  # the request went through; only our record of it failed
-            return f"{type(exc).__name__}: {exc}"
-        return None
+        return tracking.tracker, None
 
     # ------------------------------------------------------------------ timeouts
 
     def _watch_timeout(self, action: RequestAction, target: Target, sent_at: float) -> bool:
         """Watch callbacks naming the device for the request's id; False when none can come."""
+        from m2m_tui.desk.actions import is_pollable
+
         tracking = self.tracking
         if tracking is None or not tracking.reach().receives:
             return False
@@ -398,7 +415,7 @@ class RequestDesk:
                 item.pollable,
                 item.device_keys,
             )
-            adopted.append(self._keep(record, found_after_timeout=True))
+            adopted.append(self._keep(record))
         return adopted
 
     # ------------------------------------------------------------------ feed
@@ -426,11 +443,16 @@ class RequestDesk:
         return self.ledger.last
 
 
-__all__ = [
-    "Allowed",
-    "DeskUpdate",
-    "Finished",
-    "Refused",
-    "RequestDesk",
-    "Warned",
-]
+def _target_args(
+    record: SubmittedRequest, expected_devices: int | None, sent_at: float | None
+) -> dict[str, Any]:
+    """The tracker's keywords for the request's target: its devices, or its filter.
+
+    ``expected_devices`` (a filter's listed matches) lets it settle once all answered;
+    ``sent_at`` keeps an earlier attempt's callbacks apart should the id be reused."""
+    if isinstance(record.target, list):
+        return {"devices": record.target, "sent_at": sent_at}
+    return {"filter": record.target, "expected_devices": expected_devices, "sent_at": sent_at}
+
+
+__all__ = ["DeskUpdate", "Finished", "RequestDesk"]

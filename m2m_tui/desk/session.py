@@ -14,9 +14,8 @@ Plain async Python (no Textual): the login screen shows these steps and asks the
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import secrets
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -193,7 +192,7 @@ class Session:
         self.client: ThingSpaceClient | None = None
         self.times = Times()
         """How times are written in this session's texts (the front end sets the zone)."""
-        self._salt = secrets.token_bytes(16)
+        self._salt = os.urandom(16)  # what secrets.token_bytes is, without its import
         self._rejected: dict[str, bytes] = {}
         """Per (base URL, user): a salted digest of the password rejected last (memory only)."""
         self._retired: ThingSpaceClient | None = None
@@ -230,6 +229,8 @@ class Session:
 
     def _digest(self, profile: Profile) -> bytes:
         password = profile.password.get_secret_value() if profile.password else ""
+        import hashlib  # (at first use: not before the first frame)
+
         return hashlib.sha256(self._salt + password.encode()).digest()
 
     def check_not_rejected(self, profile: Profile) -> None:

@@ -68,7 +68,12 @@ class SettingsState:
         return None
 
     def theme_name(self, profile: str | None) -> str | None:
-        """The theme the profile or the file names (before validation: the name as written)."""
+        """The theme ``M2M_TUI_THEME``, the profile or the file names (before validation: the
+        name as written). The variable first, validated or not: the demo's settings are built
+        validated, and a walk found the variable ignored there."""
+        from_env = os.environ.get(ENV_PREFIX + "THEME")
+        if from_env:
+            return from_env
         if self.validated is not None:
             found = self.validated.profile(profile)
             return (found[1].theme if found else None) or self.validated.config.theme

@@ -11,14 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import cache
 from typing import Literal
-
-try:
-    from zoneinfo import ZoneInfo
-
-    THINGSPACE_ZONE: tzinfo = ZoneInfo("America/New_York")
-except Exception:  # no tz database (some Windows installs): EST is closer than UTC
-    THINGSPACE_ZONE = timezone(timedelta(hours=-5))
 
 TimeZoneSetting = Literal["utc", "local"]
 ZONES: tuple[TimeZoneSetting, ...] = ("utc", "local")
@@ -44,11 +38,22 @@ def _offset_label(offset: timedelta | None) -> str:
     return f"UTC{sign}{hours:02d}:{rest:02d}"
 
 
+@cache
+def thingspace_zone() -> tzinfo:
+    """US Eastern, loaded when first needed: reading the tz database is not for the first frame."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("America/New_York")
+    except Exception:  # no tz database (some Windows installs): EST is closer than UTC
+        return timezone(timedelta(hours=-5))
+
+
 def thingspace_time(value: datetime) -> datetime:
     """An offset-less ThingSpace time (``2026-12-01 11:36:11`` in a suspension-status
     callback) made aware: ThingSpace writes those in US Eastern, so reading them as UTC
     would put the moment hours off while still labelled UTC. Aware times pass unchanged."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=THINGSPACE_ZONE)
+    return value if value.tzinfo is not None else value.replace(tzinfo=thingspace_zone())
 
 
 @dataclass(frozen=True, slots=True)

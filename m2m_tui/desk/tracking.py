@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from m2m_tui.desk.settings import Profile
-    from m2m_tui.tracking.journal_interface import Location
+    from m2m_tui.tracking.journal.interface import Location
     from m2m_tui.tracking.poller import StatusCall
     from m2m_tui.tracking.service import TrackingService, TrackingSettings
     from m2m_tui.tracking.tracker import Tracker

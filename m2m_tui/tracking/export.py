@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from m2m_tui.tracking.journal_diagnoses import (
+from m2m_tui.tracking.journal.diagnoses import (
     JournaledDiagnosis,
     journaled_diagnoses,
     latest_for,
 )
-from m2m_tui.tracking.journal_interface import JournalReader
+from m2m_tui.tracking.journal.interface import JournalReader
 from m2m_tui.tracking.records import CallbackRow, JournalError, RequestRow, device_key
 from m2m_tui.tracking.redact import redact_body, redact_secrets, redact_text
 
@@ -143,6 +143,7 @@ def request_dict(row: RequestRow) -> dict[str, Any]:
         "lastErrorCode": row.last_error_code,
         "lastErrorMessage": row.last_error_message,
         "profile": row.profile,
+        "submittedBy": row.submitted_by,
     }
 
 
@@ -242,6 +243,7 @@ CSV_COLUMNS = (
     "state",
     "completedBy",
     "submittedAt",
+    "submittedBy",
     "receivedAt",
     "kind",
     "device",
@@ -296,6 +298,7 @@ def export_csv(
                 request.state if request else "not ours",
                 (request.completed_by or "") if request else "",
                 iso(request.submitted_at) if request else "",
+                (request.submitted_by or "") if request else "",
                 iso(callback.received_at),
                 callback.kind,
                 callback.device_key or "",
@@ -317,6 +320,7 @@ def export_csv(
                     request.state,
                     request.completed_by or "",
                     iso(request.submitted_at),
+                    request.submitted_by or "",
                     *([""] * 8),
                 ]
             )
@@ -360,6 +364,12 @@ def _result_text(callback: CallbackRow, body: Any) -> str:
     return str(body.get("status") or callback.kind)
 
 
+def _submitter(row: RequestRow) -> str:
+    """`` by `user@host` (profile `p`)`` as far as the journal knows (older ones: nothing)."""
+    who = f" by `{row.submitted_by}`" if row.submitted_by else ""
+    return who + (f" (profile `{row.profile}`)" if row.profile else "")
+
+
 def export_markdown(
     journal: JournalReader,
     request_id: str | None = None,
@@ -389,7 +399,7 @@ def export_markdown(
             "",
             f"- Account: `{row.account}`",
             f"- Target: {_target_text(row)}",
-            f"- Submitted: {stamp(row.submitted_at)}",
+            f"- Submitted: {stamp(row.submitted_at)}{_submitter(row)}",
             f"- State: **{row.state}**{by} (updated {stamp(row.updated_at)})",
             f"- Callbacks: {len(callbacks)} received, {duplicates} duplicate(s)",
         ]

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal_interface import JournalReader
+    from m2m_tui.tracking.journal.interface import JournalReader
 
 #: Where ``m2m-tui listen`` takes the callback password from (see listen_command).
 PASSWORD_ENVS = ("M2M_TUI_CALLBACK_PASSWORD", "M2M_TUI_CALLBACK__PASSWORD")
@@ -141,7 +141,7 @@ def _resolve_request(journal: JournalReader, given: str, where: str) -> str | in
             f"{MIN_PREFIX} characters of it"
         )
         return 2
-    from m2m_tui.tracking.journal_attempts import current_attempt
+    from m2m_tui.tracking.journal.attempts import current_attempt
 
     matches = matching_request_ids(journal, prefix)
     if len(matches) == 1:
@@ -177,8 +177,8 @@ def _journal_to_read(given: str | None) -> str | Path:
 
 def run_export_command(args: argparse.Namespace) -> int:
     from m2m_tui.tracking.export import PROGRESS_UNITS, ExportError, export, write_export
-    from m2m_tui.tracking.journal_interface import safe_location
-    from m2m_tui.tracking.journal_open import journal_missing, open_journal
+    from m2m_tui.tracking.journal.interface import safe_location
+    from m2m_tui.tracking.journal.open import journal_missing, open_journal
     from m2m_tui.tracking.records import JournalError
 
     location = _journal_to_read(args.journal)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from m2m_tui.tracking.records import CallbackRow, RejectionRow
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal_interface import JournalReader
+    from m2m_tui.tracking.journal.interface import JournalReader
 
 OURS = "ours"
 EARLY = "early"

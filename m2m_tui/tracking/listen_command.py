@@ -25,9 +25,9 @@ from typing import TextIO
 from pydantic import SecretStr
 
 from m2m_tui.tracking.events import CallbackAccepted
-from m2m_tui.tracking.journal_callbacks import REJECTION_SAMPLES
-from m2m_tui.tracking.journal_interface import Location, safe_location
-from m2m_tui.tracking.journal_open import open_writer
+from m2m_tui.tracking.journal.callbacks import REJECTION_SAMPLES
+from m2m_tui.tracking.journal.interface import Location, safe_location
+from m2m_tui.tracking.journal.open import open_writer
 from m2m_tui.tracking.listener import CallbackListener, ListenerError, ListenerEvent
 from m2m_tui.tracking.listener_config import (
     MAX_CONNECTIONS,

@@ -33,7 +33,7 @@ from aiohttp import web
 
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected, ListenerStatus
 from m2m_tui.tracking.intake import Credentials, Refusal, examine
-from m2m_tui.tracking.journal_interface import CallbackWriter
+from m2m_tui.tracking.journal.interface import CallbackWriter
 from m2m_tui.tracking.listener_config import ListenerConfig, source_allowed
 from m2m_tui.tracking.listener_connections import ConnectionPool, guarded_factory
 from m2m_tui.tracking.records import (
@@ -78,7 +78,7 @@ def bind_reason(exc: OSError) -> str:
 
 class CallbackListener:
     """Receives ThingSpace callbacks and journals them through a running writer (either
-    backend's: :func:`~m2m_tui.tracking.journal_open.open_writer`).
+    backend's: :func:`~m2m_tui.tracking.journal.open.open_writer`).
 
     The writer is the caller's: start it before :meth:`start` and close it after :meth:`stop`.
     ``on_event`` is called on the event loop with a CallbackAccepted or CallbackRejected for

@@ -28,6 +28,13 @@ class JournalError(Exception):
     """The journal cannot be opened, read or written; the message names the file and why."""
 
 
+class JournalUnreachable(JournalError):
+    """The journal's database cannot be reached right now (down, refused, cut off): unlike
+    other failures, it may work again later by itself, so callers retry rather than give up."""
+
+    unreachable = True
+
+
 class UnknownRequest(JournalError, LookupError):
     """No request with that id is in the journal."""
 
@@ -193,6 +200,8 @@ class RequestRow:
     last_error_code: str | None
     last_error_message: str | None
     profile: str | None
+    #: Who submitted it: ``user@host`` of the engineer's session (None: an older journal).
+    submitted_by: str | None = None
 
     @property
     def target(self) -> Any:
@@ -231,6 +240,7 @@ class RequestSummary:
     last_error_message: str | None = None
     updated_at: float | None = None
     profile: str | None = None
+    submitted_by: str | None = None
 
     def __post_init__(self) -> None:
         # Callers may still pass the strings; store the enums.
@@ -264,6 +274,7 @@ class RequestSummary:
             last_error_message=row.last_error_message,
             updated_at=row.updated_at,
             profile=row.profile,
+            submitted_by=row.submitted_by,
         )
 
     @property

@@ -34,7 +34,7 @@ from m2m_tui.tracking.listener_config import MAX_BODY
 from m2m_tui.tracking.records import RejectionRecord
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal_interface import JournalStore
+    from m2m_tui.tracking.journal.interface import JournalStore
     from m2m_tui.tracking.tracker import Tracker
 
 REPLAY_SOURCE = "replay"

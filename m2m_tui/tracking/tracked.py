@@ -95,6 +95,7 @@ class TrackedRequest:
     last_error_code: str | None = None
     last_error_message: str | None = None
     profile: str | None = None
+    submitted_by: str | None = None
 
     @classmethod
     def from_row(cls, row: RequestRow) -> TrackedRequest:
@@ -112,6 +113,7 @@ class TrackedRequest:
             last_error_code=row.last_error_code,
             last_error_message=row.last_error_message,
             profile=row.profile,
+            submitted_by=row.submitted_by,
         )
 
     @property
@@ -158,6 +160,7 @@ class TrackedRequest:
             last_error_code=self.last_error_code,
             last_error_message=self.last_error_message,
             profile=self.profile,
+            submitted_by=self.submitted_by,
         )
 
 

@@ -19,20 +19,25 @@ out again, so it is a new attempt; the recorded one moves to ``<id>~N`` with its
 callbacks (closed as timed out if it was still open) and stays visible, and the new attempt
 owns the id from then on.
 
+Off the event loop (issue 11): given a :class:`~.tracker_lane.JournalLane`, every journal call
+is made on its thread; writes are queued in order, :meth:`Tracker.asubmitted` awaits the row
+(journaled before anyone is told). Callbacks wait while their request is busy with the journal
+(:mod:`.tracker_callbacks`).
+
 Rules about a single request (pollable, settled, its outcome "3 of 5 failed") live in
 :mod:`m2m_tui.tracking.tracked`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from m2m_tui.api.models import CallbackKind, RequestStatus
-from m2m_tui.tracking.events import CallbackAccepted
-from m2m_tui.tracking.journal_interface import JournalStore
+from m2m_tui.tracking.journal.interface import JournalStore
 from m2m_tui.tracking.records import (
     CallbackRow,
     CompletedBy,
@@ -58,31 +63,32 @@ from m2m_tui.tracking.tracked import (
     settles_on_last_result,
     superseded_note,
 )
-from m2m_tui.tracking.tracker_events import CallbackReceived, RequestChanged
-from m2m_tui.tracking.tracker_hub import EventHub
+from m2m_tui.tracking.tracker_callbacks import CallbackOrder
+from m2m_tui.tracking.tracker_events import RequestChanged
+from m2m_tui.tracking.tracker_lane import JournalLane, Steps, one_step, run_here, run_off_loop
 
 log = logging.getLogger("m2m_tui.tracking")
+T = TypeVar("T")
 
 
-class Tracker(EventHub):
+class Tracker(CallbackOrder):
     """Correlates polls and callbacks into one state per request and publishes changes."""
 
     def __init__(
         self,
-        journal: JournalStore,
+        journal: JournalStore | JournalLane,
         *,
         deadline: float = DEFAULT_DEADLINE,
         profile: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__()
-        self._journal = journal
+        super().__init__(journal)
         self._deadline = deadline
         self._profile = profile
         self._clock = clock
-        self._requests: dict[str, TrackedRequest] = {}
         #: Ids this tracker recorded itself: a repeat of one is the same request.
         self._submitted_here: set[str] = set()
+        self._submitting = asyncio.Lock()
 
     def _changed(self, request: TrackedRequest) -> None:
         self._publish(request.summary(RequestChanged))
@@ -119,6 +125,7 @@ class Tracker(EventHub):
         deadline: float | None = None,
         expected_devices: int | None = None,
         sent_at: float | None = None,
+        submitted_by: str | None = None,
     ) -> TrackedRequest:
         """ThingSpace accepted a request: record it, then apply callbacks that beat the answer.
 
@@ -126,7 +133,64 @@ class Tracker(EventHub):
         all; the request then settles as soon as that many have answered (CarrierService sends
         no completion message). ``sent_at``: when the POST went out, so that, should the id be
         in the journal already, callbacks received before it stay with the earlier attempt.
+        ``submitted_by``: the engineer's ``user@host`` (the desk knows it), kept on the row.
+        The journal is called in this thread (with a lane, waiting for it): from the event
+        loop, use :meth:`asubmitted`.
         """
+        steps = self._submitting_steps(
+            action,
+            account,
+            request_id,
+            devices,
+            filter,
+            deadline,
+            expected_devices,
+            sent_at,
+            submitted_by,
+        )
+        return run_here(steps, self._journal)
+
+    async def asubmitted(
+        self,
+        action: RequestAction | str,
+        account: str,
+        request_id: str,
+        *,
+        devices: Sequence[Mapping[str, str]] | None = None,
+        filter: Mapping[str, Any] | None = None,
+        deadline: float | None = None,
+        expected_devices: int | None = None,
+        sent_at: float | None = None,
+        submitted_by: str | None = None,
+    ) -> TrackedRequest:
+        """:meth:`submitted` with the journal calls off the event loop; returns once the
+        request is journaled (raises JournalError if it could not be)."""
+        async with self._submitting:
+            steps = self._submitting_steps(
+                action,
+                account,
+                request_id,
+                devices,
+                filter,
+                deadline,
+                expected_devices,
+                sent_at,
+                submitted_by,
+            )
+            return await run_off_loop(steps, self._journal)
+
+    def _submitting_steps(
+        self,
+        action: RequestAction | str,
+        account: str,
+        request_id: str,
+        devices: Sequence[Mapping[str, str]] | None,
+        filter: Mapping[str, Any] | None,
+        deadline: float | None,
+        expected_devices: int | None,
+        sent_at: float | None,
+        submitted_by: str | None,
+    ) -> Steps[TrackedRequest]:
         action = RequestAction(action)
         target: Any = (
             {"devices": [dict(d) for d in devices]} if devices is not None else {"filter": filter}
@@ -135,6 +199,31 @@ class Tracker(EventHub):
         known = self._requests.get(request_id)
         if known is not None and self._is_same(known, action, account, target):
             return self._merged(known, expected)
+        owns = request_id not in self._held
+        if owns:
+            self._held[request_id] = []
+        try:
+            return (
+                yield from self._recording(
+                    request_id, action, account, target, expected, deadline, sent_at, submitted_by
+                )
+            )
+        finally:
+            if owns:
+                self._release(request_id)
+
+    def _recording(
+        self,
+        request_id: str,
+        action: RequestAction,
+        account: str,
+        target: Any,
+        expected: int | None,
+        deadline: float | None,
+        sent_at: float | None,
+        submitted_by: str | None,
+    ) -> Steps[TrackedRequest]:
+        devices = target.get("devices")
         now = self._clock()
         fields: dict[str, Any] = {
             "action": action,
@@ -145,15 +234,20 @@ class Tracker(EventHub):
             "expected_results": expected,
             "submitted_at": now,
             "profile": self._profile,
+            "submitted_by": submitted_by,
         }
+
+        def add(journal: JournalStore) -> RequestRow:
+            return journal.add_request(request_id, **fields)
+
         try:
-            row = self._journal.add_request(request_id, **fields)
+            row = yield add
         except RequestAlreadyRecorded as exc:
             old = exc.existing
             if old is not None and self._is_same(old, action, account, target):
-                return self._merged(self._adopt_row(old), expected)
-            moved = self._supersede(request_id, action, target, sent_at)
-            row = self._journal.add_request(request_id, **fields)
+                return self._merged((yield from self._adopt_row(old)), expected)
+            moved = yield from self._supersede(request_id, action, target, sent_at)
+            row = yield add
         else:
             moved = set()
         request = TrackedRequest.from_row(row)
@@ -162,7 +256,7 @@ class Tracker(EventHub):
         self._requests[request_id] = request
         self._submitted_here.add(request_id)
         self._changed(request)
-        self._apply_journaled(request)
+        yield from self._apply_journaled(request)
         self._settle_if_whole(request)
         if request.pollable:
             self._wake()
@@ -177,7 +271,8 @@ class Tracker(EventHub):
         if request.last_status == value.value:
             return
         request.last_status = value.value
-        self._journal.add_poll(request_id, value.value, polled_at=self._clock())
+        seen, polled_at = value.value, self._clock()
+        self._write(lambda journal: journal.add_poll(request_id, seen, polled_at=polled_at))
         if request.finished:
             self._persist(request)
             return
@@ -212,27 +307,6 @@ class Tracker(EventHub):
         self._persist(request)
         self._changed(request)
 
-    def callback(self, event: CallbackAccepted | CallbackRow) -> None:
-        """A callback the listener has journaled (or a row read from a shared journal)."""
-        if isinstance(event, CallbackRow):
-            record_id, duplicate = event.id, event.duplicate
-        else:
-            record_id, duplicate = event.record_id, event.duplicate
-        request = self._requests.get(event.request_id)
-        self._publish(
-            CallbackReceived(
-                record_id=record_id,
-                request_id=event.request_id,
-                kind=event.kind,
-                device_key=event.device_key,
-                duplicate=duplicate,
-                ours=request is not None,
-            )
-        )
-        if request is not None:
-            row = event if isinstance(event, CallbackRow) else None
-            self._apply(request, record_id, event.kind, event.device_key, duplicate, row)
-
     def check_deadlines(self) -> list[str]:
         """Time out unfinished requests past their deadline; returns their ids."""
         now = self._clock()
@@ -249,13 +323,20 @@ class Tracker(EventHub):
 
     def resume(self) -> list[TrackedRequest]:
         """Reload unfinished requests (and their callbacks) from the journal after a restart."""
+        return run_here(self._resuming(), self._journal)
+
+    async def aresume(self) -> list[TrackedRequest]:
+        """:meth:`resume` with the journal calls off the event loop."""
+        return await run_off_loop(self._resuming(), self._journal)
+
+    def _resuming(self) -> Steps[list[TrackedRequest]]:
         resumed = []
-        for row in self._journal.unfinished_requests():
+        rows: list[RequestRow] = yield lambda journal: journal.unfinished_requests()
+        for row in rows:
             if row.request_id in self._requests:
                 continue
             request = TrackedRequest.from_row(row)
-            self._requests[row.request_id] = request
-            self._apply_journaled(request, publish=False)
+            yield from self._load(request, publish=False)
             resumed.append(request)
             self._changed(request)
         if any(r.pollable for r in resumed):
@@ -264,7 +345,8 @@ class Tracker(EventHub):
 
     def load_recent(self, limit: int = 200) -> None:
         """Bring recent finished requests into memory too, for a requests view at start-up."""
-        for row in self._journal.list_requests(limit=limit):
+        rows = run_here(one_step(lambda journal: journal.list_requests(limit=limit)), self._journal)
+        for row in rows:
             if row.request_id not in self._requests:
                 self._requests[row.request_id] = TrackedRequest.from_row(row)
 
@@ -288,16 +370,18 @@ class Tracker(EventHub):
         """The same request again: learn its device count if it was unknown, nothing more."""
         if expected is not None and request.expected is None:
             request.expected = expected
-            self._journal.update_request(request.request_id, expected_results=expected)
+            request_id = request.request_id
+            self._write(
+                lambda journal: journal.update_request(request_id, expected_results=expected)
+            )
             self._settle_if_whole(request)
         return request
 
-    def _adopt_row(self, row: RequestRow) -> TrackedRequest:
+    def _adopt_row(self, row: RequestRow) -> Steps[TrackedRequest]:
         """A request recorded by an earlier run, found again: track it from here on."""
         request = TrackedRequest.from_row(row)
-        self._requests[row.request_id] = request
         self._submitted_here.add(row.request_id)
-        self._apply_journaled(request, publish=False)
+        yield from self._load(request, publish=False)
         self._changed(request)
         if request.pollable and not request.finished:
             self._wake()
@@ -305,7 +389,7 @@ class Tracker(EventHub):
 
     def _supersede(
         self, request_id: str, action: RequestAction, target: Any, sent_at: float | None
-    ) -> set[int]:
+    ) -> Steps[set[int]]:
         """The id was given out again: the recorded attempt moves aside, still visible.
 
         Returns the record ids of the callbacks that moved with it.
@@ -313,7 +397,9 @@ class Tracker(EventHub):
         # Wall-clock, as the listener stamps callbacks (the tracker's clock may be a test's).
         before = sent_at if sent_at is not None else time.time() - EARLY_CALLBACK_WINDOW
         note = superseded_note(action, target)
-        moved = self._journal.supersede_request(request_id, before=before, note=note)
+        moved: RequestRow | None = yield lambda journal: journal.supersede_request(
+            request_id, before=before, note=note
+        )
         self._requests.pop(request_id, None)
         self._submitted_here.discard(request_id)
         if moved is None:
@@ -322,17 +408,9 @@ class Tracker(EventHub):
             "request %s given out again; earlier attempt kept as %s", request_id, moved.request_id
         )
         earlier = TrackedRequest.from_row(moved)
-        self._requests[moved.request_id] = earlier
-        self._apply_journaled(earlier, publish=False)
+        yield from self._load(earlier, publish=False)
         self._changed(earlier)
         return set(earlier.applied)
-
-    def _apply_journaled(self, request: TrackedRequest, *, publish: bool = True) -> None:
-        """Apply the request's journaled callbacks (early ones, or all of them on reload)."""
-        for row in self._journal.callbacks_for(request.request_id):
-            self._apply(
-                request, row.id, row.kind, row.device_key, row.duplicate, row, publish=publish
-            )
 
     def _settle_if_whole(self, request: TrackedRequest) -> None:
         if not request.finished and settles_on_last_result(request):
@@ -363,7 +441,7 @@ class Tracker(EventHub):
         ok = kind != CallbackKind.FAILURE
         fault_code = fault_message = None
         if not ok:
-            fault_code, fault_message = self._fault_of(record_id, row)
+            fault_code, fault_message = self._fault_of(row)
             request.last_error_code, request.last_error_message = fault_code, fault_message
         request.results[result_key(record_id, key)] = DeviceResult(
             ok, kind, record_id, fault_code, fault_message
@@ -391,14 +469,11 @@ class Tracker(EventHub):
         if publish:
             self._changed(request)
 
-    def _fault_of(self, record_id: int, row: CallbackRow | None) -> tuple[str | None, str | None]:
-        if row is None:
-            # One row by key: reading the request's callbacks here would make a filter
-            # request with thousands of failures quadratic.
-            row = self._journal.callback(record_id)
-        if row is None:
-            return None, None
-        return fault_in(row.body)
+    @staticmethod
+    def _fault_of(row: CallbackRow | None) -> tuple[str | None, str | None]:
+        # The caller read the failure's row by key (:meth:`callback`): reading the request's
+        # callbacks here would make a filter request with thousands of failures quadratic.
+        return (None, None) if row is None else fault_in(row.body)
 
     def _finish(
         self,
@@ -415,14 +490,15 @@ class Tracker(EventHub):
             self._changed(request)
 
     def _persist(self, request: TrackedRequest) -> None:
-        self._journal.update_request(
-            request.request_id,
-            state=request.state,
-            completed_by=request.completed_by,
-            pollable=request.pollable,
-            last_error_code=request.last_error_code,
-            last_error_message=request.last_error_message,
-        )
+        request_id = request.request_id
+        fields = {
+            "state": request.state,
+            "completed_by": request.completed_by,
+            "pollable": request.pollable,
+            "last_error_code": request.last_error_code,
+            "last_error_message": request.last_error_message,
+        }
+        self._write(lambda journal: journal.update_request(request_id, **fields))
 
 
 # DeviceResult, TrackedRequest and is_pollable moved to ``tracked``; they stay

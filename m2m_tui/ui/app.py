@@ -24,7 +24,6 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker
 
-from m2m_tui.desk.demo import DemoServices, DemoSetup
 from m2m_tui.desk.queries import JournalQueries, RecentDevices
 from m2m_tui.desk.requests import RequestDesk
 from m2m_tui.desk.session import LoginGuard, Session, guard_path
@@ -35,7 +34,13 @@ from m2m_tui.ui.app_tracking import AppTracking
 from m2m_tui.ui.messages import SessionChanged
 from m2m_tui.ui.notice_hold import NoticeApp
 from m2m_tui.ui.services import Services
-from m2m_tui.ui.themes import DEFAULT_THEME, checked_theme, fallback_theme, load_themes
+from m2m_tui.ui.themes import (
+    DEFAULT_THEME,
+    app_variable_defaults,
+    checked_theme,
+    fallback_theme,
+    load_themes,
+)
 from m2m_tui.ui.tracking_link import FLUSH_INTERVAL
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 
@@ -43,6 +48,7 @@ if TYPE_CHECKING:
     from m2m_tui.api.client import ThingSpaceClient
     from m2m_tui.api.tokens import AuthSnapshot
     from m2m_tui.desk.actions import SubmittedRequest
+    from m2m_tui.desk.demo import DemoServices, DemoSetup
     from m2m_tui.desk.settings import LoadedSettings, Profile
     from m2m_tui.desk.times import Times
     from m2m_tui.desk.tracking import DeskTracking
@@ -86,6 +92,10 @@ class M2MApp(NoticeApp):
         Binding("question_mark", "help", "more", key_display="?", tooltip="Every key (also f1)"),
         Binding("f1", "help", "Help", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Priority: a Tab in a burst of typed keys moves the focus before the next key is read
+        # (ui/focus.py; Textual's own Tab binding is on the screen, handled too late).
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
     ]
 
     # What the header and status bar show: set here, followed by the bars (never pushed).
@@ -100,7 +110,11 @@ class M2MApp(NoticeApp):
         super().__init__()
         self.options = options
         self.settings = SettingsState(options.loaded)
-        self.demo_services = DemoServices(options.demo) if options.demo else None
+        self.demo_services: DemoServices | None = None
+        if options.demo:
+            from m2m_tui.desk.demo import DemoServices
+
+            self.demo_services = DemoServices(options.demo)
         clock: Callable[[], float] = options.clock or time.time
         self.session = Session(
             guard=LoginGuard(guard_path(options.data_dir)),
@@ -161,6 +175,10 @@ class M2MApp(NoticeApp):
             wanted = DEFAULT_THEME
         self.theme = wanted
         return loaded.problems
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Our own theme variables (``ui/themes.APP_VARIABLES``), for themes that omit them."""
+        return app_variable_defaults(self.current_theme)
 
     def validate_theme(self, theme_name: str) -> str:
         """Never let a theme stop the app: one Textual cannot apply is reported and skipped."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from m2m_tui.desk.actions import SubmittedRequest
+if TYPE_CHECKING:  # the app imports these messages before its first frame
+    from m2m_tui.desk.actions import SubmittedRequest
 
 
 class RequestSubmitted(Message):

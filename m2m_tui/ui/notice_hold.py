@@ -65,7 +65,12 @@ class NoticeApp(App[int]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
         self.refresh_bindings()
         # The footer's "x Hide toast" goes when the last toast has gone by itself.
-        self.set_timer(timeout + 0.1, self.refresh_bindings)
+        self.set_timer(timeout + 0.1, self._refresh_footer_keys)
+
+    def _refresh_footer_keys(self) -> None:
+        """Later, from a timer: by then the app may be closing with no screen left."""
+        if self.screen_stack:
+            self.refresh_bindings()
 
     def hold_notices(self) -> None:
         """A dialog opened: the toasts shown step aside (they come back when it closes)."""

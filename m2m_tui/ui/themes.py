@@ -45,6 +45,17 @@ _COLOR_FIELDS = (
 )
 _OTHER_FIELDS = {"name", "dark", "luminosity_spread", "text_alpha", "variables", "ansi"}
 
+#: Our own theme variables, beyond Textual's: name -> the CSS property its value must fit.
+#: ``m2m-border-idle`` draws the border of a panel without focus; it defaults to the theme's
+#: primary at 50%, which on a black background is too dark to see (the high-contrast theme
+#: sets its own).
+APP_VARIABLES = {"m2m-border-idle": "color"}
+
+
+def app_variable_defaults(theme: Theme) -> dict[str, str]:
+    """Our variables' values for a theme that does not set them, derived from its colours."""
+    return {"m2m-border-idle": f"{theme.primary} 50%"}
+
 
 @dataclass
 class ThemeLoad:
@@ -84,11 +95,13 @@ def _plain(message: object) -> str:
         return str(message)
 
 
-def _declaration_error(prop: str, value: str) -> str | None:
+def _declaration_error(prop: str, value: str, why: bool = True) -> str | None:
+    """Why Textual refuses ``prop: value`` (None: it does not). ``why=False`` skips rendering
+    the reason (Rich markup: its emoji table alone costs milliseconds before the first frame)."""
     try:
         parse_declarations(f"{prop}: {value};", ("theme", ""))
     except Exception as exc:  # DeclarationError, TokenError, ...: any refusal counts
-        return _plain(exc) or type(exc).__name__
+        return (_plain(exc) or type(exc).__name__) if why else type(exc).__name__
     return None
 
 
@@ -105,11 +118,13 @@ def _variable_property(name: str) -> str | None:
     Probed per name, only for the variables theme files set: probing all 170 would cost
     tens of milliseconds before the first frame.
     """
+    if name in APP_VARIABLES:
+        return APP_VARIABLES[name]
     default = _default_variables().get(name)
     if default is None:
         return None
     for prop in _PROBE_PROPERTIES:
-        if _declaration_error(prop, default) is None:
+        if _declaration_error(prop, default, why=False) is None:
             return prop
     return None
 

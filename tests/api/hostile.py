@@ -105,7 +105,7 @@ async def drip_server(byte_every: float, total: int = 1000) -> AsyncIterator[str
             for index in range(len(answer)):
                 writer.write(answer[index : index + 1])
                 await writer.drain()
-                await asyncio.sleep(byte_every)
+                await asyncio.sleep(byte_every)  # the slow peer under test, not a wait
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:

@@ -37,6 +37,7 @@ from m2m_tui.sim import RunningSimulator, SimConfig
 from m2m_tui.sim.wellknown import DEMO_IMEI, DEMO_MDN, SUSPENDED_MDN
 
 from ..conftest import FAST, ClientFactory, credentials_for
+from ..waiting import eventually, eventually_async
 
 PRIMARY = "0000123456-00001"
 SECONDARY = "0000654321-00001"
@@ -94,9 +95,15 @@ async def test_session_expired_mid_use_logs_in_again_once(
 async def test_short_clocks_renew_before_expiry(
     make_client: ClientFactory, sim: RunningSimulator
 ) -> None:
-    client = make_client(settings={"bearer_margin": 0.5, "session_idle_renew": 0.7})
+    now = [time.time()]
+    client = make_client(
+        settings={"bearer_margin": 0.5, "session_idle_renew": 0.7}, clock=lambda: now[0]
+    )
     await client.login()
-    await asyncio.sleep(1.1)  # bearer inside its margin, session idle past the renew point
+    # 1.1 s later on both clocks: the bearer inside its margin, the session idle past the
+    # renew point (and both expired on the simulator's side if they were not renewed).
+    now[0] += 1.1
+    sim.state.advance_clock(1.1)
     await client.get_device(PRIMARY, DEMO)
     assert client.stats["tokens"] >= 2
     assert sim.state.logins == 2
@@ -234,7 +241,9 @@ async def test_timeouts_are_surfaced_and_posts_not_resent(
     with pytest.raises(RequestTimeout) as read:
         await client.get_device(PRIMARY, DEMO)
     assert not isinstance(read.value, NotRetriedTimeout)
-    await asyncio.sleep(0.7)  # let the slow answers finish before counting
+    # The simulator went on with the suspend we hung up on: by the time it has the request
+    # (after its 0.6 s latency), a resend would have been counted (calls count on arrival).
+    await eventually(lambda: len(sim.state.requests) == 1)
     assert calls_to(sim, "actions/suspend") == 1
     assert calls_to(sim, "devices/actions/list") == 2
 
@@ -271,11 +280,12 @@ async def test_suspend_then_poll_status(client: ThingSpaceClient) -> None:
     answer = await client.suspend(SuspendRequest.for_devices(PRIMARY, DEMO))
     first = await client.request_status(PRIMARY, answer.requestId)
     assert first.status in (RequestStatus.PENDING, RequestStatus.SUCCESS)
-    for _ in range(50):
-        status = await client.request_status(PRIMARY, answer.requestId)
-        if status.status.terminal:
-            break
-        await asyncio.sleep(0.05)
+
+    async def final() -> bool:
+        return (await client.request_status(PRIMARY, answer.requestId)).status.terminal
+
+    await eventually_async(final)
+    status = await client.request_status(PRIMARY, answer.requestId)
     assert status.status is RequestStatus.SUCCESS
     device = await client.get_device(PRIMARY, DEMO)
     assert device.state == "suspend"

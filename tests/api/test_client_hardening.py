@@ -192,7 +192,7 @@ async def test_a_trickled_provisioning_answer_times_out_and_is_not_resent() -> N
         try:
             for byte in b'{"requestId": "r-1"}'.ljust(2000):
                 await response.write(bytes([byte]))
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)  # the trickle under test: one byte every 50 ms
         except (ConnectionError, RuntimeError):
             pass
         return response

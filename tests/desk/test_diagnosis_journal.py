@@ -13,8 +13,8 @@ from m2m_tui.desk.queries.devices import RecentDevices
 from m2m_tui.desk.requests import RequestDesk
 from m2m_tui.sim.stories import STORY_BY_LETTER
 from m2m_tui.tracking.export import export
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_diagnoses import journaled_diagnoses
+from m2m_tui.tracking.journal.diagnoses import journaled_diagnoses
+from m2m_tui.tracking.journal.sqlite import Journal
 
 PRIMARY = "0000123456-00001"
 

@@ -27,8 +27,8 @@ from m2m_tui.desk.queries import (
 from m2m_tui.desk.queries.reader import JournalReader
 from m2m_tui.tracking import inbox_rows
 from m2m_tui.tracking.intake import device_key_of
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.journal.sqlite import Journal
+from m2m_tui.tracking.journal.sqlite_writer import JournalWriter
 from m2m_tui.tracking.records import CallbackRecord, RejectionRecord
 from m2m_tui.tracking.tracker import Tracker
 

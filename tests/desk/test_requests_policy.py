@@ -20,6 +20,9 @@ def test_read_only_refuses_every_state_change_with_the_reason(action: RequestAct
     for target in (DEVICE, FILTER):
         verdict = can(action, target, read_only=True, reach=LISTENING)
         assert isinstance(verdict, Refused) and "read-only mode" in verdict.reason
+        # Every way it can be switched on is named, so the user finds which one to undo.
+        for source in ("--read-only", "M2M_TUI_READ_ONLY", "read_only = true"):
+            assert source in verdict.reason
 
 
 def test_read_only_still_reads_the_suspension_status() -> None:

@@ -15,7 +15,7 @@ from m2m_tui.desk.actions import DeviceTarget, RequestAction, Submitted
 from m2m_tui.desk.requests import RequestDesk
 from m2m_tui.sim import RunningSimulator
 from m2m_tui.sim.wellknown import DEMO_MDN
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.records import RequestState
 
 from ..waiting import eventually

@@ -24,7 +24,7 @@ from m2m_tui.desk.actions import DeviceTarget, RequestAction, Submitted
 from m2m_tui.desk.requests import RequestDesk
 from m2m_tui.sim import SimConfig, start_simulator
 from m2m_tui.sim.wellknown import DEMO_MDN
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.listener_config import ListenerConfig
 from m2m_tui.tracking.poller import PollSchedule
 from m2m_tui.tracking.records import RequestState

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -22,6 +21,7 @@ from m2m_tui.sim.wellknown import (
     SUSPENDED_MDN,
 )
 
+from ..waiting import eventually, eventually_async
 from .sim_helpers import M2M, CallbackListener, SimFactory
 
 PREFIX = "UnifiedWebService."
@@ -312,7 +312,7 @@ async def test_pending_until_processed(make_sim: SimFactory, http: httpx.AsyncCl
     request_id = answer.json()["requestId"]
     assert (await status_of(m2m, request_id)).json()["status"] == "Pending"
     assert await m2m.state_of(DEMO_MDN, "mdn") == "active"
-    await asyncio.sleep(0.45)
+    await eventually(lambda: sim.state.requests[request_id].status != "Pending")
     assert (await status_of(m2m, request_id)).json()["status"] == "Success"
     device = sim.state.find_device(DeviceKind.MDN, DEMO_MDN)
     assert device is not None and device.times_suspended == 1
@@ -325,10 +325,11 @@ async def test_carrier_callback_delay_lets_the_status_turn_final_first(
     await m2m.register("CarrierService", listener.url("/carrier"), username="tui", password="pw")
     answer = await m2m.action("suspend", {"devices": one(DEMO_MDN, "mdn")})
     request_id = answer.json()["requestId"]
-    for _ in range(100):
-        if (await status_of(m2m, request_id)).json()["status"] == "Success":
-            break
-        await asyncio.sleep(0.02)
+
+    async def final() -> bool:
+        return bool((await status_of(m2m, request_id)).json()["status"] == "Success")
+
+    await eventually_async(final, every=0.02)
     assert (await status_of(m2m, request_id)).json()["status"] == "Success"
     assert not listener.received  # the callback is still on its way
     (message,) = await listener.wait_for(1)

@@ -15,6 +15,7 @@ import pytest
 from m2m_tui.sim import FaultConfig, RunningSimulator, start_simulator
 from m2m_tui.sim.wellknown import DEMO_MDN, SUSPENDED_MDN
 
+from ..waiting import eventually
 from .sim_helpers import M2M, CallbackListener, SimFactory, fast_config
 
 PREFIX = "UnifiedWebService."
@@ -215,7 +216,8 @@ async def test_close_with_pending_retries_is_clean(
         await m2m.register("CarrierService", listener.url())
         await m2m.action("suspend", {"devices": one(DEMO_MDN)})
         await listener.wait_for(1)
-        await asyncio.sleep(0.05)
+        # The 500 is logged once the simulator has it; the retry then waits 30 s.
+        await eventually(lambda: [r.outcome for r in sim.state.delivery_log] == ["rejected"])
         assert sim.state.tasks  # the retry is waiting
     assert not sim.state.tasks
     gc.collect()

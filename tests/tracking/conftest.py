@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected
-from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.journal.sqlite_writer import JournalWriter
 from m2m_tui.tracking.listener import CallbackListener
 from m2m_tui.tracking.listener_config import ListenerConfig
 from tests.tracking.journal_backends import (  # noqa: F401  (fixtures: both journal backends)

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from m2m_tui.tracking.journal_interface import is_postgres
+from m2m_tui.tracking.journal.interface import is_postgres
 
 POSTGRES_ENV = "M2M_TUI_TEST_POSTGRES"
 

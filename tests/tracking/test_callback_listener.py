@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected
 from m2m_tui.tracking.export import export
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.listener import CallbackListener, ListenerError
 from m2m_tui.tracking.listener_config import MAX_BODY, THINGSPACE_SOURCE_ADDRESSES, ListenerConfig
 from tests.tracking.conftest import StartListener

@@ -17,7 +17,7 @@ from m2m_tui.api.models import (
 )
 from m2m_tui.sim import RunningSimulator
 from m2m_tui.sim.wellknown import DEMO_MDN, ESN_DEVICE_MDN, SUSPENDED_MDN
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.listener_config import ListenerConfig
 from m2m_tui.tracking.poller import PollSchedule
 from m2m_tui.tracking.records import RequestState

@@ -15,7 +15,7 @@ import pytest
 
 from m2m_tui.tracking.export import ExportError, export, write_export
 from m2m_tui.tracking.intake import examine
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.records import CallbackRecord
 from m2m_tui.tracking.tracker import Tracker
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from m2m_tui.tracking.export_command import ProgressLine
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.records import CallbackRecord
 from m2m_tui.tracking.tracker import Tracker
 

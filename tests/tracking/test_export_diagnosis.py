@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import pytest
 
 from m2m_tui.tracking.export import export
-from m2m_tui.tracking.journal_diagnoses import journaled_diagnoses, record_diagnosis
-from m2m_tui.tracking.journal_interface import JournalStore
-from m2m_tui.tracking.journal_open import open_journal
+from m2m_tui.tracking.journal.diagnoses import journaled_diagnoses, record_diagnosis
+from m2m_tui.tracking.journal.interface import JournalStore
+from m2m_tui.tracking.journal.open import open_journal
 
 ACCOUNT = "0000123456-00001"
 MDN, IMEI = "5551234567", "359876543210987"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_interface import JournalStore, is_postgres
-from m2m_tui.tracking.journal_open import open_journal
+from m2m_tui.tracking.journal.interface import JournalStore, is_postgres
+from m2m_tui.tracking.journal.open import open_journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.records import (
     CallbackRecord,
     JournalError,

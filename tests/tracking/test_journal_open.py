@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_interface import is_postgres, safe_location
-from m2m_tui.tracking.journal_open import open_journal, open_writer
-from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.journal.interface import is_postgres, safe_location
+from m2m_tui.tracking.journal.open import open_journal, open_writer
+from m2m_tui.tracking.journal.sqlite import Journal
+from m2m_tui.tracking.journal.sqlite_writer import JournalWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,14 +69,14 @@ def test_sqlite_never_loads_the_postgres_driver(tmp_path: Path) -> None:
     code = (
         "import asyncio, sys\n"
         "import m2m_tui.cli, m2m_tui.tracking.service, m2m_tui.tracking.export\n"
-        "from m2m_tui.tracking.journal_open import open_journal, open_writer\n"
+        "from m2m_tui.tracking.journal.open import open_journal, open_writer\n"
         "from m2m_tui.tracking.records import CallbackRecord\n"
         f"path = {str(tmp_path / 'j.db')!r}\n"
         "w = open_writer(path); w.start()\n"
         "asyncio.run(w.append_callback(CallbackRecord('r1', 'other', {'requestId': 'r1'})))\n"
         "w.close()\n"
         "with open_journal(path) as j: assert j.last_callback_id() == 1\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('psycopg', 'm2m_tui.tracking.journal_pg'))))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('psycopg', 'm2m_tui.tracking.journal.pg'))))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

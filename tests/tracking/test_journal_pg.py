@@ -19,12 +19,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from m2m_tui.tracking.journal_open import open_journal, open_writer
-from m2m_tui.tracking.journal_pg import PgJournal
-from m2m_tui.tracking.journal_pg_follow import FollowBatch, JournalFollower
-from m2m_tui.tracking.journal_pg_schema import SCHEMA_VERSION, lock_key
-from m2m_tui.tracking.journal_pg_store import lock_appends, store_callbacks
-from m2m_tui.tracking.journal_pg_writer import PgJournalWriter
+from m2m_tui.tracking.journal.open import open_journal, open_writer
+from m2m_tui.tracking.journal.pg import PgJournal
+from m2m_tui.tracking.journal.pg_follow import FollowBatch, JournalFollower
+from m2m_tui.tracking.journal.pg_schema import SCHEMA_VERSION, lock_key
+from m2m_tui.tracking.journal.pg_store import lock_appends, store_callbacks
+from m2m_tui.tracking.journal.pg_writer import PgJournalWriter
 from m2m_tui.tracking.records import CallbackRecord, JournalError
 from tests.tracking.journal_backends import admin
 from tests.tracking.tracking_helpers import suspension_body
@@ -401,7 +401,7 @@ async def test_two_listeners_one_database_answer_after_commit_and_count_once(
 def test_opening_creates_or_migrates_and_says_so(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from m2m_tui.tracking import journal_pg_schema
+    from m2m_tui.tracking.journal import pg_schema
 
     with PgJournal(postgres_url) as journal:
         assert journal.schema_change == f"created the journal (schema version {SCHEMA_VERSION})"
@@ -409,9 +409,9 @@ def test_opening_creates_or_migrates_and_says_so(
     with PgJournal(postgres_url) as journal:
         assert journal.schema_change is None
     # A next version: the open journal is brought to it, its rows kept, and that is said.
-    later = (*journal_pg_schema.MIGRATIONS, ("CREATE TABLE later_thing (x integer)",))
-    monkeypatch.setattr(journal_pg_schema, "MIGRATIONS", later)
-    monkeypatch.setattr(journal_pg_schema, "SCHEMA_VERSION", len(later))
+    later = (*pg_schema.MIGRATIONS, ("CREATE TABLE later_thing (x integer)",))
+    monkeypatch.setattr(pg_schema, "MIGRATIONS", later)
+    monkeypatch.setattr(pg_schema, "SCHEMA_VERSION", len(later))
     writer = PgJournalWriter(postgres_url)
     writer.start()
     writer.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.records import CallbackRecord
 from tests.tracking.tracking_helpers import ROOT, suspension_body
 

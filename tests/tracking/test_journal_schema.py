@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from m2m_tui.tracking import journal_schema
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.journal import sqlite_schema
+from m2m_tui.tracking.journal.sqlite import Journal
+from m2m_tui.tracking.journal.sqlite_writer import JournalWriter
 from m2m_tui.tracking.records import JournalError
 from m2m_tui.tracking.service import TrackingService, TrackingSettings
 
@@ -27,13 +27,13 @@ def _snapshot(path: Path) -> tuple[bytes, int, list[str]]:
 def test_new_journal_has_schema_and_marks(journal_path: Path) -> None:
     with Journal.open(journal_path) as journal:
         conn = journal.connection
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == journal_schema.SCHEMA_VERSION
-        assert conn.execute("PRAGMA application_id").fetchone()[0] == journal_schema.APPLICATION_ID
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == sqlite_schema.SCHEMA_VERSION
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == sqlite_schema.APPLICATION_ID
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"meta", "requests", "callbacks", "rejections", "polls", "devices"} <= tables
         magic = conn.execute("SELECT value FROM meta WHERE key='application'").fetchone()[0]
-        assert magic == journal_schema.MAGIC
+        assert magic == sqlite_schema.MAGIC
 
 
 def test_reopen_keeps_data(journal_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_valid_but_empty_sqlite_file_becomes_a_journal(journal_path: Path) -> No
     assert journal_path.stat().st_size > 0
     with Journal.open(journal_path) as journal:
         version = journal.connection.execute("PRAGMA user_version").fetchone()[0]
-        assert version == journal_schema.SCHEMA_VERSION
+        assert version == sqlite_schema.SCHEMA_VERSION
 
 
 def test_unusable_directory_is_a_clear_error(tmp_path: Path) -> None:
@@ -71,14 +71,14 @@ def test_unusable_directory_is_a_clear_error(tmp_path: Path) -> None:
 
 def _make_v1(path: Path) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
-    for statement in journal_schema.MIGRATIONS[0]:
+    for statement in sqlite_schema.MIGRATIONS[0]:
         conn.execute(statement)
-    conn.execute("INSERT INTO meta VALUES ('application', ?)", (journal_schema.MAGIC,))
+    conn.execute("INSERT INTO meta VALUES ('application', ?)", (sqlite_schema.MAGIC,))
     conn.execute(
         "INSERT INTO requests (request_id, action, account, target, pollable, submitted_at,"
         " state, deadline, updated_at) VALUES ('old', 'restore', 'A', '[]', 1, 5, 'pending', 9, 5)"
     )
-    conn.execute(f"PRAGMA application_id = {journal_schema.APPLICATION_ID}")
+    conn.execute(f"PRAGMA application_id = {sqlite_schema.APPLICATION_ID}")
     conn.execute("PRAGMA user_version = 1")
     conn.close()
 
@@ -87,7 +87,7 @@ def test_older_schema_is_migrated_keeping_rows(journal_path: Path) -> None:
     _make_v1(journal_path)
     with Journal.open(journal_path) as journal:
         conn = journal.connection
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == journal_schema.SCHEMA_VERSION
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == sqlite_schema.SCHEMA_VERSION
         old = journal.get_request("old")
         assert old is not None and old.state == "pending" and old.profile is None
         journal.add_device_lookup("A", "mdn", "5551234567", label="pump 7")  # a v2 table
@@ -104,8 +104,8 @@ def test_readonly_refuses_an_unmigrated_journal(journal_path: Path) -> None:
 
 def test_failed_migration_rolls_back(journal_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _make_v1(journal_path)
-    broken = (journal_schema.MIGRATIONS[0], (*journal_schema.MIGRATIONS[1], "NOT SQL"))
-    monkeypatch.setattr(journal_schema, "MIGRATIONS", broken)
+    broken = (sqlite_schema.MIGRATIONS[0], (*sqlite_schema.MIGRATIONS[1], "NOT SQL"))
+    monkeypatch.setattr(sqlite_schema, "MIGRATIONS", broken)
     with pytest.raises(JournalError):
         Journal.open(journal_path)
     conn = sqlite3.connect(journal_path)
@@ -153,7 +153,7 @@ def test_corrupt_file_is_refused_and_untouched(journal_path: Path, content: byte
 def test_newer_schema_is_refused(journal_path: Path) -> None:
     Journal.open(journal_path).close()
     conn = sqlite3.connect(journal_path)
-    conn.execute(f"PRAGMA user_version = {journal_schema.SCHEMA_VERSION + 1}")
+    conn.execute(f"PRAGMA user_version = {sqlite_schema.SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(JournalError, match="newer"):
         Journal.open(journal_path)
@@ -177,7 +177,7 @@ def test_readonly_cannot_write(journal_path: Path) -> None:
 def _create(path: str, barrier: Any, results: Any) -> None:
     barrier.wait()
     try:
-        journal_schema.connect(Path(path)).close()
+        sqlite_schema.connect(Path(path)).close()
         results.put("ok")
     except Exception as exc:
         results.put(f"{type(exc).__name__}: {exc}")
@@ -198,7 +198,7 @@ def test_creators_starting_at_once_all_get_the_journal(tmp_path: Path) -> None:
         failures += [o for o in (results.get(timeout=60) for _ in creators) if o != "ok"]
         for creator in creators:
             creator.join(timeout=60)
-        assert journal_schema.inspect_journal(path) == journal_schema.SCHEMA_VERSION
+        assert sqlite_schema.inspect_journal(path) == sqlite_schema.SCHEMA_VERSION
     assert failures == []
 
 
@@ -234,7 +234,7 @@ def test_inspection_sees_one_state_of_a_journal_being_created(
         conn = real_connect(database, *args, **kwargs)
         if "mode=ro" in str(database):
             monkeypatch.setattr(sqlite3, "connect", real_connect)
-            return _Interleaved(conn, lambda: journal_schema.connect(journal_path).close())
+            return _Interleaved(conn, lambda: sqlite_schema.connect(journal_path).close())
         return conn
 
     monkeypatch.setattr(sqlite3, "connect", connect)

@@ -14,14 +14,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_watch import identity
+from m2m_tui.tracking.journal.sqlite import Journal
+from m2m_tui.tracking.journal.sqlite_watch import identity
 
 ROOT = Path(__file__).resolve().parents[2]
 
 OTHER_PROCESS = """
 import sys
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 Journal.open(sys.argv[1]).close()
 """
 

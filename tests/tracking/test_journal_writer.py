@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from m2m_tui.tracking.journal_interface import CallbackWriter
-from m2m_tui.tracking.journal_open import open_journal, open_writer
+from m2m_tui.tracking.journal.interface import CallbackWriter
+from m2m_tui.tracking.journal.open import open_journal, open_writer
 from m2m_tui.tracking.records import (
     CallbackRecord,
     JournalError,

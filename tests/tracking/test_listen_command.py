@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from tests.tracking.tracking_helpers import PASSWORD, ROOT, USERNAME, suspension_body
 
 URL = re.compile(r"listening on (http://127\.0\.0\.1:\d+/)")

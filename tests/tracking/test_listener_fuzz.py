@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.listener_config import ListenerConfig
 from tests.tracking.tracking_helpers import PASSWORD, USERNAME, listener_in_thread
 

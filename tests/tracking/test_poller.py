@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from m2m_tui.api.models import (
 )
 from m2m_tui.sim import RunningSimulator
 from m2m_tui.sim.wellknown import DEMO_MDN
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.poller import Poller, PollSchedule
 from m2m_tui.tracking.records import RequestState
 from m2m_tui.tracking.tracker import Tracker
@@ -34,6 +34,38 @@ ACCOUNT = "0000123456-00001"
 FAST = PollSchedule(first=0.1, growth=1.5, longest=0.4, jitter=0.1, pause=0.3, tick=0.05)
 
 
+class BentClock:
+    """The poller's clock: monotonic time plus what the test moved it forward by."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+
+def count_rounds(tracker: Tracker) -> list[int]:
+    """A counter of the poller's rounds: each starts with the tracker's deadline check."""
+    rounds = [0]
+    check = tracker.check_deadlines
+
+    def counted() -> list[str]:
+        rounds[0] += 1
+        return check()
+
+    tracker.check_deadlines = counted  # type: ignore[method-assign]
+    return rounds
+
+
+async def rounds_later(poller: Poller, clock: BentClock, rounds: list[int]) -> None:
+    """Move the clock a minute on (anything the poller holds is long due) and wait for two
+    more rounds: whatever it would poll, it has polled by then."""
+    clock.offset += 60.0
+    at = rounds[0]
+    poller.wake()
+    await eventually(lambda: rounds[0] >= at + 2)
+
+
 @pytest.fixture
 def journal(tmp_path: Path) -> Iterator[Journal]:
     with Journal.open(tmp_path / "journal.sqlite") as opened:
@@ -44,7 +76,10 @@ async def test_single_device_suspend_completed_by_poll(
     client: ThingSpaceClient, journal: Journal
 ) -> None:
     tracker = Tracker(journal)
-    poller = Poller(tracker, client.request_status, schedule=FAST, rng=random.Random(1))
+    clock, rounds = BentClock(), count_rounds(tracker)
+    poller = Poller(
+        tracker, client.request_status, schedule=FAST, clock=clock, rng=random.Random(1)
+    )
     poller.start()
     try:
         device = DeviceId(id=DEMO_MDN, kind="mdn")
@@ -56,7 +91,7 @@ async def test_single_device_suspend_completed_by_poll(
         statuses = [p.status for p in journal.polls_for(answer.requestId)]
         assert statuses[-1] == "Success" and statuses.count("Success") == 1
         polls_at_finish = poller.polls
-        await asyncio.sleep(0.3)
+        await rounds_later(poller, clock, rounds)
         assert poller.polls == polls_at_finish  # stopped polling a finished request
     finally:
         await poller.stop()
@@ -66,7 +101,8 @@ async def test_callback_only_requests_are_never_polled(
     client: ThingSpaceClient, journal: Journal, sim: RunningSimulator
 ) -> None:
     tracker = Tracker(journal)
-    poller = Poller(tracker, client.request_status, schedule=FAST)
+    clock, rounds = BentClock(), count_rounds(tracker)
+    poller = Poller(tracker, client.request_status, schedule=FAST, clock=clock)
     poller.start()
     try:
         device = DeviceId(id=DEMO_MDN, kind="mdn")
@@ -74,7 +110,7 @@ async def test_callback_only_requests_are_never_polled(
             SuspensionStatusRequest(accountName=ACCOUNT, deviceIds=[device])
         )
         tracker.submitted("suspension_status", ACCOUNT, answer.requestId, devices=[device.wire()])
-        await asyncio.sleep(0.4)
+        await rounds_later(poller, clock, rounds)
         assert poller.polls == 0
         assert not any("/requests/" in key for key in sim.state.calls)
     finally:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.listener import CallbackListener
 from m2m_tui.tracking.replay import (
     ReplayError,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.records import (
     FINISHED_STATES,
     UNFINISHED_STATES,

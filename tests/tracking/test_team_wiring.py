@@ -17,7 +17,7 @@ import time
 
 import aiohttp
 
-from m2m_tui.tracking.journal_pg import PgJournal
+from m2m_tui.tracking.journal.pg import PgJournal
 from m2m_tui.tracking.listener_config import ListenerConfig
 from m2m_tui.tracking.records import CallbackRecord
 from m2m_tui.tracking.service import TrackingService, TrackingSettings

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from m2m_tui.api.models import CallbackMessage, RequestStatus
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.records import CallbackRecord, CallbackRow, RequestState
 from m2m_tui.tracking.tracker import Tracker
 from m2m_tui.tracking.tracker_events import CallbackReceived, RequestChanged, TrackerEvent

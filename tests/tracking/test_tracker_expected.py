@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.records import RequestState
 from m2m_tui.tracking.tracked import outcome_text
 from m2m_tui.tracking.tracker import Tracker

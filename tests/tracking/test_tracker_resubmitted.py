@@ -16,8 +16,8 @@ import pytest
 
 from m2m_tui.api.models import CallbackMessage
 from m2m_tui.tracking.events import CallbackAccepted
-from m2m_tui.tracking.journal_interface import JournalStore
-from m2m_tui.tracking.journal_open import open_journal
+from m2m_tui.tracking.journal.interface import JournalStore
+from m2m_tui.tracking.journal.open import open_journal
 from m2m_tui.tracking.records import CallbackRecord, RequestAlreadyRecorded, RequestState
 from m2m_tui.tracking.tracker import Tracker
 from m2m_tui.tracking.tracker_events import RequestChanged, TrackerEvent

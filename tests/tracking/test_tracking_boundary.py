@@ -26,7 +26,7 @@ def test_tracking_never_imports_the_ui() -> None:
 
 def test_journal_needs_only_the_standard_library() -> None:
     check = (
-        "import sys, m2m_tui.tracking.journal, m2m_tui.tracking.journal_writer;"
+        "import sys, m2m_tui.tracking.journal.sqlite, m2m_tui.tracking.journal.sqlite_writer;"
         "print(','.join(m for m in ('aiohttp', 'pydantic') if m in sys.modules))"
     )
     result = subprocess.run(

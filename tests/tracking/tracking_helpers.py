@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected
-from m2m_tui.tracking.journal_writer import JournalWriter
+from m2m_tui.tracking.journal.sqlite_writer import JournalWriter
 from m2m_tui.tracking.listener import CallbackListener
 from m2m_tui.tracking.listener_config import ListenerConfig
 

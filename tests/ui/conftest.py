@@ -155,7 +155,3 @@ async def lookup(pilot: Pilot[Any], identifier: str) -> None:
         ),
     )
     await pilot.pause()
-
-
-def notifications(app: M2MApp) -> list[str]:
-    return [n.message for n in app._notifications]

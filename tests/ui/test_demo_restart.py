@@ -12,6 +12,7 @@ from m2m_tui.sim import wellknown as wk
 from m2m_tui.ui.screens.dialogs import ConfirmDialog, ErrorDialog
 
 from .conftest import SIZE, login, lookup, make_demo_app, wait_for
+from .toasts import toasts
 
 
 async def suspend_demo_device(pilot: Any) -> Any:
@@ -42,6 +43,6 @@ async def test_suspend_again_after_restarting_the_demo_is_tracked(tmp_path: Path
         after = await suspend_demo_device(pilot)
         await pilot.pause()
         assert not isinstance(second.screen, ErrorDialog)
-        assert not [n for n in second._notifications if "Unexpected" in (n.title or "")]
+        assert not [t for t in toasts(second) if "Unexpected" in t.title]
         assert after.request_id != before.request_id
         assert after.state == "completed"

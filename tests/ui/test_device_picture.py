@@ -15,12 +15,13 @@ from textual.widgets import Input
 
 from m2m_tui.api.errors import ApiError
 from m2m_tui.api.history import DiagnosticsReads
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_diagnoses import JournaledDiagnosis, journaled_diagnoses
+from m2m_tui.tracking.journal.diagnoses import JournaledDiagnosis, journaled_diagnoses
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.ui.screens.request_dialogs import RawJsonScreen
 from m2m_tui.ui.widgets.device_card import DeviceCard
 
-from .conftest import SIZE, login, lookup, make_demo_app, notifications, screen_name, wait_for
+from .conftest import SIZE, login, lookup, make_demo_app, screen_name, wait_for
+from .toasts import wait_for_toast
 
 SUSPENDED_BY_JDOE = "5551230102"  # story B: R2
 NOT_ATTACHING = "5551230103"  # story C: R7
@@ -152,7 +153,7 @@ def _journaled(path: Path) -> list[JournaledDiagnosis]:
 async def test_request_detail_carries_the_device_picture(tmp_path: Path) -> None:
     """A request about the device: its ticket summary adds the diagnosis, p shows the histories."""
     app = make_demo_app(tmp_path / "demo", listener=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await _picture(pilot, SUSPENDED_BY_JDOE)
         await pilot.press("s")  # suspension status, a request about this device
         await wait_for(pilot, lambda: bool(app.submitted))
@@ -163,7 +164,7 @@ async def test_request_detail_carries_the_device_picture(tmp_path: Path) -> None
         await wait_for(pilot, lambda: screen_name(app) == "RequestDetailScreen")
         await wait_for(pilot, lambda: app.screen.data is not None)
         await pilot.press("m")
-        await wait_for(pilot, lambda: "Markdown summary" in str(notifications(app)))
+        await wait_for_toast(pilot, "Markdown summary")
         assert "**Diagnosis:** Suspended by jdoe" in app.clipboard
         assert app.clipboard.count("**Diagnosis:**") == 1  # the picture's, not the journal's too
         # journaled for `m2m-tui export`, the newest (with the auto-resume date) last

@@ -10,7 +10,7 @@ from m2m_tui.sim import RunningSimulator
 from m2m_tui.ui.screens.dialogs import ConfirmDialog
 from m2m_tui.ui.screens.filter import PAGE_SIZE, FilterScreen
 
-from .conftest import SIZE, login, screen_name, wait_for
+from .conftest import SIZE, login, screen_name, type_text, wait_for
 from .test_devices import app_for
 
 
@@ -74,7 +74,20 @@ async def test_filter_action_confirms_every_matching_device(
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         text = "\n".join(app.screen.lines)
         assert "EVERY matching device" in text and "callback" in text
-        await pilot.press("y")
+        # One key must not change every matching device: "y" is only text here.
+        await pilot.press("y", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog) and not app.submitted
+        problem = str(app.screen.query_one("#typed-problem").render())
+        assert "'y' is not" in problem and "exactly" in problem  # said in the dialog
+        typed = app.screen.typed
+        assert typed is not None and f"Type {typed}" in str(
+            app.screen.query_one(".typed .label").render()
+        )
+        field = app.screen.query_one("#typed", Input)
+        field.value = ""
+        await type_text(pilot, typed)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: bool(app.submitted))
         assert not app.submitted[0].pollable
         assert app.submitted[0].target == {"servicePlan": "M2MPLAN3G"}

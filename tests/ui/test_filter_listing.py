@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from textual.widgets import DataTable, Input
-from textual.widgets._footer import FooterKey
 
 from m2m_tui.sim import RunningSimulator
 from m2m_tui.ui.screens.filter import PAGE_SIZE, FilterScreen
@@ -19,9 +18,9 @@ from .test_filter import count_text, open_filter
 
 
 def footer_keys(app: Any) -> set[str]:
-    """The keys the footer shows within the terminal's width."""
+    """The keys the footer shows within the terminal's width (FooterKey is not exported)."""
     width = app.size.width
-    return {key.key for key in app.screen.query(FooterKey) if key.region.right <= width}
+    return {key.key for key in app.screen.query("FooterKey") if key.region.right <= width}
 
 
 async def test_listing_every_page_shows_progress_and_stops_keeping_rows(

@@ -9,8 +9,9 @@ from textual.widgets import Input
 
 from m2m_tui.ui.screens.dialogs import ConfirmDialog
 
-from .conftest import SIZE, login, make_demo_app, wait_for
+from .conftest import SIZE, login, make_demo_app, type_text, wait_for
 from .test_filter import count_text, open_filter
+from .toasts import wait_for_toast
 
 
 async def test_filter_suspend_that_all_fails_says_failed_at_once(tmp_path: Path) -> None:
@@ -24,20 +25,18 @@ async def test_filter_suspend_that_all_fails_says_failed_at_once(tmp_path: Path)
         matched = len(app.screen.devices)
         await pilot.press("S")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.press("y")
+        # The listing said they are all suspended already: the confirm says each will fail.
+        assert any(f"all {matched} devices listed" in line for line in app.screen.lines)
+        await type_text(pilot, str(matched))  # a change of many devices: typed, not "y"
+        await pilot.press("enter")
         await wait_for(pilot, lambda: bool(app.submitted))
         request_id = app.submitted[0].request_id
 
-        await wait_for(
-            pilot,
-            lambda: any(
-                n.severity == "error" and "FAILED" in n.message for n in app._notifications
-            ),
-            within=15,
+        notice = await wait_for_toast(
+            pilot, lambda t: t.severity == "error" and "FAILED" in t.text, within=15
         )
         assert app.tracking is not None
         tracked = app.tracking.tracker.get(request_id)
         assert tracked is not None and tracked.state == "failed"
         assert tracked.expected == tracked.received == tracked.failures == matched
-        notice = next(n for n in app._notifications if "FAILED" in n.message)
         assert f"{matched}/{matched} devices answered, {matched} failed" in notice.message

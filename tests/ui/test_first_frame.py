@@ -12,6 +12,7 @@ from m2m_tui.desk.settings import load_settings
 from m2m_tui.desk.settings_files import SettingsFiles
 from m2m_tui.ui.run import build_options
 
+from .bars_seen import header_text
 from .conftest import SIZE, make_app, wait_for, write_config
 
 
@@ -58,7 +59,7 @@ async def test_env_only_profile_and_no_color(
         await wait_for(pilot, app.config_ready.is_set)
         await pilot.pause()
         assert app.session.profile_name == "env"
-        assert app.header_info.account == "0000123456-00001"
+        await wait_for(pilot, lambda: "account 0000123456-00001" in header_text(app))
         assert "env" in app.settings.profile_names()
         # Textual's own ANSI themes stay available next to ours.
         assert {"ansi-dark", "ansi-light"} <= set(app.available_themes)

@@ -18,12 +18,12 @@ from m2m_tui.ui.screens.login import LoginScreen, LoginSteps
 from .conftest import (
     SIZE,
     make_app,
-    notifications,
     screen_name,
     sim_profile_toml,
     wait_for,
     write_config,
 )
+from .toasts import toasts_so_far
 
 
 def fill(app: object, **values: str) -> None:
@@ -128,9 +128,9 @@ async def test_long_login_error_is_shown_whole(sim: RunningSimulator, isolated_h
         await pilot.press("ctrl+l")
         steps = app.screen.query_one(LoginSteps)
         await wait_for(pilot, lambda: steps.steps[1].state == "failed")
-        await pilot.pause(0.1)
         detail = steps.steps[1].detail
         assert len(detail) > 40
+        await wait_for(pilot, lambda: detail.split()[0] in screen_text(app))  # painted
         shown = " ".join(screen_text(app).split())
         for word in detail.split():
             assert word in shown, word
@@ -169,10 +169,10 @@ async def test_form_errors_carry_no_pydantic_prefix(isolated_home: Path) -> None
 async def test_first_run_raises_no_config_problem(isolated_home: Path) -> None:
     """A fresh home: the suggested name 'default' is not a profile the user asked for."""
     app = make_app(isolated_home)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, app.config_ready.is_set)
-        await pilot.pause(0.1)
-        assert not [n for n in notifications(app) if "no profile called" in n]
+        shown = await toasts_so_far(pilot)
+        assert not [t for t in shown if "no profile called" in t.text]
         assert "No profile yet" in str(app.screen.query_one("#login-message").render())
 
 
@@ -195,3 +195,38 @@ async def test_first_run_starts_at_base_url_and_names_every_missing_field(
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "profile name" in str(message.render()))
         assert not app.settings.path.exists()
+
+
+async def test_new_profile_asks_before_wiping_a_filled_form(isolated_home: Path) -> None:
+    """A walk finding: ctrl+n wiped a filled-in, unsaved first-run form with one key."""
+    app = make_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app.config_ready.is_set)
+        fill(app, name="acme", app_key="key", username="user")
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert "Clear the form" in screen_text(app) and "lost" in screen_text(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen))
+        assert app.screen.query_one("#f-app_key", Input).value == "key"  # kept
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, LoginScreen)
+                and app.screen.query_one("#f-app_key", Input).value == ""
+            ),
+        )
+        assert app.screen.query_one("#f-username", Input).value == ""
+
+
+async def test_new_profile_on_an_empty_form_asks_nothing(isolated_home: Path) -> None:
+    app = make_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app.config_ready.is_set)
+        await pilot.press("ctrl+n")
+        name = app.screen.query_one("#f-name", Input)
+        await wait_for(pilot, lambda: name.has_focus)
+        assert isinstance(app.screen, LoginScreen)

@@ -20,8 +20,8 @@ from m2m_tui.sim import RunningSimulator
 from m2m_tui.ui.app import M2MApp
 from m2m_tui.ui.run import build_options
 from m2m_tui.ui.screens.inbox import CallbacksInboxScreen
-from m2m_tui.ui.widgets.bars import StatusBar
 
+from .bars_seen import status_text
 from .conftest import FAST_RETRY, SIZE, screen_name, sim_profile_toml, wait_for, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,9 +124,7 @@ async def test_inbox_follows_a_separate_listener(
         await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
         await wait_for(pilot, lambda: app.tracking is not None and app.tracking.started)
         assert app.tracking is not None and app.tracking.service.listener is None
-        assert app.listener_state.state == "following"
-        bar = str(app.screen.query_one(StatusBar).render())
-        assert "cb following journal.sqlite3" in bar
+        await wait_for(pilot, lambda: "cb following journal.sqlite3" in status_text(app))
 
         await pilot.press("escape", "i")
         await wait_for(pilot, lambda: screen_name(app) == "CallbacksInboxScreen")

@@ -15,7 +15,8 @@ from m2m_tui.ui.screens import inbox as inbox_module
 from m2m_tui.ui.screens.inbox import CallbacksInboxScreen
 from m2m_tui.ui.screens.inbox_dialogs import RawDialog, ReplayDialog
 
-from .conftest import login, make_demo_app, notifications, screen_name, wait_for
+from .conftest import login, make_demo_app, screen_name, wait_for
+from .toasts import wait_for_toast
 
 SIZE = (100, 30)
 
@@ -51,6 +52,17 @@ def categories(screen: CallbacksInboxScreen) -> dict[str, str]:
         entry = next(e for e in screen.entries if e.key == row_key.value)
         out[entry.request_id or entry.reason] = str(table.get_row(row_key)[2])
     return out
+
+
+def row_texts(screen: CallbacksInboxScreen) -> list[str]:
+    """The inbox table's rows as shown, top to bottom, each row's cells joined."""
+    table = screen.query_one("#inbox", DataTable)
+    return [" ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+def shows(screen: CallbacksInboxScreen, text: str) -> Callable[[], bool]:
+    """Whether a row of the inbox table shows ``text`` (for ``wait_for``)."""
+    return lambda: any(text in row for row in row_texts(screen))
 
 
 def row_key(screen: CallbacksInboxScreen, wanted: Callable[[Any], bool]) -> str:
@@ -190,7 +202,7 @@ async def test_window_and_older_pages(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setattr(inbox_module, "WINDOW", 20)
     monkeypatch.setattr(inbox_module, "PAGE", 15)
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, lambda: app.demo_services.ready.is_set())  # type: ignore[union-attr]
         url = app.tracking.listener_url  # type: ignore[union-attr]
         async with httpx.AsyncClient(timeout=5) as client:
@@ -206,7 +218,7 @@ async def test_window_and_older_pages(tmp_path: Path, monkeypatch: Any) -> None:
         await wait_for(pilot, lambda: len(screen.entries) > 35)
         assert len(screen.entries) == 40
         await pilot.press("o")
-        await wait_for(pilot, lambda: "no older rows in the journal" in notifications(app)[-1])
+        await wait_for_toast(pilot, "no older rows in the journal")
 
 
 async def test_replay_posts_to_our_listener(tmp_path: Path) -> None:
@@ -214,7 +226,7 @@ async def test_replay_posts_to_our_listener(tmp_path: Path) -> None:
     customer = body("req-replayed") | {"username": "customer", "password": "their-secret"}
     saved.write_text(json.dumps(customer), encoding="utf-8")
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_inbox(pilot)
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, ReplayDialog))
@@ -225,9 +237,8 @@ async def test_replay_posts_to_our_listener(tmp_path: Path) -> None:
         field.value = str(saved)
         await pilot.press("enter")
         await wait_for(pilot, lambda: any(e.request_id == "req-replayed" for e in screen.entries))
-        await wait_for(pilot, lambda: any("customer.json" in n for n in notifications(app)))
-        said = [n for n in notifications(app) if "customer.json" in n]
-        assert said and "POSTed to our listener: accepted" in said[-1]
+        said = await wait_for_toast(pilot, "customer.json")
+        assert "POSTed to our listener: accepted" in said.text
         listener = app.tracking.service.listener  # type: ignore[union-attr]
         assert listener is not None and listener.status().accepted == 1
 
@@ -236,7 +247,7 @@ async def test_replay_without_a_listener_journals_directly(tmp_path: Path) -> No
     saved = tmp_path / "customer.json"
     saved.write_text(json.dumps(body("req-offline")), encoding="utf-8")
     app = make_demo_app(tmp_path / "demo", listener=False, fixed=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_inbox(pilot)
         assert app.tracking is not None and app.tracking.service.listener is None
         await pilot.press("l")
@@ -244,8 +255,8 @@ async def test_replay_without_a_listener_journals_directly(tmp_path: Path) -> No
         app.screen.query_one(Input).value = str(saved)
         await pilot.press("enter")
         await wait_for(pilot, lambda: any(e.request_id == "req-offline" for e in screen.entries))
-        said = [n for n in notifications(app) if "customer.json" in n]
-        assert said and "journaled directly (no listener here): accepted" in said[-1]
+        said = await wait_for_toast(pilot, "customer.json")
+        assert "journaled directly (no listener here): accepted" in said.text
         entry = next(e for e in screen.entries if e.request_id == "req-offline")
         assert entry.category == "not ours" and entry.source == "replay"
 
@@ -264,8 +275,8 @@ async def test_live_overflow_trims_the_window_with_one_rebuild(
         async with httpx.AsyncClient(timeout=5) as client:
             for i in range(40):
                 await client.post(url, json=body(f"live-{i:03d}"))
-        await wait_for(pilot, lambda: screen.entries and screen.entries[0].request_id == "live-039")
-        await wait_for(pilot, lambda: not screen._rebuild_pending)
+        # The newest is on top once the table was trimmed (no row is added while one is due).
+        await wait_for(pilot, lambda: "live-039" in next(iter(row_texts(screen)), ""))
         table = screen.query_one("#inbox", DataTable)
         assert 20 <= table.row_count <= 25 and table.row_count == len(screen.entries)
         assert next(iter(table.ordered_rows)).key.value == screen.entries[0].key
@@ -289,15 +300,8 @@ async def test_rebuilds_keep_coming_when_they_are_due_at_once(
             for wave in range(4):
                 for i in range(20):
                     await client.post(url, json=body(f"wave{wave}-{i:02d}"))
-                await pilot.pause(0.2)
-        table = screen.query_one("#inbox", DataTable)
-
-        def newest_shown() -> bool:
-            return not screen._rebuild_pending and any(
-                e.request_id == "wave3-19" and e.key in table.rows for e in screen.entries
-            )
-
-        await wait_for(pilot, newest_shown)
+                # Each wave reaches the table before the next (it stopped for good mid-burst).
+                await wait_for(pilot, shows(screen, f"wave{wave}-19"))
         assert screen.rebuilds >= 2
 
 
@@ -308,7 +312,7 @@ async def test_the_inbox_never_reads_the_journal_on_the_event_loop(
     a big window read on the loop froze the keys while it ran."""
     import threading
 
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal.sqlite import Journal
 
     readers: list[str] = []
     for name in ("recent_callbacks", "rejections", "callbacks_before", "get_request"):
@@ -321,12 +325,12 @@ async def test_the_inbox_never_reads_the_journal_on_the_event_loop(
 
         monkeypatch.setattr(Journal, name, spy)
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_inbox(pilot)
         url = app.tracking.listener_url  # type: ignore[union-attr]
         for i in range(3):
             assert await post(url, body(f"off-loop-{i}")) == 200
         await wait_for(pilot, lambda: len(screen.entries) == 3)
         await pilot.press("o")
-        await wait_for(pilot, lambda: "no older rows" in " ".join(notifications(app)))
+        await wait_for_toast(pilot, "no older rows")
     assert readers == []

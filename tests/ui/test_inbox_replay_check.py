@@ -12,7 +12,8 @@ from m2m_tui.desk.demo import DEMO_CALLBACK_PASSWORD, DEMO_CALLBACK_USER
 from m2m_tui.ui.screens.inbox import CallbacksInboxScreen
 from m2m_tui.ui.screens.inbox_dialogs import ReplayDialog
 
-from .conftest import login, make_demo_app, notifications, screen_name, wait_for
+from .conftest import login, make_demo_app, screen_name, wait_for
+from .toasts import toast_texts, wait_for_toast
 
 
 def body(request_id: str) -> dict[str, Any]:
@@ -44,7 +45,7 @@ async def test_a_malformed_file_is_refused_in_the_dialog_and_never_posted(tmp_pa
     good = tmp_path / "good.json"
     good.write_text(json.dumps(body("req-good")), encoding="utf-8")
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = await open_inbox(pilot)
         listener = app.tracking.service.listener  # type: ignore[union-attr]
         assert listener is not None
@@ -69,6 +70,7 @@ async def test_a_malformed_file_is_refused_in_the_dialog_and_never_posted(tmp_pa
         field.value = str(good)
         await pilot.press("enter")
         await wait_for(pilot, lambda: any(e.request_id == "req-good" for e in screen.entries))
-        await wait_for(pilot, lambda: any("good.json" in n for n in notifications(app)))
+        said = await wait_for_toast(pilot, "good.json")
         assert listener.status().accepted == 1 and listener.status().rejected == 0
-        assert not any("rejected" in n for n in notifications(app))
+        assert "rejected" not in said.text
+        assert not [text for text in toast_texts(app) if "rejected" in text]

@@ -15,15 +15,24 @@ from m2m_tui.ui.screens.dialogs import ConfirmDialog
 from m2m_tui.ui.screens.login import LoginScreen, LoginSteps
 from m2m_tui.ui.widgets.bars import AppHeader
 
+from .bars_seen import header_text, status_text
 from .conftest import (
     SIZE,
     make_app,
-    notifications,
     screen_name,
     sim_profile_toml,
     wait_for,
     write_config,
 )
+from .toasts import wait_for_toast
+
+
+def read_if_there(path: Path) -> str:
+    """The file's text, or "" while it is not written yet."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
 
 
 def fill(app: object, **values: str) -> None:
@@ -49,8 +58,8 @@ async def test_login_with_profile_reaches_devices(
         fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
-        assert app.client is not None and app.auth_snapshot().logged_in
-        assert app.header_info.profile == "acme"
+        await wait_for(pilot, lambda: status_text(app).startswith("session "))  # countdowns
+        await wait_for(pilot, lambda: "profile acme" in header_text(app))
         assert sim.state.logins == 1
 
 
@@ -66,8 +75,8 @@ async def test_wrong_password_says_attempt_and_lockout(
         message = str(app.screen.query_one("#login-message").render())
         assert "attempt 1" in message and "5 failed attempts lock this user" in message
         assert steps(app)[0][0] == "ok"
-        await pilot.pause(0.2)
-        # Never retried by itself.
+        await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
+        # Never retried by itself (the login has ended: any retry would have been sent).
         assert sim.state.login_failures == 1
         assert screen_name(app) == "LoginScreen"
 
@@ -87,9 +96,10 @@ async def test_lockout_guard_needs_confirmation(sim: RunningSimulator, isolated_
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert sim.state.login_failures == 2
-        assert app.auth_snapshot().guard_tripped  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: "LOGIN GUARD" in status_text(app, under_dialog=True))
         await pilot.press("n")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
+        await wait_for(pilot, lambda: not app.screen.busy)  # type: ignore[attr-defined]
         assert sim.state.login_failures == 2
         # The user fixes the password and explicitly asks for one more attempt.
         fill(app, password=sim.config.password)
@@ -158,8 +168,7 @@ async def test_first_run_creates_profile_without_secrets(isolated_home: Path) ->
         )
         await pilot.press("ctrl+s")
         config = isolated_home / "config" / "config.toml"
-        await wait_for(pilot, config.exists)
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: "0000123456-00001" in read_if_there(config))
         data = tomllib.loads(config.read_text())
         assert data["profiles"]["acme"]["account"] == "0000123456-00001"
         assert "top-secret" not in config.read_text() and "pw" not in str(data)
@@ -178,8 +187,7 @@ async def test_broken_config_names_file_and_line_and_starts(isolated_home: Path)
     app = make_app(isolated_home, profile="a")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, app.config_ready.is_set)
-        await pilot.pause()
-        text = "\n".join(notifications(app))
+        text = (await wait_for_toast(pilot, "config.toml")).text
         assert "config.toml:2" in text and "profiles.a.base_url" in text
         assert "config.toml:3" in text and "leading zeros" in text
         assert isinstance(app.screen, LoginScreen)
@@ -194,12 +202,12 @@ async def test_profile_listener_starts_after_login(
     )
     write_config(isolated_home, text)
     app = make_app(isolated_home, profile="acme")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:  # the bar names the public URL at 100
         fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
-        await wait_for(pilot, lambda: app.listener_state.state == "listening")
-        assert app.listener_state.public_url == "https://tui.example.net:9001"
+        await wait_for(pilot, lambda: "cb 127.0.0.1:" in status_text(app))  # listening
+        assert "→ https://tui.example.net:9001" in status_text(app)
 
 
 async def test_lockout_guard_survives_a_restart(sim: RunningSimulator, isolated_home: Path) -> None:
@@ -231,7 +239,8 @@ async def test_lockout_guard_survives_a_restart(sim: RunningSimulator, isolated_
         assert "2 login(s)" in text and "after 5 failed attempts" in text
         assert sim.state.login_failures == 2
         await pilot.press("n")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: screen_name(restarted) == "LoginScreen")
+        await wait_for(pilot, lambda: not restarted.screen.busy)  # type: ignore[attr-defined]
         assert sim.state.login_failures == 2 and screen_name(restarted) == "LoginScreen"
 
 
@@ -285,15 +294,16 @@ async def test_log_out_clears_the_user_and_the_steps(
     ``✓ Session 0.0s``."""
     write_config(isolated_home, sim_profile_toml(sim))
     app = make_app(isolated_home, profile="acme")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:  # the header names the user at 100
         await wait_for(pilot, app.config_ready.is_set)
         fill(app, app_secret=sim.config.app_secret, password=sim.config.password)
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
-        assert app.header_info.user == sim.config.username
+        user = f"user {sim.config.username}"
+        await wait_for(pilot, lambda: user in header_text(app))
         app.screen.set_focus(None)  # L is a key of the screen, not of the lookup box
         await pilot.press("L")
         await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
-        assert app.header_info.user is None
+        await wait_for(pilot, lambda: user not in header_text(app))
         await wait_for(pilot, lambda: all(state == "waiting" for state, _ in steps(app)))
         assert "Session 0." not in str(app.screen.query_one(LoginSteps).render())

@@ -12,7 +12,8 @@ from m2m_tui.sim.state import Registration
 from m2m_tui.ui.screens.dialogs import ConfirmDialog
 from m2m_tui.ui.screens.registration import RegistrationScreen, restore_registrations
 
-from .conftest import login, make_demo_app, notifications, screen_name, wait_for
+from .conftest import login, make_demo_app, screen_name, wait_for
+from .toasts import wait_for_toast
 
 SIZE = (100, 30)
 CUSTOMER_URL = "https://hooks.customer.example:443/thingspace"
@@ -103,7 +104,7 @@ async def test_register_names_the_url_it_replaces_and_restores_on_exit(tmp_path:
 
 async def test_deregister_asks_first_and_can_be_restored(tmp_path: Path) -> None:
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_registration(pilot)
         sim = app.demo_services.sim  # type: ignore[union-attr]
         account = sim.config.primary_account
@@ -117,8 +118,7 @@ async def test_deregister_asks_first_and_can_be_restored(tmp_path: Path) -> None
         await wait_for(pilot, lambda: ours_column(screen)["DeviceSuspensionStatus"] == "-")
         assert (account, "DeviceSuspensionStatus") not in sim.state.registrations
         await pilot.press("X")  # nothing left to remove
-        await pilot.pause()
-        assert "has nothing registered" in notifications(app)[-1]
+        await wait_for_toast(pilot, "has nothing registered")
         app.callback_restore.enabled = True
         done = await restore_registrations(app.services)
         assert done == [f"DeviceSuspensionStatus: restored {before}"]
@@ -127,7 +127,7 @@ async def test_deregister_asks_first_and_can_be_restored(tmp_path: Path) -> None
 
 async def test_read_only_blocks_changes_visibly(tmp_path: Path) -> None:
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False, read_only=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_registration(pilot)
         assert "READ-ONLY: register and deregister are blocked" in text_of(screen, "#reg-summary")
         assert screen.check_action("register", ()) is None
@@ -136,8 +136,7 @@ async def test_read_only_blocks_changes_visibly(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.screen is screen  # no dialog
         screen.action_register()  # e.g. from the palette: refused with a reason
-        await pilot.pause()
-        assert "read-only" in notifications(app)[-1]
+        await wait_for_toast(pilot, "read-only")
 
 
 async def test_preflight_of_the_demo_listener(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from m2m_tui.ui.screens.request_detail import RequestDetailScreen
 from m2m_tui.ui.screens.request_dialogs import ExportDialog, RawJsonScreen
 from m2m_tui.ui.widgets.suspension_panel import FailurePanel, SuspensionPanel, gauge_parts
 
-from .conftest import login, lookup, make_demo_app, notifications, screen_name, wait_for
+from .conftest import login, lookup, make_demo_app, screen_name, wait_for
 from .test_requests import (
     FAILED_ID,
     POLL_ID,
@@ -26,6 +26,7 @@ from .test_requests import (
     open_requests,
     seeded_app,
 )
+from .toasts import wait_for_toast
 
 
 async def open_detail(pilot: Pilot[Any], request_id: str) -> RequestDetailScreen:
@@ -66,6 +67,7 @@ async def test_suspension_status_detail(tmp_path: Path) -> None:
         head = summary(detail)
         assert STATUS_ID in head and "completed by callback" in head and "dup 1" in head
         assert "by callback only" in head
+        assert "submitted by jdoe@jump1" in head  # whose request, in a team's journal
         results = detail.query_one("#results", DataTable)
         assert rows(results) == [["MDN 5551234568", "ok", "state suspend", "14:27:10 UTC"]]
         panels = list(detail.query(SuspensionPanel))
@@ -157,7 +159,7 @@ async def test_copy_id_json_and_ticket_summary(tmp_path: Path) -> None:
         await pilot.press("m")
         await wait_for(pilot, lambda: app.clipboard.startswith("###"))
         assert STATUS_ID in app.clipboard and "| yes |" in app.clipboard
-        assert any("copied Markdown summary" in n for n in notifications(app))
+        await wait_for_toast(pilot, "copied Markdown summary")
 
 
 async def test_export_to_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,7 +178,7 @@ async def test_export_to_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         await wait_for(pilot, target.exists)
         assert STATUS_ID in target.read_text()
         assert stat.S_IMODE(target.stat().st_mode) == 0o600  # it names accounts and devices
-        await wait_for(pilot, lambda: any(str(target) in n for n in notifications(app)))
+        await wait_for_toast(pilot, str(target))
 
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))

@@ -10,15 +10,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 import m2m_tui.sim.wellknown as wk
-from m2m_tui.tracking.journal import Journal
+from m2m_tui.desk import identity
+from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.records import CallbackRecord
 from m2m_tui.ui.screens.requests import RequestsScreen
 
 from .conftest import FIXED_NOW, login, lookup, make_demo_app, screen_name, wait_for
+from .test_filter_listing import footer_keys
 
 STAMP = FIXED_NOW.timestamp()
 ACCOUNT = "0000123456-00001"
@@ -29,6 +32,9 @@ TIMED_OUT_ID = "b1c2d3e4-0000-4000-8000-000000000004"
 WAITING_ID = "d4e5f6a7-0000-4000-8000-000000000005"
 FAULT = "UnifiedWebService.REQUEST_FAILED.DeviceAlreadyActive"
 FAR = 10 * 365 * 86400.0
+#: Who submitted the seeded requests: "me" in the tests of "mine", and a colleague.
+ME = "jdoe@jump1"
+COLLEAGUE = "asmith@jump2"
 
 
 def status_body(request_id: str, count: int = 1) -> dict[str, Any]:
@@ -83,7 +89,7 @@ def seed_journal(path: Path, now: float = STAMP, bulk: int = 0) -> None:
             pollable=False,
             deadline=now - 3000,
             submitted_at=now - 4500,
-        )
+        )  # recorded before the submitter was: By shows "-"
         j.update_request(
             TIMED_OUT_ID,
             state="timed_out",
@@ -100,6 +106,7 @@ def seed_journal(path: Path, now: float = STAMP, bulk: int = 0) -> None:
             deadline=now + 1200,
             expected_results=1,
             submitted_at=now - 3600,
+            submitted_by=COLLEAGUE,
         )
         failure = {
             "requestId": FAILED_ID,
@@ -130,6 +137,7 @@ def seed_journal(path: Path, now: float = STAMP, bulk: int = 0) -> None:
             deadline=now + 1200,
             expected_results=1,
             submitted_at=now - 600,
+            submitted_by=ME,
         )
         j.add_poll(POLL_ID, "Pending", polled_at=now - 598)
         j.add_poll(POLL_ID, "Success", polled_at=now - 590)
@@ -143,6 +151,7 @@ def seed_journal(path: Path, now: float = STAMP, bulk: int = 0) -> None:
             deadline=far,
             expected_results=1,
             submitted_at=now - 240,
+            submitted_by=COLLEAGUE,
         )
         j.add_request(
             STATUS_ID,
@@ -153,6 +162,7 @@ def seed_journal(path: Path, now: float = STAMP, bulk: int = 0) -> None:
             deadline=now + 1200,
             expected_results=1,
             submitted_at=now - 180,
+            submitted_by=ME,
         )
         key = f"mdn:{wk.SUSPENDED_MDN}"
         completion = {
@@ -220,6 +230,7 @@ async def test_rows_show_every_outcome(tmp_path: Path) -> None:
             "1/1",
             wk.SUSPENDED_MDN,
             "3m",
+            "jdoe",
         ]
         assert cells(screen, WAITING_ID)[2] == "awaiting callbacks"
         assert cells(screen, POLL_ID)[2:4] == ["completed by poll", "0/1"]
@@ -227,6 +238,7 @@ async def test_rows_show_every_outcome(tmp_path: Path) -> None:
         assert cells(screen, TIMED_OUT_ID)[2] == "timed out"
         assert cells(screen, TIMED_OUT_ID)[4] == "filter groupName=trucks"
         assert cells(screen, TIMED_OUT_ID)[5] == "1h"
+        assert [cells(screen, key)[6] for key in order] == ["jdoe", "asmith", "jdoe", "asmith", "-"]
         assert "5 request(s)" in static_text(screen, "#requests-info")
         # The hint line says what a highlighted request waits for, or what to check.
         await pilot.press("down")
@@ -244,6 +256,9 @@ async def test_wide_terminal_adds_the_account(tmp_path: Path) -> None:
         screen = await open_requests(pilot)
         row = cells(screen, STATUS_ID)
         assert row[2] == "completed by callback" and row[5] == ACCOUNT
+        assert row[6:] == ["3m", "jdoe"]  # the user alone: no room for the host yet
+        await pilot.resize_terminal(130, 30)
+        await wait_for(pilot, lambda: cells(screen, STATUS_ID)[7] == ME)  # user@host
 
 
 async def test_filter_by_state_and_text_and_sort(tmp_path: Path) -> None:
@@ -391,3 +406,37 @@ async def test_age_column_follows_the_clock(tmp_path: Path) -> None:
             pilot, lambda: str(screen.table.get_cell(STATUS_ID, "age")) != before, within=3.0
         )
         assert str(screen.table.get_cell(STATUS_ID, "age")).endswith("d")
+
+
+async def test_m_narrows_to_my_requests_and_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: "can be narrowed to mine": the key is in the footer, the title says which."""
+    monkeypatch.setattr(identity, "local_submitter", lambda: ME)
+    app = seeded_app(tmp_path / "d")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_requests(pilot)
+        assert screen.table.row_count == 5
+        assert "m" in footer_keys(app)
+        assert "everyone's" in screen.sub_title and "everyone's" in info(screen)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: screen.table.row_count == 2)
+        assert {str(screen.table.get_row_at(r)[0]) for r in range(2)} == {
+            STATUS_ID[:8],
+            POLL_ID[:8],
+        }
+        assert screen.sub_title == "Requests: mine, state all"
+        await wait_for(pilot, lambda: "2 request(s) · mine" in info(screen))
+        # With the state filter too: mine and completed.
+        await pilot.press("f", "f")
+        await wait_for(pilot, lambda: "state completed" in info(screen))
+        await wait_for(pilot, lambda: screen.table.row_count == 2)
+        await pilot.press("f", "f", "f")  # back to all states
+        await wait_for(pilot, lambda: "state all" in info(screen))
+        await pilot.press("m")
+        await wait_for(pilot, lambda: screen.table.row_count == 5)
+        assert screen.sub_title == "Requests: everyone's, state all"
+
+
+def info(screen: Any) -> str:
+    return static_text(screen, "#requests-info")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -15,18 +16,25 @@ from m2m_tui.ui.screens.dialogs import ConfirmDialog, ErrorDialog
 from m2m_tui.ui.screens.help import HelpScreen
 from m2m_tui.ui.widgets.device_card import card_content
 
+from .bars_seen import header_text, status_text
 from .conftest import (
     SIZE,
     login,
     lookup,
     make_app,
     make_demo_app,
-    notifications,
     screen_name,
     wait_for,
     write_config,
 )
 from .test_devices import app_for
+from .toasts import toasts_so_far, wait_for_toast
+
+
+def accepted_shown(app: object) -> int:
+    """The listener's accepted count as the status bar shows it (``cb 127.0.0.1:… ✓N``)."""
+    found = re.search(r"cb \S+ ✓(\d+)", status_text(app))
+    return int(found.group(1)) if found else -1
 
 
 async def test_help_lists_the_keys_of_the_current_screen(
@@ -100,9 +108,9 @@ async def test_unexpected_worker_error_is_a_dialog_not_a_crash(isolated_home: Pa
         app.run_worker(boom, exit_on_error=False, description="app worker")  # the app's own
         await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog))
         await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ErrorDialog))
         app.report_error(NotFoundError("no [red]device", code="X.REQUEST_FAILED.DeviceNotFound"))
-        await pilot.pause()
-        assert any("no [red]device" in n for n in notifications(app))
+        await wait_for_toast(pilot, "no [red]device")  # shown as written, not as markup
         assert app.is_running
 
 
@@ -141,17 +149,17 @@ async def test_bad_user_theme_warns_once_and_falls_back(isolated_home: Path) -> 
     write_config(isolated_home, 'theme = "broken"\n')
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        shown = await toasts_so_far(pilot)
         assert app.theme == "m2m-dark"
         assert "mine" in app.available_themes
-        warnings = [n for n in app._notifications if n.title == "Theme files skipped"]
+        warnings = [t for t in shown if t.title == "Theme files skipped"]
         assert len(warnings) == 1 and "broken.toml" in warnings[0].message
 
 
 async def test_demo_flow_login_lookup_status_suspend(tmp_path: Path) -> None:
     app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
     async with app.run_test(size=SIZE) as pilot:
-        assert app.header_info.demo
+        await wait_for(pilot, lambda: " DEMO " in header_text(app))
         await login(pilot, password=None)
         await lookup(pilot, wk.DEMO_IMEI)
         assert app.screen.device is not None
@@ -162,8 +170,7 @@ async def test_demo_flow_login_lookup_status_suspend(tmp_path: Path) -> None:
         await pilot.press("y")
         await wait_for(pilot, lambda: len(app.submitted) == 2)
         # Callbacks reach the in-process listener (registered with the simulator).
-        await wait_for(pilot, lambda: app.listener_state.accepted >= 2, within=10)
-        assert app.listener_state.state == "listening"
+        await wait_for(pilot, lambda: accepted_shown(app) >= 2, within=10)  # "cb … ✓2"
     assert app.demo_services is not None and app.demo_services.sim is not None
     assert (tmp_path / "demo" / "journal.sqlite3").exists()
     assert not (Path.home() / "config" / "config.toml").exists()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+from textual.app import App
 from textual.widgets import DataTable, Input, Static
 
 from m2m_tui.sim import wellknown as wk
@@ -14,10 +16,21 @@ from m2m_tui.ui.screens.help import HelpScreen
 from m2m_tui.ui.screens.registration import RegistrationScreen
 
 from .conftest import SIZE, login, lookup, make_demo_app, screen_name, wait_for
+from .toasts import toasts
+
+
+async def settle(pilot: Any) -> None:
+    """Let every message already posted be handled (a toast would be mounted by then)."""
+    for _ in range(3):
+        await pilot.pause()
 
 
 def screen_lines(app: Any) -> list[str]:
-    """What the terminal shows, line by line (toasts included)."""
+    """What the terminal shows, line by line (toasts included).
+
+    Textual has no public reading of the composed screen but an SVG export; its compositor's
+    strips are the same characters, so this one private read stays.
+    """
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
@@ -72,10 +85,10 @@ async def test_a_toast_raised_under_a_confirm_dialog_waits_for_it(tmp_path: Path
         await pilot.press("S")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         app.notify("Restore 5551234567\nFAILED by callback", title="Late news", severity="error")
-        await pilot.pause(0.2)
+        await settle(pilot)
         shown = "\n".join(screen_lines(app))
         assert "Late news" not in shown and "daily limit" in shown
-        assert not list(app._notifications)
+        assert not toasts(app)
         await pilot.press("n")
         await wait_for(pilot, lambda: "Late news" in "\n".join(screen_lines(app)))
 
@@ -89,25 +102,40 @@ async def test_toasts_step_aside_when_a_dialog_opens_and_x_dismisses(tmp_path: P
         assert "x Hide" in screen_lines(app)[-1]
         await pilot.press("S")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert "Earlier" not in "\n".join(screen_lines(app))
         await pilot.press("n")
         await wait_for(pilot, lambda: "Earlier" in "\n".join(screen_lines(app)))
         await pilot.press("x")
         await wait_for(pilot, lambda: "Earlier" not in "\n".join(screen_lines(app)))
-        assert not list(app._notifications)
+        assert not toasts(app)
         await wait_for(pilot, lambda: "x Hide" not in screen_lines(app)[-1])
 
 
-async def test_toasts_are_short_lived(tmp_path: Path) -> None:
+async def test_toasts_are_short_lived(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # How long a toast stays is what the app asks of Textual's notify: record that (waiting
+    # 10 s of wall clock for the toasts to go would only test Textual's timer).
+    asked: dict[str, float | None] = {}
+    textual_notify = App.notify
+
+    def recorded(self: App[Any], message: str, **kwargs: Any) -> None:
+        asked[message] = kwargs.get("timeout")
+        textual_notify(self, message, **kwargs)
+
+    monkeypatch.setattr(App, "notify", recorded)
     app = make_demo_app(tmp_path / "demo")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, app.demo_services.ready.is_set)  # type: ignore[union-attr]
         app.notify("submitted", timeout=10)
         app.notify("failed", severity="error", timeout=15)
-        await wait_for(pilot, lambda: len(list(app._notifications)) == 2)
-        timeouts = {n.message: n.timeout for n in app._notifications}
-        assert timeouts["submitted"] <= 5 and timeouts["failed"] <= 10
+        await wait_for(pilot, lambda: len(toasts(app)) == 2)
+        assert {t.message: t.severity for t in toasts(app)} == {
+            "submitted": "information",
+            "failed": "error",
+        }
+        submitted, failed = asked["submitted"], asked["failed"]
+        assert submitted is not None and submitted <= 5
+        assert failed is not None and failed <= 10
 
 
 # ---------------------------------------------------------------------- 8: checkbox
@@ -214,7 +242,7 @@ def test_an_active_line_has_no_resume_countdown() -> None:
     from m2m_tui.ui.widgets.suspension_panel import SuspensionPanel
 
     panel = SuspensionPanel(wk.DEMO_IMEI, {"state": "active", "daysRemainingAutoResume": "0"})
-    assert "days left" not in str(panel._content())
+    assert "days left" not in str(panel.render())
 
 
 # ---------------------------------------------------------------------- 7: advice wrapped

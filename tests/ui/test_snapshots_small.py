@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from m2m_tui.sim import wellknown as wk
 
 from .conftest import SIZE, login, lookup, make_demo_app, wait_for
+from .toasts import wait_for_toast
 
 pytestmark = pytest.mark.skipif(
     sys.version_info[:2] != (3, 11), reason="baselines are made with Python 3.11"
@@ -42,7 +43,8 @@ def test_confirm_dialog_with_a_toast_raised(snap_compare: Any, tmp_path: Path) -
         await pilot.press("S")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
         app.notify("Restore 5551234567 completed by poll", title="Request finished")
-        await pilot.pause(0.2)
+        for _ in range(3):  # held under the dialog: nothing would be mounted after these
+            await pilot.pause()
 
     assert snap_compare(make_demo_app(tmp_path / "d"), terminal_size=SIZE, run_before=run_before)
 
@@ -65,6 +67,6 @@ def test_failed_notice(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await _on_card(pilot)
         pilot.app.notify(notice.text, title=notice.title, severity=notice.severity, markup=False)
-        await pilot.pause(0.2)
+        await wait_for_toast(pilot, notice.title)
 
     assert snap_compare(make_demo_app(tmp_path / "d"), terminal_size=SIZE, run_before=run_before)

@@ -20,7 +20,7 @@ ITEM = {
 
 
 def test_offsetless_suspend_date_is_eastern_shown_in_utc() -> None:
-    text = SuspensionPanel("5551230104", ITEM, UTC_TIMES)._content().plain
+    text = str(SuspensionPanel("5551230104", ITEM, UTC_TIMES).render())
     assert "Suspended 2026-12-01 16:36 UTC" in text
     assert "11:36" not in text
 

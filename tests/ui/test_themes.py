@@ -10,11 +10,18 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from textual.color import Color
 from textual.theme import Theme
 
-from m2m_tui.ui.themes import builtin_theme_dirs, load_theme_file, load_themes
+from m2m_tui.ui.themes import (
+    app_variable_defaults,
+    builtin_theme_dirs,
+    load_theme_file,
+    load_themes,
+)
 
 from .conftest import SIZE, make_app, wait_for
+from .toasts import toasts_so_far
 
 
 def shipped_theme_names() -> list[str]:
@@ -45,10 +52,10 @@ async def test_app_starts_with_each_shipped_theme(
     monkeypatch.setenv("M2M_TUI_THEME", name)
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        shown = await toasts_so_far(pilot)
         assert app.theme == name
         assert app.is_running
-        assert not [n for n in app._notifications if n.title == "Theme files skipped"]
+        assert not [t for t in shown if t.title == "Theme files skipped"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -84,12 +91,13 @@ async def test_a_theme_textual_rejects_is_reported_and_skipped(
     monkeypatch.setenv("M2M_TUI_THEME", "odd")
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        shown = await toasts_so_far(pilot)
         assert app.is_running
         assert "odd" not in app.available_themes
         assert app.theme == "m2m-dark"
-        warnings = [n for n in app._notifications if n.title == "Theme files skipped"]
+        warnings = [t for t in shown if t.title == "Theme files skipped"]
         assert len(warnings) == 1 and "odd.toml" in warnings[0].message
+        assert warnings[0].severity == "warning"
 
 
 async def test_a_theme_variable_textual_rejects_is_reported_and_skipped(
@@ -102,9 +110,9 @@ async def test_a_theme_variable_textual_rejects_is_reported_and_skipped(
     )
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
+        shown = await toasts_so_far(pilot)
         assert "odd" not in app.available_themes
-        warnings = [n for n in app._notifications if n.title == "Theme files skipped"]
+        warnings = [t for t in shown if t.title == "Theme files skipped"]
         assert len(warnings) == 1 and "footer-key-foreground" in warnings[0].message
 
 
@@ -118,9 +126,51 @@ async def test_switching_to_a_theme_textual_cannot_apply_keeps_the_app_running(
         app.theme = "odd"
         await pilot.pause()
         await pilot.press("tab")
-        await pilot.pause()
+        shown = await toasts_so_far(pilot)
         assert app.is_running
         assert app.theme == "m2m-dark"
         assert "odd" not in app.available_themes
-        skipped = [n for n in app._notifications if n.title == "Theme skipped"]
+        skipped = [t for t in shown if t.title == "Theme skipped"]
         assert len(skipped) == 1 and "#FFFFFF 10%" in skipped[0].message
+
+
+def _contrast(a: Color, b: Color) -> float:
+    """WCAG contrast ratio of two opaque colours."""
+
+    def luminance(c: Color) -> float:
+        def channel(v: int) -> float:
+            s = v / 255
+            return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b)
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+async def test_high_contrast_borders_without_focus_are_plainly_visible(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk found unfocused panels drawn dark teal on black (primary at 50%)."""
+    monkeypatch.setenv("M2M_TUI_THEME", "m2m-high-contrast")
+    app = make_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        panels = [app.screen.query_one(sel) for sel in ("#profiles", "#login-form")]
+        idle = [panel for panel in panels if not panel.has_focus_within]
+        assert idle, "one of the login panels is without focus"
+        for panel in idle:
+            background = panel.background_colors[0]
+            _kind, colour = panel.styles.border_top
+            shown = background + colour  # the border as painted over what is behind it
+            assert _contrast(shown, background) >= 4.5, (panel.id, shown.hex)
+
+
+def test_a_theme_sets_the_idle_border_or_gets_its_primary_at_half(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text('name = "mine"\nprimary = "#112233"\n[variables]\n"m2m-border-idle" = "no"\n')
+    loaded = load_themes(user_dir=tmp_path, builtin_dirs=[])
+    assert [p for p in loaded.problems if "m2m-border-idle" in p], loaded.problems
+    assert app_variable_defaults(Theme(name="x", primary="#112233")) == {
+        "m2m-border-idle": "#112233 50%"
+    }

@@ -10,11 +10,13 @@ from m2m_tui.ui.screens.dialogs import ConfirmDialog, ErrorDialog
 
 from .conftest import SIZE, login, lookup, make_demo_app, wait_for
 from .test_inbox import body, post
+from .toasts import wait_for_toast
 
 
-def titles(app: Any) -> list[str]:
-    """Toasts shown, and those waiting for a dialog to close (a toast never covers one)."""
-    return [n.title for n in app._notifications] + [h.title for h in app.held_notices]
+def suspend_posts(app: Any) -> int:
+    """Suspend POSTs the simulator has received (counted on arrival, before any latency)."""
+    calls = app.demo_services.sim.state.calls
+    return sum(n for call, n in calls.items() if call.endswith("/devices/actions/suspend"))
 
 
 def demo_with_short_timeout(folder: Path) -> Any:
@@ -32,7 +34,13 @@ async def suspend_and_time_out(pilot: Any, latency: float) -> None:
     await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog))
     app.demo_services.sim.config.faults.latency = 0.0
     assert "NOT retried" in app.screen.title_text
-    await wait_for(pilot, lambda: "Timed out: watching" in titles(app))
+    assert not app.submitted
+
+
+async def close_the_error_and_see_it_watched(pilot: Any) -> None:
+    """A toast never covers a dialog: the notice shows once the engineer closed this one."""
+    await pilot.press("escape")
+    await wait_for_toast(pilot, lambda t: t.title == "Timed out: watching")
 
 
 async def test_a_timed_out_suspend_is_adopted_when_its_callback_names_the_device(
@@ -43,12 +51,12 @@ async def test_a_timed_out_suspend_is_adopted_when_its_callback_names_the_device
         await login(pilot, password=None)
         await lookup(pilot, wk.DEMO_IMEI)
         await suspend_and_time_out(pilot, latency=0.8)
-        assert not app.submitted
+        await close_the_error_and_see_it_watched(pilot)
         # The simulator went on with it; its CarrierService callback names the device.
         await wait_for(pilot, lambda: bool(app.submitted), within=10)
         sim_ids = list(app.demo_services.sim.state.requests)
         assert [r.request_id for r in app.submitted] == sim_ids
-        await wait_for(pilot, lambda: "Timed-out request found" in titles(app))  # a message
+        await wait_for_toast(pilot, lambda t: t.title == "Timed-out request found")
         tracker = app.tracking.tracker
         await wait_for(pilot, lambda: tracker.get(sim_ids[0]).finished, within=10)
         assert tracker.get(sim_ids[0]).state.value == "completed"
@@ -67,8 +75,8 @@ async def test_a_callback_that_beat_the_timeout_is_found_in_the_journal(tmp_path
         await pilot.press("S")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
-        # While our POST hangs, ThingSpace's callback for it arrives first.
-        await pilot.pause(0.1)
+        # While our POST hangs (the simulator has it), ThingSpace's callback for it arrives first.
+        await wait_for(pilot, lambda: suspend_posts(app) == 1)
         assert await post(url, body("the-lost-one", mdn=wk.DEMO_MDN)) == 200
         await wait_for(pilot, lambda: isinstance(app.screen, ErrorDialog))
         await wait_for(pilot, lambda: bool(app.submitted))

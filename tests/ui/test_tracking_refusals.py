@@ -17,21 +17,20 @@ from m2m_tui.ui.app import M2MApp
 from m2m_tui.ui.run import build_options
 
 from .conftest import FAST_RETRY, SIZE, screen_name, sim_profile_toml, wait_for, write_config
+from .toasts import toast_texts, toasts, wait_for_toast
 
 
 async def _log_in(app: M2MApp, sim: RunningSimulator, expected: str) -> list[str]:
-    """Log in; returns the notices once one of them contains ``expected``."""
-    async with app.run_test(size=SIZE) as pilot:
+    """Log in; returns the toasts shown once one of them contains ``expected``."""
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
         await wait_for(pilot, lambda: app.config_ready.is_set())
         app.screen.query_one("#f-app_secret", Input).value = sim.config.app_secret
         app.screen.query_one("#f-password", Input).value = sim.config.password
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
-        await wait_for(
-            pilot, lambda: any(expected in n.message for n in app._notifications), within=15
-        )
-        return [n.message for n in app._notifications]
+        await wait_for_toast(pilot, expected, within=15)
+        return [t.message for t in toasts(app)]
 
 
 def _app(journal: Path | None) -> M2MApp:
@@ -69,8 +68,6 @@ async def test_a_port_held_by_another_listener_toast_says_follow_it(
 ) -> None:
     """Walk finding 8: the toast at 80x24 names the likely holder and the way out, not
     asyncio's Python repr of the address."""
-    from textual.widgets._toast import Toast
-
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
@@ -86,7 +83,7 @@ async def test_a_port_held_by_another_listener_toast_says_follow_it(
             await pilot.press("ctrl+l")
 
             def toast_text() -> str:
-                return " ".join(" ".join(str(t.render()).split()) for t in app.screen.query(Toast))
+                return " ".join(" ".join(text.split()) for text in toast_texts(app))
 
             await wait_for(pilot, lambda: "another m2m-tui" in toast_text(), within=15)
             text = toast_text()

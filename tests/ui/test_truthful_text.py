@@ -27,7 +27,8 @@ async def confirm_text(app: Any, pilot: Any, key: str) -> str:
     await on_card(pilot)
     await pilot.press(key)
     await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-    await pilot.pause(0.1)
+    dialog = app.screen
+    await wait_for(pilot, lambda: " ".join(dialog.title_text.split()) in screen_text(app))
     return screen_text(app)
 
 
@@ -59,7 +60,7 @@ LIMIT_MESSAGE = "Device action limit exceeded for today on this line"
 def seed_daily_limit(path: Path) -> None:
     """A suspend of a filter that failed on the line's daily limit (the long fault advice)."""
     import m2m_tui.sim.wellknown as wk
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal.sqlite import Journal
     from m2m_tui.tracking.records import CallbackRecord
 
     from .test_requests import ACCOUNT, STAMP, seed_journal
@@ -105,7 +106,8 @@ async def open_detail_of(pilot: Any, request_id: str) -> Any:
     from .test_request_detail import open_detail
 
     detail = await open_detail(pilot, request_id)
-    await pilot.pause(0.1)
+    # Painted: the short id the detail shows is on screen.
+    await wait_for(pilot, lambda: request_id[:8] in screen_text(pilot.app))
     return detail
 
 
@@ -124,7 +126,10 @@ async def test_daily_limit_fault_advice_is_read_whole_at_80x24(tmp_path: Path) -
         assert advice in shown, shown
         # The timeline's event is read whole too (it is not an identifier opened elsewhere).
         await pilot.press("t")
-        await pilot.pause(0.1)
+        await wait_for(
+            pilot,
+            lambda: bool(app.screen.query("#timeline")) and "submitted" in event_column(app),
+        )
         assert event_column(app) == [
             "Event",
             "submitted",
@@ -190,7 +195,7 @@ async def test_open_pollable_request_hint_promises_no_callback_with_the_listener
     tmp_path: Path,
 ) -> None:
     import m2m_tui.sim.wellknown as wk
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal.sqlite import Journal
 
     from .test_requests import ACCOUNT, STAMP, open_requests, seeded_app
 

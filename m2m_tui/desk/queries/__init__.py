@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     )
     from m2m_tui.desk.times import Times
     from m2m_tui.tracking.inbox_rows import InboxEntry
-    from m2m_tui.tracking.journal_interface import JournalStore, Location
+    from m2m_tui.tracking.journal.interface import JournalStore, Location
     from m2m_tui.tracking.records import CallbackRow, RequestSummary
 
 __all__ = [

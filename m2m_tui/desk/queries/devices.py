@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal_interface import JournalStore, Location
+    from m2m_tui.tracking.journal.interface import JournalStore, Location
     from m2m_tui.tracking.records import DeviceRow
 
 T = TypeVar("T")
@@ -40,8 +40,8 @@ class RecentDevices:
     def _open(self) -> JournalStore | None:
         if self._journal is None and self.broken is None:
             # not on the UI's start-up path
-            from m2m_tui.tracking.journal_interface import is_postgres
-            from m2m_tui.tracking.journal_open import open_journal
+            from m2m_tui.tracking.journal.interface import is_postgres
+            from m2m_tui.tracking.journal.open import open_journal
             from m2m_tui.tracking.records import JournalError
 
             try:
@@ -75,7 +75,7 @@ class RecentDevices:
         key = (account, kind.lower(), value)
         kept = self._diagnoses.get(key)
         if kept is not None and isinstance(summary, dict | None):
-            from m2m_tui.tracking.journal_diagnoses import DIAGNOSIS_KEY
+            from m2m_tui.tracking.journal.diagnoses import DIAGNOSIS_KEY
 
             summary = {**(summary or {}), DIAGNOSIS_KEY: kept}  # the lookup must not drop it
         self._remembered.add(key)
@@ -85,7 +85,7 @@ class RecentDevices:
         )
 
     def _diagnosed(self, account: str, kind: str, value: str, entry: dict[str, Any]) -> None:
-        from m2m_tui.tracking.journal_diagnoses import record_diagnosis
+        from m2m_tui.tracking.journal.diagnoses import record_diagnosis
 
         key = (account, kind.lower(), value)
         self._diagnoses[key] = entry

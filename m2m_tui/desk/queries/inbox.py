@@ -15,7 +15,7 @@ from m2m_tui.tracking.inbox_rows import InboxEntry
 from m2m_tui.tracking.records import CallbackRow, RejectionRow
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal_interface import JournalStore
+    from m2m_tui.tracking.journal.interface import JournalStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ The reads run in worker threads (never on the event loop), one at a time under a
 read-only sqlite connection in WAL mode never blocks the tracker's or the listener's writes,
 and keeping it open spares each page the cost of opening and checking the file again. A
 team's journal (a ``postgresql://`` URL) is opened the same way, through
-:func:`~m2m_tui.tracking.journal_open.open_journal`, as a small read-only pool.
+:func:`~m2m_tui.tracking.journal.open.open_journal`, as a small read-only pool.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from m2m_tui.tracking.journal_interface import JournalStore, Location
+    from m2m_tui.tracking.journal.interface import JournalStore, Location
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ class JournalReader:
         with self._lock:
             if self._journal is None:
                 # not on the UI's start-up path
-                from m2m_tui.tracking.journal_open import journal_missing, open_journal
+                from m2m_tui.tracking.journal.open import journal_missing, open_journal
 
                 if self._closed or journal_missing(self.path):
                     return empty

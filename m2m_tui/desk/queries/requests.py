@@ -1,5 +1,11 @@
 """The requests page and one request's detail, as plain frozen values read in a thread.
 
+"Mine" narrows the page to the requests submitted from this ``user@host``
+(:func:`m2m_tui.desk.identity.local_submitter`), not to this profile too: a profile is a name
+in each engineer's own config (two engineers may both call theirs "prod", and one engineer
+moves between several on one account), so it says which account, not who. The profile is
+still recorded and shown beside the submitter.
+
 A page is one indexed ``LIMIT/OFFSET`` query, its total, and the result counts of the
 requests on it (without reading any body): opening the view costs the same with 10 requests
 in the journal as with 10,000. A detail is the request, its polls and callbacks, and the
@@ -25,7 +31,7 @@ from m2m_tui.tracking.results import ResultTally, counts_as_result, result_key
 
 if TYPE_CHECKING:
     from m2m_tui.desk.times import Times
-    from m2m_tui.tracking.journal_interface import JournalStore
+    from m2m_tui.tracking.journal.interface import JournalStore
 
 #: States a request can still leave (the requests view's "unfinished" filter).
 UNFINISHED: tuple[RequestState, ...] = tuple(s for s in RequestState if s in UNFINISHED_STATES)
@@ -40,9 +46,14 @@ def request_matches(
     action: str,
     state: str,
     target: Any,
+    mine: str | None = None,
+    submitted_by: str | None = None,
 ) -> bool:
-    """The page's filter rules, for a request that arrives live (not read through a page)."""
+    """The page's filter rules, for a request that arrives live (not read through a page);
+    ``mine``: the query's submitter (None: everyone's), ``submitted_by``: the request's."""
     if states is not None and state not in states:
+        return False
+    if mine is not None and submitted_by != mine:
         return False
     if text:
         needle = text.lower()
@@ -53,12 +64,14 @@ def request_matches(
 
 @dataclass(frozen=True, slots=True)
 class RequestsQuery:
-    """Which page: ``states`` None means all; ``text`` matches id, account, action, devices."""
+    """Which page: ``states`` None means all; ``text`` matches id, account, action, devices;
+    ``submitted_by`` (``user@host``) keeps one engineer's requests, None everyone's."""
 
     states: tuple[str, ...] | None = None
     text: str | None = None
     offset: int = 0
     limit: int = 60
+    submitted_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +83,10 @@ class RequestsPage:
 
 
 def read_page(journal: JournalStore, query: RequestsQuery) -> RequestsPage:
-    rows = journal.list_requests(query.states, query.limit, query.offset, query.text)
-    total = journal.count_requests(query.states, query.text)
+    rows = journal.list_requests(
+        query.states, query.limit, query.offset, query.text, query.submitted_by
+    )
+    total = journal.count_requests(query.states, query.text, query.submitted_by)
     counts = journal.result_counts([row.request_id for row in rows])
     summaries = tuple(RequestSummary.of_row(row, *counts[row.request_id]) for row in rows)
     return RequestsPage(query, summaries, total)

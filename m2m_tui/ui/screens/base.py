@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from m2m_tui.ui.host import host_or_none
 from m2m_tui.ui.messages import SessionChanged
 from m2m_tui.ui.widgets.bars import AppHeader, StatusBar
+from m2m_tui.ui.widgets.footer import SteadyFooter
 
 if TYPE_CHECKING:
     from m2m_tui.ui.services import Services
@@ -53,7 +53,7 @@ class AppScreen(WorkerErrors, Screen[None]):
         yield from self.compose_body()
         yield StatusBar()
         # ctrl+p is listed by "? more" (help): at 80 columns its room goes to the keys.
-        yield Footer(compact=True, show_command_palette=False)
+        yield SteadyFooter(compact=True, show_command_palette=False)
 
     def compose_body(self) -> Iterable[Widget]:
         return ()

@@ -16,7 +16,8 @@ from textual.widget import Widget
 
 from m2m_tui.api.errors import ThingSpaceError
 from m2m_tui.api.identifiers import DeviceKind, KindGuess
-from m2m_tui.desk.actions import DeviceTarget, RequestAction, device_target
+from m2m_tui.desk.actions import DeviceTarget, RequestAction, device_target, state_conflict
+from m2m_tui.ui.focus import focus_now
 from m2m_tui.ui.host import host
 from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
 from m2m_tui.ui.screens.device_picture import PictureLookup
@@ -44,7 +45,13 @@ class DevicesScreen(ActionFlow, PictureLookup):
         "capital letters change its state and always ask first."
     )
     BINDINGS = [
-        Binding("slash", "focus_identifier", "Find", tooltip="Type or paste another identifier"),
+        Binding(
+            "slash",
+            "focus_identifier",
+            "Find",
+            tooltip="Type or paste another identifier",
+            priority=True,  # "/" then an identifier in one burst: ui/focus.py
+        ),
         Binding("escape", "focus_card", "Leave the input (keys work again)", show=False),
         Binding("h", "recent", "Recent", show=False),
         Binding("f", "filter", "Filter", show=False),
@@ -175,7 +182,10 @@ class DevicesScreen(ActionFlow, PictureLookup):
 
     def action_focus_identifier(self) -> None:
         field = self.query_one(IdentifierInput).input
-        field.focus()
+        if not field.has_focus:
+            focus_now(field)
+        # Selected, so the next identifier replaces the last (also after a lookup error: the
+        # walk saw "/5559999999" appended to a rejected "12345").
         field.select_all()
 
     def action_focus_card(self) -> None:
@@ -291,8 +301,18 @@ class DevicesScreen(ActionFlow, PictureLookup):
             if self.target is None:
                 return None
             if action in STATE_ACTIONS and self.services.read_only:
-                return None
+                return False  # never possible this session: not offered in the footer
+            if action in STATE_ACTIONS and self.state_conflict(RequestAction(action)):
+                return None  # dim: pressing it says why (ActionFlow.on_key)
         return True
+
+    def state_conflict(self, action: RequestAction) -> str | None:
+        if self.device is None:
+            return "no device on the card: look one up first (/ then its identifier)"
+        conflict = state_conflict(action, self.device.state)
+        if conflict is None:
+            return None
+        return f"{conflict} (as the card read it; / and Enter reads the line again)"
 
     def action_suspension_status(self) -> None:
         self._act(RequestAction.SUSPENSION_STATUS)

@@ -45,7 +45,11 @@ DIALOG_CSS = """
 
 
 class ConfirmDialog(AppModal):
-    """Yes or no, with the consequences spelled out; ``y`` confirms, ``n``/Esc cancels."""
+    """Yes or no, with the consequences spelled out; ``y`` confirms, ``n``/Esc cancels.
+
+    With ``typed``, a change of many devices: the confirm button works only once ``typed`` (the
+    number of devices, or ``all``) is typed in the dialog's input, and ``y``/``n`` are text.
+    """
 
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [
@@ -60,31 +64,64 @@ class ConfirmDialog(AppModal):
         *,
         confirm: str = "Confirm",
         danger: bool = True,
+        typed: str | None = None,
     ) -> None:
         super().__init__()
         self.title_text = title
         self.lines = list(lines)
         self.confirm_label = confirm
         self.danger = danger
+        self.typed = typed
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -danger" if self.danger else "dialog"):
             yield Static(Content(self.title_text), classes="title")
             body = Content("\n").join(Content("• " + line) for line in self.lines)
             yield Static(body, classes="body")
+            if self.typed is not None:
+                what = "the number of devices" if self.typed != "all" else "all"
+                with Horizontal(classes="row typed"):
+                    yield Static(Content(f"Type {self.typed}"), classes="label")
+                    yield Input(placeholder=f"{what}, then Enter", id="typed", compact=True)
+                yield Static("", id="typed-problem", classes="error")
             with Horizontal(classes="buttons"):
+                key = "Enter" if self.typed is not None else "y"
                 yield Button(
-                    Content(f"{self.confirm_label} (y)"),
+                    Content(f"{self.confirm_label} ({key})"),
                     variant="error" if self.danger else "primary",
                     id="confirm",
                     compact=True,
+                    disabled=self.typed is not None,
                 )
-                yield Button(Content("Cancel (n)"), id="cancel", compact=True)
+                cancel = "Esc" if self.typed is not None else "n"
+                yield Button(Content(f"Cancel ({cancel})"), id="cancel", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        if self.typed is not None:
+            self.query_one("#typed", Input).focus()
+        else:
+            self.query_one("#cancel", Button).focus()
+
+    def _typed_ok(self) -> bool:
+        return self.typed is None or self.query_one("#typed", Input).value.strip() == self.typed
+
+    @on(Input.Changed, "#typed")
+    def _typed_changed(self) -> None:
+        self.query_one("#confirm", Button).disabled = not self._typed_ok()
+
+    @on(Input.Submitted, "#typed")
+    def _typed_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_confirm()
 
     def action_confirm(self) -> None:
+        if not self._typed_ok():
+            typed = self.query_one("#typed", Input).value.strip()
+            said = f"{typed!r} is not {self.typed}" if typed else "nothing typed yet"
+            problem = self.query_one("#typed-problem", Static)
+            problem.update(Content(f"{said}: type {self.typed} exactly, or Esc to cancel"))
+            self.app.bell()
+            return
         self.dismiss(True)
 
     def action_cancel(self) -> None:
@@ -92,7 +129,10 @@ class ConfirmDialog(AppModal):
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm")
+        if event.button.id == "confirm":
+            self.action_confirm()
+        else:
+            self.dismiss(False)
 
 
 class ActivateDialog(AppModal):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -15,7 +16,8 @@ from textual.widgets import DataTable, Input, Static
 
 from m2m_tui.api.identifiers import DeviceKind
 from m2m_tui.api.models.devices import check_account_name
-from m2m_tui.desk.actions import FilterTarget, RequestAction
+from m2m_tui.desk.actions import FilterTarget, RequestAction, listed_conflicts
+from m2m_tui.ui.focus import focus_now, unless_typing
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.flow import ActionFlow
 from m2m_tui.ui.widgets.device_card import when
@@ -77,7 +79,8 @@ class FilterScreen(ActionFlow, AppScreen):
         Binding("escape", "back", "Back"),
         # First after Back: the stop key must be visible at 80 columns while listing.
         Binding("x", "stop_listing", "Stop listing", tooltip="Stop; the devices listed stay"),
-        Binding("slash", "focus_form", "Edit", tooltip="Edit the filter"),
+        # Priority: "/" then text in one burst goes to the form (ui/focus.py).
+        Binding("slash", "focus_form", "Edit", tooltip="Edit the filter", priority=True),
         Binding("a", "list_all", "List all", tooltip="List every matching device, page by page"),
         Binding(
             "s",
@@ -97,6 +100,8 @@ class FilterScreen(ActionFlow, AppScreen):
         super().__init__(services)
         self.target: FilterTarget | None = None
         self.devices: dict[str, tuple[str, str]] = {}
+        #: How many listed devices are in each state (what the confirm warns about).
+        self.states: Counter[str] = Counter()
         #: Pages the current search (by DeviceId, or by date added when pages carry none).
         self.pager: DevicePager | None = None
         self.more = False
@@ -159,6 +164,7 @@ class FilterScreen(ActionFlow, AppScreen):
             return
         self.target = target
         self.devices.clear()
+        self.states.clear()
         self.pager = None
         self.more = False
         self.query_one(DataTable).clear()
@@ -248,6 +254,7 @@ class FilterScreen(ActionFlow, AppScreen):
                     continue
                 self.devices[key] = (main[0], main[1])
                 state = device.state or "?"
+                self.states[state] += 1
                 # Rich Text cells: a str cell would be parsed as markup.
                 table.add_row(
                     Text(f"{main[0].upper()} {main[1]}"),
@@ -294,7 +301,7 @@ class FilterScreen(ActionFlow, AppScreen):
             if self.target is None or not self.devices:
                 return None
             if action != "suspension_status" and self.services.read_only:
-                return None
+                return False  # never possible this session: not offered in the footer
         if action == "more" and not self.more:
             return None
         if action == "list_all":
@@ -302,6 +309,10 @@ class FilterScreen(ActionFlow, AppScreen):
         if action == "stop_listing":
             return self.loading  # shown in the footer only while pages are being listed
         return True
+
+    def confirm_notes(self, action: RequestAction) -> list[str]:
+        note = listed_conflicts(action, self.states)
+        return [] if note is None else [note]
 
     def _act(self, action: RequestAction) -> None:
         if self.target is None:
@@ -345,7 +356,8 @@ class FilterScreen(ActionFlow, AppScreen):
         self.refresh_bindings()
 
     def action_focus_form(self) -> None:
-        self.query_one("#q-group", Input).focus()
+        unless_typing(self)
+        focus_now(self.query_one("#q-group", Input))
 
     def action_back(self) -> None:
         self.app.pop_screen()

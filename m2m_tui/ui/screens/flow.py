@@ -21,8 +21,9 @@ from m2m_tui.desk.actions import (
     Target,
     Unconfirmed,
     build_request,
+    typed_confirmation,
 )
-from m2m_tui.desk.policy import Refused, Warned
+from m2m_tui.desk.policy import Refused, Warned, read_only_reason
 from m2m_tui.ui.host import host
 
 if TYPE_CHECKING:
@@ -40,21 +41,32 @@ class ActionFlow:
     """Mixin for an :class:`~m2m_tui.ui.screens.base.AppScreen`."""
 
     def on_key(self, event: Key) -> None:
-        """Read-only mode disables the keys (dim in the footer); pressing one says why."""
+        """A state key that cannot act (read-only; the line's state) is dim; pressing says why."""
         screen: Any = self
         action = STATE_KEYS.get(event.key)
-        if action is not None and screen.services.read_only:
+        if action is None:
+            return
+        if screen.services.read_only:
             event.stop()
             self.blocked(action)
+            return
+        conflict = self.state_conflict(action)
+        if conflict is not None:
+            event.stop()
+            screen.notify(conflict, title=action.label.capitalize(), severity="warning")
+
+    def state_conflict(self, action: RequestAction) -> str | None:
+        """Why ``action`` cannot apply to what the screen shows (None: it can)."""
+        return None
+
+    def confirm_notes(self, action: RequestAction) -> list[str]:
+        """Lines the screen adds to the confirm from what it shows (e.g. listed states)."""
+        return []
 
     def blocked(self, action: RequestAction, reason: str | None = None) -> None:
         screen: Any = self
         screen.app.notify(
-            reason
-            or (
-                f"read-only mode: {action.label} is blocked (--read-only or the profile's "
-                "read_only = true)"
-            ),
+            reason or read_only_reason(action),
             title="Blocked",
             severity="warning",
             markup=False,
@@ -117,7 +129,7 @@ class ActionFlow:
         if not confirm:
             self._submit(action, target, params, warned)
             return
-        lines = desk.consequences(action, target, params)
+        lines = [*desk.consequences(action, target, params), *self.confirm_notes(action)]
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -129,6 +141,7 @@ class ActionFlow:
                 lines,
                 confirm=action.label.capitalize() + (" anyway" if warned else ""),
                 danger=warned or action in (RequestAction.DEACTIVATE, RequestAction.SUSPEND),
+                typed=typed_confirmation(action, target),
             ),
             answered,
         )

@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Input, Static
 from m2m_tui.desk.queries import InboxMarks
 from m2m_tui.tracking import inbox_rows as rows
 from m2m_tui.tracking.inbox_rows import InboxEntry
+from m2m_tui.ui.focus import focus_now, unless_typing
 from m2m_tui.ui.host import host
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
@@ -54,7 +55,13 @@ class CallbacksInboxScreen(AppScreen):
         Binding("escape", "back", "Back"),
         Binding("enter", "raw", "Raw", show=False),
         Binding("f", "cycle_filter", "Category", tooltip="Cycle all/ours/early/not ours/rejected"),
-        Binding("slash", "focus_text", "Find", tooltip="Filter by request id, device, reason"),
+        Binding(
+            "slash",
+            "focus_text",
+            "Find",
+            tooltip="Filter by request id, device, reason",
+            priority=True,  # "/" then text in one burst: ui/focus.py
+        ),
         Binding("l", "replay", "Replay", tooltip="Load a saved callback JSON file"),
         Binding("u", "registration", "Cb URLs", tooltip="Callback registration of the account"),
         Binding("o", "older", "Older rows", show=False, tooltip="Load older rows from the journal"),
@@ -303,7 +310,8 @@ class CallbacksInboxScreen(AppScreen):
         self._rebuild()
 
     def action_focus_text(self) -> None:
-        self.query_one("#inbox-find", Input).focus()
+        unless_typing(self)
+        focus_now(self.query_one("#inbox-find", Input))
 
     @on(Input.Changed, "#inbox-find")
     def _text_changed(self, event: Input.Changed) -> None:

@@ -28,12 +28,14 @@ from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.login_form import (
     FIELDS,
     NEW_PROFILE,
+    DeferredCallbackFields,
     LoginSteps,
     callback_values,
     demo_profile,
     field_rows,
     offer_and_save,
     profile_from_form,
+    unless_unsaved,
     unsaved_changes,
 )
 from m2m_tui.ui.widgets.checkbox import StateCheckbox
@@ -64,6 +66,7 @@ class LoginScreen(AppScreen):
         self._focus = ""
         self._awaiting_settings = False
         self._auto_focus: Widget | None = None
+        self._cb_later = DeferredCallbackFields()
 
     def _initial(self) -> tuple[str, Profile | None, str, str, str]:
         """(profile name, profile, message, message style, field to focus) for the first frame."""
@@ -124,9 +127,8 @@ class LoginScreen(AppScreen):
         if found is not None:
             name, profile = found
             for key, value in self._values(name, profile).items():
-                field = self._input(key)
-                if not field.value:
-                    field.value = value
+                if not self._text(key):
+                    self._set(key, value)
             self._message("")
             self._guard_note(profile)
         elif not names and not self._input("name").value:
@@ -149,9 +151,9 @@ class LoginScreen(AppScreen):
             options.pop()
         profiles = OptionList(*options, id="profiles")
         profiles.border_title = "Profiles"
-        rows = field_rows(values, demo)
         fields = VerticalScroll(
-            *rows,
+            *field_rows(values, demo),
+            self._cb_later.outline(values, demo),
             StateCheckbox(
                 "Save secrets (separate 0600 file)",
                 id="save-secrets",
@@ -178,6 +180,7 @@ class LoginScreen(AppScreen):
         return [Horizontal(profiles, form, id="login-body")]
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._cb_later.mount, self)  # after the first frame (issue 8)
         if self._awaiting_settings and self.services.settings.ready:
             self.settings_ready()  # they arrived between compose and mount
         try:
@@ -228,7 +231,7 @@ class LoginScreen(AppScreen):
 
     def _fill(self, name: str, profile: Profile | None) -> None:
         for key, value in self._values(name, profile).items():
-            self._input(key).value = value
+            self._set(key, value)
         self.services.session.profile_name = name
         self.query_one(LoginSteps).reset()  # the last attempt was another profile's
         self._message("")
@@ -265,10 +268,17 @@ class LoginScreen(AppScreen):
         return profile_from_form(self)
 
     def _text(self, key: str) -> str:
-        return self._input(key).value
+        pending = self._cb_later.get(key)
+        return self._input(key).value if pending is None else pending
+
+    def _set(self, key: str, value: str) -> None:
+        if not self._cb_later.set(key, value):
+            self._input(key).value = value
 
     def _field_error(self, key: str, text: str) -> None:
         """A callback field's validation error, on the line under the field (not a toast)."""
+        if self._cb_later.get(key) is not None:
+            return  # not mounted yet: the value is the form's own filling
         error = self.query_one(f"#e-{key}", Static)
         error.update(Content.styled(text, "$error"))
         error.display = bool(text)
@@ -299,18 +309,29 @@ class LoginScreen(AppScreen):
         name = option_id.removeprefix("p:")
         if self.services.demo_services is not None:
             self._fill("demo", self._demo_profile())
-        else:
-            found = self.services.settings.profile(name)
-            if found is not None and found[0] == name:
-                self._fill(name, found[1])
-        self._focus_first_empty()
+            self._focus_first_empty()
+            return
+        found = self.services.settings.profile(name)
+        if found is None or found[0] != name:
+            self._focus_first_empty()
+            return
+
+        def load() -> None:
+            self._fill(name, found[1])
+            self._focus_first_empty()
+
+        unless_unsaved(self, f"Load profile '{name}'?", "Load", load)
 
     def action_new_profile(self) -> None:
         if self.services.demo_services is not None:
             return
-        self._fill("", None)
-        self._input("name").focus()
-        self._message("New profile: give it a name, fill in the fields, ctrl+s saves it.")
+
+        def clear() -> None:
+            self._fill("", None)
+            self._input("name").focus()
+            self._message("New profile: give it a name, fill in the fields, ctrl+s saves it.")
+
+        unless_unsaved(self, "Clear the form for a new profile?", "Clear", clear)
 
     def action_focus_profiles(self) -> None:
         self.query_one("#profiles", OptionList).focus()

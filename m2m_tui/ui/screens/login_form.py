@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Static
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from textual.app import App
 
     from m2m_tui.desk.settings import Profile
@@ -38,6 +41,8 @@ CALLBACK_FIELDS = (
     ("cb_username", "CB user", "username", False, "optional"),
     ("cb_password", "CB password", "password", True, "optional"),
 )
+CALLBACK_KEYS = tuple(key for key, *_ in CALLBACK_FIELDS)
+CALLBACK_HEADING = "Callback (optional; tracking by callback)"
 DEFAULT_LISTEN = "127.0.0.1:0"
 
 
@@ -106,7 +111,7 @@ def demo_profile(services: Services) -> Profile:
 
 
 def field_rows(values: dict[str, str], demo: bool) -> list[Widget]:
-    """One row per field; the callback fields each with an error line beside (under) it."""
+    """One row per login field (the callback rows come after the first frame)."""
     rows: list[Widget] = []
     for key, label, secret in FIELDS:
         field = Input(
@@ -117,7 +122,12 @@ def field_rows(values: dict[str, str], demo: bool) -> list[Widget]:
             disabled=demo and key == "base_url",
         )
         rows.append(Horizontal(Static(label, classes="label"), field, classes="row"))
-    rows.append(Static("Callback (optional; tracking by callback)", classes="form-heading"))
+    return rows
+
+
+def callback_rows(values: dict[str, str], demo: bool) -> list[Widget]:
+    """The callback heading and rows, each field with an error line beside (under) it."""
+    rows: list[Widget] = [Static(CALLBACK_HEADING, classes="form-heading")]
     for key, label, _, secret, hint in CALLBACK_FIELDS:
         field = Input(
             values.get(key, ""),
@@ -130,6 +140,63 @@ def field_rows(values: dict[str, str], demo: bool) -> list[Widget]:
         rows.append(Horizontal(Static(label, classes="label"), field, classes="row"))
         rows.append(Static("", id=f"e-{key}", classes="field-error"))
     return rows
+
+
+class DeferredCallbackFields:
+    """The callback rows, mounted right after the first frame.
+
+    They are 17 widgets (4 of them inputs) of an optional section: mounting them with the
+    rest made the first frame about a third slower than the bench's minimal form (issue 8).
+    Until they are mounted one static outline of the same shape stands in (the form does not
+    jump), and their values are kept here, so reading and filling the form works at any time.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[str, str] | None = dict.fromkeys(CALLBACK_KEYS, "")
+        self.demo = False
+
+    def outline(self, values: dict[str, str], demo: bool) -> Static:
+        """The section as text (heading, then each label with its value or hint); ``values``
+        are the rows' values until they are mounted."""
+        self.pending = {key: values.get(key, "") for key in CALLBACK_KEYS}
+        self.demo = demo
+        lines = [Content.styled(CALLBACK_HEADING, "bold")]  # muted: the outline's CSS colour
+        for key, label, _, secret, hint in CALLBACK_FIELDS:
+            value = self.pending[key]
+            shown = ("•" * len(value) if secret else value) if value else hint
+            style = "$foreground" if value and not self.demo else "$foreground-disabled"
+            lines.append(Content.assemble(f"{label:<12}", (shown, style)))
+        return Static(Content("\n").join(lines), id="callback-outline")
+
+    def get(self, key: str) -> str | None:
+        """The value of a callback field not mounted yet (None once mounted, or another key)."""
+        return None if self.pending is None else self.pending.get(key)
+
+    def set(self, key: str, value: str) -> bool:
+        """Keep ``value`` for a callback field not mounted yet; False when it is a widget's."""
+        if self.pending is None or key not in self.pending:
+            return False
+        self.pending[key] = value
+        return True
+
+    async def mount(self, screen: LoginScreen) -> None:
+        """Replace the outline by the rows, in one layout (no frame shows half of them)."""
+        if self.pending is None:
+            return
+        section = Vertical(*callback_rows(self.pending, self.demo), id="callback-fields")
+        section.display = False
+        try:
+            outline = screen.query_one("#callback-outline", Static)
+            await screen.query_one("#login-fields").mount(section, after=outline)
+            inputs = {key: section.query_one(f"#f-{key}", Input) for key in CALLBACK_KEYS}
+        except NoMatches:  # the screen is going away (quit during the first frame)
+            return
+        pending, self.pending = self.pending, None
+        for key, value in pending.items():  # a value filled while the rows were mounting
+            inputs[key].value = value
+        outline.display = False
+        section.display = True
+        await outline.remove()
 
 
 def callback_values(profile: Profile | None) -> dict[str, str]:
@@ -239,6 +306,31 @@ def quit_question(app: App[Any]) -> tuple[str, list[str]] | None:
                     ],
                 )
     return None
+
+
+def unless_unsaved(
+    screen: LoginScreen, question: str, confirm: str, then: Callable[[], None]
+) -> None:
+    """Run ``then`` now, or after a yes when it would throw away what the form holds.
+
+    ctrl+n and picking another profile refill the form: a filled, unsaved first-run form was
+    wiped by one key (a walk finding).
+    """
+    lost = screen.unsaved()
+    if not lost:
+        then()
+        return
+    from m2m_tui.ui.screens.dialogs import ConfirmDialog
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            then()
+
+    lines = [
+        f"Not saved, lost from the form: {', '.join(lost)}.",
+        f"ctrl+s saves it first (into {screen.services.settings.path}).",
+    ]
+    screen.app.push_screen(ConfirmDialog(question, lines, confirm=confirm), answered)
 
 
 def confirm_quit(app: App[Any]) -> None:

@@ -34,6 +34,7 @@ from m2m_tui.ui.widgets.request_rows import (
     advice,
     results_text,
     state_text,
+    submitter_text,
     target_text,
     view_of_summary,
     view_of_tracked,
@@ -188,6 +189,8 @@ class RequestDetailScreen(AppScreen):
             ("account ", "$text-muted"), view.account or "-", (label, "$text-muted"), how
         )
         lines = [head, line, third]
+        if who := submitter_text(view):  # a team's journal: whose request this is
+            lines.append(Content.styled(who, "$text-muted"))
         hint = advice(
             view, self.services.clock(), callbacks_arrive=self.services.desk.callbacks_arrive()
         )

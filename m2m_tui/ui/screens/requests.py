@@ -6,6 +6,7 @@ rows: a journal of 10,000 requests opens as fast as an empty one. The tracker's 
 it holds in memory, and each coalesced :class:`TrackingUpdate` changes only the cells of the
 requests it names (inside ``batch_update``): a burst of callbacks costs a few repaints, and the
 table is never cleared and rebuilt for an update. Sorting reorders the loaded window.
+``m`` narrows to the requests submitted from this ``user@host`` ("mine") and back.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from m2m_tui.desk.queries import RequestsPage, RequestsQuery
 from m2m_tui.tracking.records import RequestState
+from m2m_tui.ui.focus import focus_now, unless_typing
 from m2m_tui.ui.host import host
 from m2m_tui.ui.messages import RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
@@ -31,10 +33,14 @@ from m2m_tui.ui.tracking_link import TrackingUpdate
 from m2m_tui.ui.widgets.request_progress import RequestProgress
 from m2m_tui.ui.widgets.request_rows import (
     ACTION_LABELS,
-    UNFINISHED,
+    SORTS,
+    STATE_FILTERS,
+    STATE_STYLE,
+    Layout,
     RequestView,
     advice,
     age_text,
+    by_text,
     matches,
     results_text,
     sort_value,
@@ -44,6 +50,7 @@ from m2m_tui.ui.widgets.request_rows import (
     view_of_summary,
     view_of_tracked,
 )
+from m2m_tui.ui.widgets.request_table import GapText, IdText, RequestTable
 
 if TYPE_CHECKING:
     from m2m_tui.ui.services import Services
@@ -54,47 +61,8 @@ PAGE = 200
 FIRST_PAGE = 60
 #: Rows the live table holds at most (a DataTable change costs a pass over its rows).
 WINDOW = 2000
-#: Below this width the account column is left out (80 columns must stay readable).
-ACCOUNT_MIN_WIDTH = 100
 #: Ages are shown in seconds below a minute: redrawn each second, or "4s" stays for 15 s.
 AGE_REFRESH = 1.0
-
-STATE_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
-    ("all", None),
-    ("unfinished", UNFINISHED),
-    ("completed", (RequestState.COMPLETED,)),
-    ("failed", (RequestState.FAILED,)),
-    ("timed out", (RequestState.TIMED_OUT,)),
-]
-#: ``o`` cycles these: (column, reversed).
-SORTS: list[tuple[str, bool]] = [
-    ("age", False),
-    ("age", True),
-    ("state", False),
-    ("results", False),
-    ("action", False),
-    ("target", False),
-    ("id", False),
-]
-STATE_STYLE = {
-    RequestState.COMPLETED: "success",
-    RequestState.FAILED: "error",
-    RequestState.TIMED_OUT: "warning",
-}
-
-
-class IdText(Text):
-    """The short id shown, carrying the full one so the table can be sorted by our models."""
-
-    def __init__(self, request_id: str) -> None:
-        super().__init__(request_id[:8])
-        self.request_id = request_id
-
-
-class RequestTable(DataTable[Any]):
-    """The table, with Enter described (a DataTable's own Enter is hidden from the footer)."""
-
-    BINDINGS = [Binding("enter", "select_cursor", "Open", tooltip="Open the request")]
 
 
 class RequestsScreen(AppScreen):
@@ -108,9 +76,16 @@ class RequestsScreen(AppScreen):
         Binding("escape", "back", "Back"),
         Binding("enter", "open", "Open", tooltip="Open the request: timeline, results, JSON"),
         Binding("y", "copy", "Copy id", tooltip="Copy the highlighted request id (OSC 52)"),
-        Binding("slash", "find", "Find", tooltip="Filter by text: id, account, action, device"),
+        Binding(
+            "slash",
+            "find",
+            "Find",
+            tooltip="Filter by text: id, account, action, device",
+            priority=True,  # "/" then text in one burst: ui/focus.py
+        ),
         Binding("f", "cycle_state", "State", tooltip="Filter by state (cycles)"),
         Binding("o", "cycle_sort", "Sort", tooltip="Sort: newest, oldest, state, results, ..."),
+        Binding("m", "toggle_mine", "Mine", tooltip="Only my requests (this user@host), or all"),
         # Rows update live; kept from the first version for a journal another program wrote.
         Binding("r", "reload", "Reload", tooltip="Read the journal again", show=False),
         # As on the device screen: a request's callbacks are the next thing one looks for.
@@ -127,7 +102,9 @@ class RequestsScreen(AppScreen):
         self._total = 0
         self._loading = False
         self._error: str | None = None
-        self._with_account = False
+        self._layout = Layout()
+        #: Narrowed to this user@host's requests ("mine"), or everyone's.
+        self._mine = False
         self._text_timer: Timer | None = None
         #: Pages shown so far (tests and bench/journal_growth.py wait on it).
         self.pages_shown = 0
@@ -138,7 +115,8 @@ class RequestsScreen(AppScreen):
         return True  # every request of the session has a live row here
 
     def compose_body(self) -> list[Widget]:
-        table = RequestTable(id="requests", cursor_type="row", zebra_stripes=True)
+        # No padding: each column's width holds its one-space gap (a column more at 80).
+        table = RequestTable(id="requests", cursor_type="row", zebra_stripes=True, cell_padding=0)
         return [
             Horizontal(
                 Input(placeholder="/ filter text", id="requests-text", compact=True),
@@ -151,7 +129,7 @@ class RequestsScreen(AppScreen):
         ]
 
     def on_mount(self) -> None:
-        self._with_account = self.app.size.width >= ACCOUNT_MIN_WIDTH
+        self._layout = Layout.for_width(self.app.size.width)
         self._add_columns()
         self.table.focus()
         self.action_reload()
@@ -163,20 +141,13 @@ class RequestsScreen(AppScreen):
         return self.query_one("#requests", DataTable)
 
     def _add_columns(self) -> None:
-        table = self.table
-        table.add_column("Id", key="id", width=8)
-        table.add_column("Action", key="action", width=11)
-        table.add_column("State", key="state", width=21)
-        table.add_column("Results", key="results", width=7)
-        table.add_column("Target", key="target", width=15 if not self._with_account else 20)
-        if self._with_account:
-            table.add_column("Account", key="account", width=16)
-        table.add_column("Age", key="age", width=4)
+        for label, key, width in self._layout.columns():
+            self.table.add_column(label, key=key, width=width)
 
     def on_resize(self) -> None:
-        wide = self.app.size.width >= ACCOUNT_MIN_WIDTH
-        if wide != self._with_account:
-            self._with_account = wide
+        layout = Layout.for_width(self.app.size.width)
+        if layout != self._layout:
+            self._layout = layout
             table = self.table
             table.clear(columns=True)
             self._add_columns()
@@ -192,13 +163,19 @@ class RequestsScreen(AppScreen):
             IdText(view.request_id),
             Text(ACTION_LABELS.get(view.action, view.action)),
             self._state_cell(view),
-            Text(results_text(view), style=self._color("error") if view.failures else ""),
-            Text(target_text(view.target), overflow="ellipsis", no_wrap=True),
+            self._results_cell(view),
+            GapText(target_text(view.target), overflow="ellipsis", no_wrap=True),
         ]
-        if self._with_account:
-            cells.append(Text(view.account, overflow="ellipsis", no_wrap=True))
+        if self._layout.account:
+            cells.append(GapText(view.account, overflow="ellipsis", no_wrap=True))
         cells.append(Text(age_text(self.services.clock() - view.submitted_at)))
+        by = by_text(view, long=self._layout.host)  # the last column: no gap to keep
+        cells.append(Text(by, overflow="ellipsis", no_wrap=True))
         return cells
+
+    def _results_cell(self, view: RequestView) -> Text:
+        style = self._color("error") if view.failures else ""
+        return GapText(results_text(view), style=style, overflow="ellipsis", no_wrap=True)
 
     def _color(self, name: str) -> str:
         return str(self.app.theme_variables.get(name, ""))
@@ -211,15 +188,19 @@ class RequestsScreen(AppScreen):
         table = self.table
         key = view.request_id
         table.update_cell(key, "state", self._state_cell(view))
-        colour = self._color("error") if view.failures else ""
-        table.update_cell(key, "results", Text(results_text(view), style=colour))
+        table.update_cell(key, "results", self._results_cell(view))
 
     # ------------------------------------------------------------------ loading
 
     def _query(self, offset: int) -> RequestsQuery:
         text = self.query_one("#requests-text", Input).value.strip() or None
         limit = FIRST_PAGE if offset == 0 else PAGE
-        return RequestsQuery(STATE_FILTERS[self._state_index][1], text, offset, limit)
+        states = STATE_FILTERS[self._state_index][1]
+        return RequestsQuery(states, text, offset, limit, self._mine_id())
+
+    def _mine_id(self) -> str | None:
+        """This desk's ``user@host`` while narrowed to mine; None: everyone's."""
+        return self.services.desk.submitted_by if self._mine else None
 
     def action_reload(self) -> None:
         """Start again from the first page (filters changed, or the user asked)."""
@@ -280,8 +261,12 @@ class RequestsScreen(AppScreen):
             if record.request_id in self._views:
                 continue
             tracked = tracker.get(record.request_id) if tracker is not None else None
-            view = view_of_tracked(tracked) if tracked is not None else view_of_submitted(record)
-            if matches(view, query.states, query.text):
+            view = (
+                view_of_tracked(tracked)
+                if tracked is not None
+                else view_of_submitted(record, self.services.desk.submitted_by)
+            )
+            if matches(view, query.states, query.text, query.submitted_by):
                 self._add(view)
 
     def _load_more(self) -> None:
@@ -319,8 +304,15 @@ class RequestsScreen(AppScreen):
         self.action_reload()
         self._show_info()
 
+    def action_toggle_mine(self) -> None:
+        """Only this user@host's requests, or everyone's again (the info line says which)."""
+        self._mine = not self._mine
+        self.action_reload()
+        self._show_info()
+
     def action_find(self) -> None:
-        self.query_one("#requests-text", Input).focus()
+        unless_typing(self)
+        focus_now(self.query_one("#requests-text", Input))
 
     @on(Input.Changed, "#requests-text")
     def _text_changed(self) -> None:
@@ -344,7 +336,8 @@ class RequestsScreen(AppScreen):
 
     def _apply_changes(self, events: list[Any]) -> None:
         tracker = self.services.tracking.tracker if self.services.tracking is not None else None
-        states, text = STATE_FILTERS[self._state_index][1], self._query(0).text
+        query = self._query(0)
+        states, text, mine = query.states, query.text, query.submitted_by
         oldest = min((v.submitted_at for v in self._views.values()), default=None)
         more = self._journal_loaded < self._total
         added = removed = False
@@ -365,7 +358,7 @@ class RequestsScreen(AppScreen):
                 if tracked is None:
                     continue
                 view = view_of_tracked(tracked)
-                if not matches(view, states, text) or len(self._views) >= WINDOW:
+                if not matches(view, states, text, mine) or len(self._views) >= WINDOW:
                     continue
                 if more and oldest is not None and view.submitted_at < oldest:
                     continue  # it belongs to a page not loaded yet
@@ -408,6 +401,8 @@ class RequestsScreen(AppScreen):
         state = STATE_FILTERS[self._state_index][0]
         column, reverse = SORTS[self._sort_index]
         order = ("oldest" if reverse else "newest") if column == "age" else column
+        who = "mine" if self._mine else "everyone's"
+        self.sub_title = f"Requests: {who}, state {state}"
         if self._error:
             count = f"journal unreadable: {self._error}"
         elif not shown:
@@ -416,7 +411,7 @@ class RequestsScreen(AppScreen):
             count = f"{shown} of {self._total}"
         else:
             count = f"{shown} request(s)"
-        text = f"{count} · state {state} · sort {order}"
+        text = f"{count} · {who} · state {state} · sort {order}"
         self.query_one("#requests-info", Static).update(Content.styled(text, "$text-muted"))
 
     def _show_hint(self) -> None:

@@ -170,7 +170,7 @@ class DeviceCard(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     DeviceCard {
         height: 1fr;
-        border: round $primary 50%;
+        border: round $m2m-border-idle;
         border-title-color: $primary;
         padding: 0 1;
         &:focus { border: round $primary; }

@@ -59,6 +59,10 @@ def diagnosis_content(diagnosis: Diagnosis) -> Content:
     ]
     if diagnosis.headline is not None:
         lines += [Content.assemble("  - ", e) for e in diagnosis.headline.evidence]
+    if diagnosis.ticket:
+        lines.append(
+            Content.assemble(("  the ticket says ", "$text-muted"), "; ".join(diagnosis.ticket))
+        )
     for finding in diagnosis.secondary:
         lines.append(
             Content.assemble(("  also ", "$text-muted"), f"({finding.rule}) ", finding.text)

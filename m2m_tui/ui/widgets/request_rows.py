@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from m2m_tui.desk.identity import user_of
 from m2m_tui.desk.queries import UNFINISHED, RequestSummary, request_matches
 from m2m_tui.tracking.records import UNFINISHED_STATES, CompletedBy, RequestAction, RequestState
 
@@ -58,6 +59,9 @@ class RequestView:
     last_error_code: str | None = None
     last_error_message: str | None = None
     updated_at: float | None = None
+    #: ``user@host`` that submitted it (None: a journal from before it was recorded).
+    submitted_by: str | None = None
+    profile: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -101,6 +105,8 @@ def view_of_summary(summary: RequestSummary) -> RequestView:
         last_error_code=summary.last_error_code,
         last_error_message=summary.last_error_message,
         updated_at=summary.updated_at,
+        submitted_by=summary.submitted_by,
+        profile=summary.profile,
     )
 
 
@@ -117,13 +123,16 @@ def view_of_tracked(tracked: TrackedRequest) -> RequestView:
         pollable=tracked.pollable,
         expected=tracked.expected,
         received=0,
+        submitted_by=tracked.submitted_by,
+        profile=tracked.profile,
     )
     view.merge_tracked(tracked)
     return view
 
 
-def view_of_submitted(record: SubmittedRequest) -> RequestView:
-    """A request accepted this session that neither the tracker nor the journal holds."""
+def view_of_submitted(record: SubmittedRequest, submitted_by: str | None = None) -> RequestView:
+    """A request accepted this session that neither the tracker nor the journal holds
+    (``submitted_by``: this desk's ``user@host``)."""
     target = record.target
     now = record.submitted_at
     return RequestView(
@@ -138,6 +147,7 @@ def view_of_submitted(record: SubmittedRequest) -> RequestView:
         record.pollable,
         None,
         None,
+        submitted_by=submitted_by,
     )
 
 
@@ -147,6 +157,59 @@ STATE_RANK = {
     RequestState.PARTIAL: 2,
     RequestState.TIMED_OUT: 3,
     RequestState.FAILED: 4,
+}
+
+
+# ---------------------------------------------------------------------- the view's choices
+
+#: Below these widths the account column is left out, and "By" names the user without the
+#: host: 80 columns must stay readable, with room for the scrollbar.
+ACCOUNT_MIN_WIDTH = 100
+HOST_MIN_WIDTH = 120
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The table's columns for a terminal width (``account``: its column; ``host``: By long)."""
+
+    account: bool = False
+    host: bool = False
+
+    @classmethod
+    def for_width(cls, width: int) -> Layout:
+        return cls(width >= ACCOUNT_MIN_WIDTH, width >= HOST_MIN_WIDTH)
+
+    def columns(self) -> list[tuple[str, str, int]]:
+        """(label, key, width): each width holds the column's one-space gap (no cell padding)."""
+        head = [("Id", "id", 9), ("Action", "action", 12), ("State", "state", 22)]
+        head += [("Results", "results", 8), ("Target", "target", 21 if self.host else 16)]
+        if self.account:
+            head.append(("Account", "account", 17))
+        return [*head, ("Age", "age", 5), ("By", "by", 21 if self.host else 5)]
+
+
+#: ``f`` cycles these: (name, states; None: all).
+STATE_FILTERS: list[tuple[str, tuple[str, ...] | None]] = [
+    ("all", None),
+    ("unfinished", UNFINISHED),
+    ("completed", (RequestState.COMPLETED,)),
+    ("failed", (RequestState.FAILED,)),
+    ("timed out", (RequestState.TIMED_OUT,)),
+]
+#: ``o`` cycles these: (column, reversed).
+SORTS: list[tuple[str, bool]] = [
+    ("age", False),
+    ("age", True),
+    ("state", False),
+    ("results", False),
+    ("action", False),
+    ("target", False),
+    ("id", False),
+]
+STATE_STYLE = {
+    RequestState.COMPLETED: "success",
+    RequestState.FAILED: "error",
+    RequestState.TIMED_OUT: "warning",
 }
 
 
@@ -190,6 +253,21 @@ def state_text(view: RequestView) -> str:
     if view.completed_by:
         return f"{state} by {view.completed_by}"
     return state
+
+
+def by_text(view: RequestView, *, long: bool = False) -> str:
+    """Who submitted it: ``user@host`` when there is room (``long``), else the user; '-' when
+    the journal does not say (requests recorded before it kept the submitter)."""
+    if not view.submitted_by:
+        return "-"
+    return view.submitted_by if long else user_of(view.submitted_by)
+
+
+def submitter_text(view: RequestView) -> str:
+    """``submitted by user@host · profile p`` as far as the journal knows ('' for neither)."""
+    parts = [f"submitted by {view.submitted_by}"] if view.submitted_by else []
+    parts += [f"profile {view.profile}"] if view.profile else []
+    return " · ".join(parts)
 
 
 def results_text(view: RequestView) -> str:
@@ -289,8 +367,11 @@ def advice(view: RequestView, now: float, *, callbacks_arrive: bool = True) -> s
     return ""
 
 
-def matches(view: RequestView, states: tuple[str, ...] | None, text: str | None) -> bool:
-    """The page's filter rules (the desk's), for rows that arrive live."""
+def matches(
+    view: RequestView, states: tuple[str, ...] | None, text: str | None, mine: str | None = None
+) -> bool:
+    """The page's filter rules (the desk's), for rows that arrive live; ``mine``: only the
+    requests this ``user@host`` submitted (None: everyone's)."""
     return request_matches(
         states,
         text,
@@ -299,4 +380,6 @@ def matches(view: RequestView, states: tuple[str, ...] | None, text: str | None)
         action=view.action,
         state=view.state,
         target=view.target,
+        mine=mine,
+        submitted_by=view.submitted_by,
     )

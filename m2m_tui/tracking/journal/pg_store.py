@@ -1,6 +1,6 @@
 """Storing callbacks and rejections in PostgreSQL, inside the caller's transaction.
 
-What is stored is exactly what the sqlite journal stores (:func:`.journal_callbacks.encode_callback`
+What is stored is exactly what the sqlite journal stores (:func:`.callbacks.encode_callback`
 redacts and computes the duplicate key). What differs is who decides a duplicate: here the
 database does, so two listeners receiving two copies of one message at the same moment still
 count it once. Each callback is one statement: insert it as the result ``ON CONFLICT DO
@@ -12,9 +12,15 @@ Ids must grow in commit order, or a follower reading "after the last id I saw" w
 rows of a transaction that committed after a later one. So every transaction that appends
 callbacks or rejections first takes one advisory lock (:func:`lock_appends`), held until its
 commit; the NOTIFY that tells followers is sent in that same transaction. Since that lock
-serialises every listener of the team, the usual batch (:func:`append_pipelined`) holds it for
-as few round trips as possible: BEGIN, the lock and the inserts in one, NOTIFY and COMMIT in
-the next (it was eight, one a statement).
+serialises every listener of the team, the usual batch (:func:`append_pipelined`) is one
+statement sent in one go: the lock, the whole batch (:data:`APPEND_BATCH`, arrays unnested,
+each record decided first copy or duplicate as :data:`INSERT_CALLBACK` decides one) and the
+NOTIFY, which the server runs as a transaction of its own and commits. The lock is held only
+while the server works. Sent as a pipeline of statements (lock, then each insert as psycopg
+adapted it, then NOTIFY and COMMIT) the holder spent most of its time waiting for its own
+client, a Python thread sharing the GIL with the listener's event loop (``pg_stat_activity``:
+ClientRead in 79% of the samples taken while the other listener waited on the lock), a wait
+that grows with the listener's load: bench/team.py's p99.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any
 
 import psycopg
 
-from m2m_tui.tracking.journal_callbacks import EXCERPT_CHARS, encode_callback
+from m2m_tui.tracking.journal.callbacks import EXCERPT_CHARS, encode_callback
 from m2m_tui.tracking.records import (
     CallbackRecord,
     CallbackRecordId,
@@ -82,6 +88,41 @@ def notify(conn: psycopg.Connection[Any], channel: str, payload: str) -> None:
     conn.execute("SELECT pg_notify(%s, %s)", (channel, payload[:1000]))
 
 
+#: A whole batch in one statement, after the append lock (taken before any row is produced,
+#: so before any id is drawn), with its NOTIFY. ``candidate``: the first record of its message in the batch
+#: (the client knows the keys); each candidate is stored as the result unless a first copy
+#: exists (``ON CONFLICT``, as :data:`INSERT_CALLBACK`), and every other record as a
+#: duplicate, in batch order. Rows: (copy, id, request_id, body_hash); the ids of copies grow
+#: in batch order.
+APPEND_BATCH = (
+    "WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(%(key)s) AS held),"
+    " input AS MATERIALIZED (SELECT t.* FROM locked, unnest(%(received_at)s::float8[],"
+    " %(request_id)s::text[], %(kind)s::text[], %(device_key)s::text[], %(body)s::text[],"
+    " %(body_hash)s::text[], %(callback_count)s::int8[], %(source)s::text[],"
+    " %(candidate)s::bool[]) WITH ORDINALITY AS t(received_at, request_id, kind, device_key,"
+    " body, body_hash, callback_count, source, candidate, n)),"
+    f" first AS (INSERT INTO callbacks ({_COLUMNS}) SELECT received_at, request_id, kind,"
+    f" device_key, body, body_hash, callback_count, false, '{Verdict.ACCEPTED.value}', source"
+    " FROM input WHERE candidate ORDER BY n"
+    " ON CONFLICT (request_id, body_hash) WHERE NOT duplicate DO NOTHING"
+    " RETURNING id, request_id, body_hash),"
+    f" copy AS (INSERT INTO callbacks ({_COLUMNS}) SELECT i.received_at, i.request_id, i.kind,"
+    " i.device_key, i.body, i.body_hash, i.callback_count, true,"
+    f" '{Verdict.DUPLICATE.value}', i.source FROM input i WHERE NOT i.candidate OR NOT EXISTS"
+    " (SELECT FROM first f WHERE f.request_id = i.request_id AND f.body_hash = i.body_hash)"
+    " ORDER BY i.n RETURNING id),"
+    " note AS (SELECT pg_notify(%(channel)s, 'c:' || (SELECT max(id) FROM"
+    " (SELECT id FROM first UNION ALL SELECT id FROM copy) AS ids)))"
+    " SELECT false, id, request_id, body_hash FROM first"
+    " UNION ALL SELECT true, id, NULL, NULL FROM copy"
+    " UNION ALL SELECT NULL, NULL, NULL, NULL FROM note"  # a NULL row: NOTIFY sent, ignored
+)
+_ARRAYS = (
+    "received_at", "request_id", "kind", "device_key", "body", "body_hash", "callback_count",
+    "source",
+)  # fmt: skip
+
+
 def _check_text(*values: str | None) -> None:
     """PostgreSQL text holds no NUL and no lone surrogate: refuse such a record up front."""
     for value in values:
@@ -134,16 +175,21 @@ def _insert_one(conn: psycopg.Connection[Any], params: dict[str, Any]) -> Callba
 def _insert_many(
     conn: psycopg.Connection[Any], params: list[dict[str, Any]]
 ) -> list[CallbackRecordId]:
-    stored: list[CallbackRecordId] = []
     with conn.cursor() as cursor:
         cursor.executemany(INSERT_CALLBACK, params, returning=True)
-        while True:
-            row = cursor.fetchone()
-            if row is None:
-                raise JournalRecordError("callback was not stored")
-            stored.append(CallbackRecordId(int(row[0]), bool(row[1])))
-            if not cursor.nextset():
-                break
+        return _stored(cursor)
+
+
+def _stored(cursor: psycopg.Cursor[Any]) -> list[CallbackRecordId]:
+    """The (id, duplicate) of each insert of an ``executemany(..., returning=True)``."""
+    stored: list[CallbackRecordId] = []
+    while True:
+        row = cursor.fetchone()
+        if row is None:
+            raise JournalRecordError("callback was not stored")
+        stored.append(CallbackRecordId(int(row[0]), bool(row[1])))
+        if not cursor.nextset():
+            break
     return stored
 
 
@@ -169,31 +215,39 @@ def append_pipelined(
     params: list[dict[str, Any]],
     committing: Callable[[], None],
 ) -> list[CallbackRecordId] | None:
-    """The hot path: one transaction in two round trips, or None when a record failed.
+    """The hot path: one transaction in one message, or None when a record failed.
 
-    Lock, inserts (BEGIN before them) go in one round trip; notify and COMMIT in the next, so
-    the append lock is held for one round trip plus the inserts. ``committing`` is called just
-    before COMMIT is sent. On a record error (one that slipped past the checks) the
-    transaction is rolled back and None says to redo the batch the careful way.
+    The lock, the batch and the NOTIFY are one statement (arrays bound in binary), sent in
+    one go; in autocommit mode the server runs it as a transaction of its own and commits
+    before it answers: the append lock is held only while the server works, never while it
+    waits for this client (module docstring). ``committing`` is called before it is sent. On
+    a record error (one that slipped past the checks) the server rolls it back and None says
+    to redo the batch the careful way.
     """
+    values: dict[str, Any] = {name: [p[name] for p in params] for name in _ARRAYS}
+    seen: set[tuple[str, str]] = set()
+    candidate = []
+    for p in params:
+        message = (p["request_id"], p["body_hash"])
+        candidate.append(message not in seen)
+        seen.add(message)
+    values.update(key=key, channel=channel, candidate=candidate)
+    committing()
     try:
-        with conn.pipeline():
-            conn.execute("BEGIN")  # the connection is in autocommit mode
-            lock_appends(conn, key)
-            stored = _insert_many(conn, params)
-            notify(conn, channel, f"c:{max(r.id for r in stored)}")
-            committing()
-            conn.execute("COMMIT")  # sent, and its result read, as the pipeline closes
+        rows = conn.execute(APPEND_BATCH, values).fetchall()
     except RECORD_ERRORS:
         if conn.broken:
             raise
-        conn.rollback()
-        return None
-    except BaseException:
-        # BEGIN was ours, not psycopg's: end the failed transaction so the next batch can run.
-        if not conn.broken and not conn.closed:
-            conn.rollback()
-        raise
+        return None  # the implicit transaction ended with the message: nothing to undo
+    first = {(rid, digest): int(id_) for copy, id_, rid, digest in rows if copy is False}
+    copies = iter(sorted(int(id_) for copy, id_, _, _ in rows if copy))
+    stored = []
+    for p, is_candidate in zip(params, candidate, strict=True):
+        found = first.get((p["request_id"], p["body_hash"])) if is_candidate else None
+        if found is not None:
+            stored.append(CallbackRecordId(found, False))
+        else:
+            stored.append(CallbackRecordId(next(copies), True))
     return stored
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from m2m_tui.tracking.journal_interface import JournalReader, JournalStore
+from m2m_tui.tracking.journal.interface import JournalReader, JournalStore
 
 #: The summary key the diagnosis is kept under.
 DIAGNOSIS_KEY = "diagnosis"
@@ -54,7 +54,7 @@ def record_diagnosis(
     at: float | None = None,
 ) -> None:
     """Keep the diagnosis in the device's row (created, with no lookup counted, if missing)."""
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal.sqlite import Journal
 
     entry = JournaledDiagnosis(
         time.time() if at is None else at, rule, markdown, frozenset(identifiers)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from m2m_tui.tracking.journal_callbacks import REJECTION_SAMPLES
-from m2m_tui.tracking.journal_interface import (
+from m2m_tui.tracking.journal.callbacks import REJECTION_SAMPLES
+from m2m_tui.tracking.journal.interface import (
     CallbackWriter,
     JournalStore,
     Location,
     is_postgres,
 )
-from m2m_tui.tracking.journal_schema import Synchronous
+from m2m_tui.tracking.journal.sqlite_schema import Synchronous
 from m2m_tui.tracking.records import JournalError
 
 _NO_DRIVER = (
@@ -40,11 +40,11 @@ def open_journal(
     """
     if is_postgres(location):
         try:
-            from m2m_tui.tracking.journal_pg import PgJournal
+            from m2m_tui.tracking.journal.pg import PgJournal
         except ImportError as exc:
             raise JournalError(_NO_DRIVER) from exc
         return PgJournal(str(location), readonly=readonly)
-    from m2m_tui.tracking.journal import Journal
+    from m2m_tui.tracking.journal.sqlite import Journal
 
     return Journal.open(
         Path(location), readonly=readonly, check_same_thread=check_same_thread, create=create
@@ -74,13 +74,13 @@ def open_writer(
     """
     if is_postgres(location):
         try:
-            from m2m_tui.tracking.journal_pg_writer import PgJournalWriter
+            from m2m_tui.tracking.journal.pg_writer import PgJournalWriter
         except ImportError as exc:
             raise JournalError(_NO_DRIVER) from exc
         return PgJournalWriter(
             str(location), max_batch=max_batch, linger=linger, keep_rejections=keep_rejections
         )
-    from m2m_tui.tracking.journal_writer import JournalWriter
+    from m2m_tui.tracking.journal.sqlite_writer import JournalWriter
 
     return JournalWriter(
         Path(location),

@@ -1,8 +1,8 @@
 """Group commit into PostgreSQL: the listener's writer when the journal is a database.
 
-The same contract as the sqlite :class:`.journal_writer.JournalWriter`: the event loop enqueues
+The same contract as the sqlite :class:`.sqlite_writer.JournalWriter`: the event loop enqueues
 records and awaits a future; one thread takes everything queued (up to ``max_batch``), writes
-it in one transaction (callbacks pipelined, see :mod:`.journal_pg_store`), commits, and only
+it in one transaction (callbacks pipelined, see :mod:`.pg_store`), commits, and only
 then resolves the futures, so the listener's 200 means committed. ``synchronous_commit`` is
 kept on (set back on for this connection if the server's default turned it off).
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import select
 import threading
 import time
 from collections import defaultdict
@@ -27,10 +28,10 @@ from typing import Any, Self
 
 import psycopg
 
-from m2m_tui.tracking import journal_pg_schema as schema
 from m2m_tui.tracking.group_commit import run_batches
-from m2m_tui.tracking.journal_interface import safe_location
-from m2m_tui.tracking.journal_pg_store import (
+from m2m_tui.tracking.journal import pg_schema as schema
+from m2m_tui.tracking.journal.interface import safe_location
+from m2m_tui.tracking.journal.pg_store import (
     REJECTION_SAMPLES,
     append_pipelined,
     lock_appends,
@@ -39,7 +40,7 @@ from m2m_tui.tracking.journal_pg_store import (
     store_callbacks,
     store_rejections,
 )
-from m2m_tui.tracking.journal_writer import WriterStats
+from m2m_tui.tracking.journal.sqlite_writer import WriterStats
 from m2m_tui.tracking.records import (
     CallbackRecord,
     CallbackRecordId,
@@ -253,6 +254,8 @@ class PgJournalWriter:
         (the server restarted, a failover, an idle connection cut) committed nothing, so the
         batch is tried once more on a new connection instead of failing the callers."""
         for attempt in (1, 2):
+            if attempt == 1 and _cut_while_idle(conn):
+                conn = self._reconnected(conn)
             committing = False
 
             def commit_sent() -> None:
@@ -287,16 +290,21 @@ class PgJournalWriter:
                         notify(conn, self._channel, f"x:{max(ids)}")
                     committing = True  # leaving the block sends COMMIT
                 return stored, ids
-            except psycopg.OperationalError:
-                if committing or not conn.broken or attempt == 2:
+            except psycopg.OperationalError as exc:
+                if (committing and not _ended_unanswered(exc)) or not conn.broken or attempt == 2:
                     raise
-                log.warning("journal %s: connection lost; reconnecting", self.location)
-                self._next_attempt = 0.0
-                fresh = self._connection()
-                if fresh is None:  # cannot reconnect: say why (the server refuses, is down)
-                    raise JournalError(self._problem or f"{self.location}: unavailable") from None
-                conn = fresh
+                conn = self._reconnected(conn)
         raise AssertionError("unreachable")
+
+    def _reconnected(self, conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+        """A new connection for a batch that found its own broken before sending anything."""
+        log.warning("journal %s: connection lost; reconnecting", self.location)
+        conn.close()
+        self._next_attempt = 0.0
+        fresh = self._connection()
+        if fresh is None:  # cannot reconnect: say why (the server refuses, is down)
+            raise JournalError(self._problem or f"{self.location}: unavailable") from None
+        return fresh
 
     def _write(self, batch: list[_Item]) -> None:
         conn = self._connection()
@@ -350,3 +358,30 @@ class PgJournalWriter:
                 loop.call_soon_threadsafe(call, items)
             except RuntimeError:  # that loop is closed: nobody is waiting any more
                 continue
+
+
+def _cut_while_idle(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the server dropped this idle connection (restart, failover, terminated): it
+    then has something to read (its FATAL, or the end of the stream) although no query is in
+    flight and the writer does not LISTEN. Checked before a batch, whose one round trip sends
+    COMMIT with the rest: once it is sent, a broken connection leaves the outcome unknown and
+    the batch cannot be retried, so a dead connection must be noticed before."""
+    try:
+        readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    if not readable:
+        return False
+    try:
+        conn.execute("SELECT 1")  # a notice, or really cut? (outside any transaction)
+    except psycopg.OperationalError:
+        return conn.broken
+    return False
+
+
+def _ended_unanswered(exc: psycopg.OperationalError) -> bool:
+    """The server ended the session instead of running the batch: it answered the message
+    with its FATAL (terminated, shutting down: class 57P), which it sends while waiting for
+    a command or in the middle of one, never after committing it (a commit is answered
+    first). The batch then committed nothing and may go on a new connection."""
+    return exc.sqlstate is not None and exc.sqlstate.startswith("57P")

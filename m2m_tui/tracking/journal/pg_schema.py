@@ -1,11 +1,11 @@
 """The PostgreSQL journal's tables, its versions, and how a connection to it is made.
 
-The tables and their meanings are the sqlite journal's (:mod:`.journal_schema`), in the schema
+The tables and their meanings are the sqlite journal's (:mod:`.sqlite_schema`), in the schema
 the URL's ``search_path`` names (``public`` by default). Differences are of type only (booleans
 are ``boolean``, ids are identities), plus one that carries meaning: a partial unique index
 ``(request_id, body_hash) WHERE NOT duplicate`` lets the database itself decide, between any
 number of listeners, which copy of a resent callback is the result (see
-:mod:`.journal_pg_store`).
+:mod:`.pg_store`).
 
 ``schema_version`` holds one row per migration applied. ``MIGRATIONS[n]`` brings version ``n``
 to ``n + 1``; a new database is migrated from 0, inside one transaction holding an advisory
@@ -27,7 +27,8 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from m2m_tui.tracking.journal_interface import HIDDEN, safe_location
+from m2m_tui.tracking.journal.dialect import describe_change as describe_change_to
+from m2m_tui.tracking.journal.interface import HIDDEN, safe_location
 from m2m_tui.tracking.records import JournalError
 
 APPLICATION = "m2m-tui journal"
@@ -106,7 +107,13 @@ _V1 = (
     "CREATE INDEX devices_by_time ON devices (looked_up_at DESC)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# Version 2: who submitted a request (``user@host``), and an index for "mine".
+_V2 = (
+    "ALTER TABLE requests ADD COLUMN submitted_by text",
+    "CREATE INDEX requests_by_submitter ON requests (submitted_by, submitted_at DESC)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 _OUR_TABLES = ("meta", "requests", "callbacks", "rejections", "polls", "devices")
 
@@ -183,11 +190,7 @@ def _version(conn: psycopg.Connection[Any]) -> int | None:
 
 def describe_change(before: int) -> str | None:
     """What opening did to the schema, in words (None: it was current)."""
-    if before == SCHEMA_VERSION:
-        return None
-    if before == 0:
-        return f"created the journal (schema version {SCHEMA_VERSION})"
-    return f"migrated the journal from schema version {before} to {SCHEMA_VERSION}"
+    return describe_change_to(before, SCHEMA_VERSION)
 
 
 def ensure_schema(conn: psycopg.Connection[Any], *, readonly: bool = False) -> int:

@@ -11,7 +11,7 @@ crash or SIGKILL of the process (the WAL is in the OS cache), which is what Thin
 retries need; an OS crash or power loss can lose the last commits. ``synchronous="FULL"``
 fsyncs the WAL at each commit (one fsync per batch, thanks to grouping) for that case too.
 
-The file under the path is watched (see :mod:`~m2m_tui.tracking.journal_watch`): before each
+The file under the path is watched (see :mod:`~m2m_tui.tracking.journal.sqlite_watch`): before each
 batch the writer checks, with a few ``stat`` calls, that the path still leads to the file it
 has open. If the journal was deleted (with or without its ``-wal``/``-shm``) its rows are
 copied into a new file at the path and writing goes on there; if that cannot be done every
@@ -33,16 +33,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from m2m_tui.tracking import journal_schema
 from m2m_tui.tracking.group_commit import run_batches
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_callbacks import (
+from m2m_tui.tracking.journal import sqlite_schema
+from m2m_tui.tracking.journal.callbacks import (
     REJECTION_SAMPLES,
     account_rejections,
     insert_rejection,
     store_callbacks,
 )
-from m2m_tui.tracking.journal_watch import REPLACED, FileWatch, release
+from m2m_tui.tracking.journal.sqlite import Journal
+from m2m_tui.tracking.journal.sqlite_watch import REPLACED, FileWatch, release
 from m2m_tui.tracking.records import (
     CallbackRecord,
     CallbackRecordId,
@@ -93,7 +93,7 @@ class JournalWriter:
         self,
         path: str | Path,
         *,
-        synchronous: journal_schema.Synchronous = "NORMAL",
+        synchronous: sqlite_schema.Synchronous = "NORMAL",
         max_batch: int = 500,
         linger: float = 0.0,
         keep_rejections: int | None = REJECTION_SAMPLES,
@@ -112,7 +112,7 @@ class JournalWriter:
         self._problem: str | None = None
         self._change: str | None = None
         self._next_attempt = 0.0
-        self._synchronous: journal_schema.Synchronous = synchronous
+        self._synchronous: sqlite_schema.Synchronous = synchronous
         self._max_batch = max(1, max_batch)
         self._linger = linger
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()

@@ -1,7 +1,7 @@
 """What the rest of the program uses of a journal, whichever backend holds it.
 
-Two backends keep the same tables and meanings: an sqlite file (:mod:`.journal`, the embedded
-default) and a PostgreSQL database shared by a team (:mod:`.journal_pg`). The tracker, the
+Two backends keep the same tables and meanings: an sqlite file (:mod:`.sqlite`, the embedded
+default) and a PostgreSQL database shared by a team (:mod:`.pg`). The tracker, the
 listener and its writer, exports, followers and queries are written against these protocols,
 so none of them needs to know which one it talks to. :func:`is_postgres` tells a location
 apart; :func:`safe_location` renders one for messages, logs and ``/healthz`` without its
@@ -90,10 +90,14 @@ class JournalReader(Protocol):
         limit: int = 50,
         offset: int = 0,
         text: str | None = None,
+        submitted_by: str | None = None,
     ) -> list[RequestRow]: ...
 
     def count_requests(
-        self, states: Iterable[RequestState | str] | None = None, text: str | None = None
+        self,
+        states: Iterable[RequestState | str] | None = None,
+        text: str | None = None,
+        submitted_by: str | None = None,
     ) -> int: ...
 
     def unfinished_requests(self) -> list[RequestRow]: ...
@@ -143,12 +147,13 @@ class JournalStore(JournalReader, Protocol):
         submitted_at: float | None = None,
         state: RequestState | str = RequestState.SUBMITTED,
         profile: str | None = None,
+        submitted_by: str | None = None,
     ) -> RequestRow: ...
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow: ...
 
     def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
-        """Move the recorded ``request_id`` aside (:mod:`.journal_attempts`); the moved row."""
+        """Move the recorded ``request_id`` aside (:mod:`.attempts`); the moved row."""
         ...
 
     def add_poll(

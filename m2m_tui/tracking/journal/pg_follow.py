@@ -5,7 +5,7 @@ Writers send a NOTIFY in the transaction that adds rows (``c:<last callback id>`
 happens and nothing is polled while the connection is up. Notifications are only a doorbell:
 the rows are read by id ("after the last one I have"), which is also what happens after each
 (re)connect, so a callback committed while the connection was down is read then, and nothing
-is missed or read twice. Ids grow in commit order (see :mod:`.journal_pg_store`).
+is missed or read twice. Ids grow in commit order (see :mod:`.pg_store`).
 
 After a (re)connect the batch says ``resync``: which requests changed meanwhile is not known,
 so a front end reloads the requests it shows.
@@ -23,14 +23,17 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from m2m_tui.tracking import journal_pg_schema as schema
-from m2m_tui.tracking.journal_interface import safe_location
-from m2m_tui.tracking.journal_pg_queries import CALLBACKS_AFTER, REJECTIONS_AFTER
+from m2m_tui.tracking.journal import pg_schema as schema
+from m2m_tui.tracking.journal.dialect import POSTGRES
+from m2m_tui.tracking.journal.interface import safe_location
+from m2m_tui.tracking.journal.reads import ReadSql
 from m2m_tui.tracking.records import CallbackRow, RejectionRow
 
 log = logging.getLogger(__name__)
 
 PAGE = 1000
+_CALLBACKS_AFTER = ReadSql.of(POSTGRES).callbacks_after
+_REJECTIONS_AFTER = ReadSql.of(POSTGRES).rejections_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,12 +184,12 @@ class JournalFollower:
         callbacks: tuple[CallbackRow, ...] = ()
         rejections: tuple[RejectionRow, ...] = ()
         if bell.callbacks:
-            rows = await self._read(conn, CALLBACKS_AFTER, self.last_callback or 0)
+            rows = await self._read(conn, _CALLBACKS_AFTER, self.last_callback or 0)
             callbacks = tuple(CallbackRow(*row) for row in rows)
             if callbacks:
                 self.last_callback = callbacks[-1].id
         if bell.rejections:
-            rows = await self._read(conn, REJECTIONS_AFTER, self.last_rejection or 0)
+            rows = await self._read(conn, _REJECTIONS_AFTER, self.last_rejection or 0)
             rejections = tuple(RejectionRow(*row) for row in rows)
             if rejections:
                 self.last_rejection = rejections[-1].id

@@ -5,18 +5,22 @@ any other source of repeats could hand out an id the journal already holds. The 
 must own the id (its polls and callbacks carry it), so the old one moves to ``<id>~N`` with
 its polls and the callbacks received before the new POST was sent, and is closed if it was
 still open. Nothing is deleted: the old attempt stays visible in every view and export.
+Both backends run the same move (:func:`archive_attempt`), each in its own dialect.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from m2m_tui.tracking.records import UNFINISHED_STATES, RequestRow, RequestState, Verdict
+from m2m_tui.tracking.journal.dialect import Dialect
+from m2m_tui.tracking.records import UNFINISHED_STATES, RequestState, Verdict
 
-if TYPE_CHECKING:
-    from m2m_tui.tracking.journal import Journal
+
+class Connection(Protocol):
+    """What the move needs of a connection: sqlite3's and psycopg's both fit."""
+
+    def execute(self, query: str, params: Any = ..., /) -> Any: ...
 
 
 #: Joins a superseded attempt's id and its number: ``<requestId>~1``.
@@ -46,63 +50,53 @@ def current_attempt(given: str, matches: list[str]) -> str | None:
     return None
 
 
-def _free_attempt_id(conn: sqlite3.Connection, request_id: str) -> str:
+def _free_attempt_id(conn: Connection, request_id: str, p: str) -> str:
     number = 1
     while conn.execute(
-        "SELECT 1 FROM requests WHERE request_id = ?", (attempt_id(request_id, number),)
+        f"SELECT 1 FROM requests WHERE request_id = {p}", (attempt_id(request_id, number),)
     ).fetchone():
         number += 1
     return attempt_id(request_id, number)
 
 
 def archive_attempt(
-    conn: sqlite3.Connection,
-    request_id: str,
-    *,
-    before: float,
-    note: str,
+    conn: Connection, dialect: Dialect, request_id: str, *, before: float, note: str
 ) -> str | None:
     """Move the request recorded as ``request_id`` aside; returns its new id (None: none).
 
-    Callbacks received at or after ``before`` stay: they may be the new attempt's, having
-    beaten its synchronous answer. Of those, the first copy of each body is un-marked as a
-    duplicate, since the copy it repeated now belongs to the old attempt.
+    Run inside the caller's transaction (on PostgreSQL with the appends lock held, so no
+    listener adds a callback for the id half-way through). Callbacks received at or after
+    ``before`` stay: they may be the new attempt's, having beaten its synchronous answer. Of
+    those, the first copy of each body is un-marked as a duplicate, since the copy it repeated
+    now belongs to the old attempt.
     """
+    p = dialect.param
     found = conn.execute(
-        "SELECT state, last_error_message FROM requests WHERE request_id = ?", (request_id,)
+        f"SELECT state, last_error_message FROM requests WHERE request_id = {p}"
+        + dialect.for_update,
+        (request_id,),
     ).fetchone()
     if found is None:
         return None
     state, message = found
-    alias = _free_attempt_id(conn, request_id)
+    alias = _free_attempt_id(conn, request_id, p)
     still_open = state in {s.value for s in UNFINISHED_STATES}
     closed = RequestState.TIMED_OUT.value if still_open else state
     text = note if not message else f"{note}; before that: {message}"
     conn.execute(
-        "UPDATE requests SET request_id = ?, state = ?, last_error_message = ?, updated_at = ?"
-        " WHERE request_id = ?",
+        f"UPDATE requests SET request_id = {p}, state = {p}, last_error_message = {p},"
+        f" updated_at = {p} WHERE request_id = {p}",
         (alias, closed, text, time.time(), request_id),
     )
-    conn.execute("UPDATE polls SET request_id = ? WHERE request_id = ?", (alias, request_id))
+    conn.execute(f"UPDATE polls SET request_id = {p} WHERE request_id = {p}", (alias, request_id))
     conn.execute(
-        "UPDATE callbacks SET request_id = ? WHERE request_id = ? AND received_at < ?",
+        f"UPDATE callbacks SET request_id = {p} WHERE request_id = {p} AND received_at < {p}",
         (alias, request_id, before),
     )
     conn.execute(
-        "UPDATE callbacks SET duplicate = 0, verdict = ? WHERE request_id = ? AND duplicate = 1"
-        " AND id IN (SELECT min(id) FROM callbacks WHERE request_id = ? GROUP BY body_hash)",
+        f"UPDATE callbacks SET duplicate = false, verdict = {p} WHERE request_id = {p}"
+        f" AND duplicate AND id IN (SELECT min(id) FROM callbacks WHERE request_id = {p}"
+        " GROUP BY body_hash)",
         (Verdict.ACCEPTED.value, request_id, request_id),
     )
     return alias
-
-
-def supersede_request(
-    journal: Journal, request_id: str, *, before: float, note: str
-) -> RequestRow | None:
-    """Move the recorded ``request_id`` aside in one transaction; returns the moved row.
-
-    The sqlite journal's :meth:`Journal.supersede_request`; PostgreSQL has its own SQL in
-    :mod:`.journal_pg_attempts`."""
-    with journal.transaction() as conn:
-        alias = archive_attempt(conn, request_id, before=before, note=note)
-    return None if alias is None else journal.get_request(alias)

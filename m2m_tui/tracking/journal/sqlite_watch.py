@@ -20,8 +20,8 @@ import os
 import sqlite3
 from pathlib import Path
 
-from m2m_tui.tracking.journal import Journal
-from m2m_tui.tracking.journal_schema import create_private
+from m2m_tui.tracking.journal.sqlite import Journal
+from m2m_tui.tracking.journal.sqlite_schema import create_private
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
-"""The journal on PostgreSQL: the same reads and writes as :class:`.journal.Journal`, for a team.
+"""The journal on PostgreSQL: the same reads and writes as :class:`.sqlite.Journal`, for a team.
 
 A :class:`PgJournal` holds a small connection pool (psycopg-pool), so unlike the sqlite journal
 it may be used from several threads at once (the tracker on the event loop, queries in worker
 threads). Reads retry once on a broken connection (a restarted server, a failover: the pool
 then hands out a new one); a write whose connection broke raises JournalError, since whether
 it committed cannot be known. Every transaction that adds callbacks, rejections or changes a
-request sends a NOTIFY with a small payload (:mod:`.journal_pg_follow` listens).
+request sends a NOTIFY with a small payload (:mod:`.pg_follow` listens).
 
-Import it through :func:`.journal_open.open_journal`: psycopg is loaded only for a URL.
+Import it through :func:`.open.open_journal`: psycopg is loaded only for a URL.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -24,55 +24,50 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from m2m_tui.tracking import journal_pg_schema as schema
-from m2m_tui.tracking.journal import UPDATABLE_FIELDS
-from m2m_tui.tracking.journal_interface import Target, safe_location
-from m2m_tui.tracking.journal_pg_attempts import archive_attempt_pg
-from m2m_tui.tracking.journal_pg_queries import (
-    BY_ID_TEXT,
-    CALLBACK_COLUMNS,
-    CALLBACKS_AFTER,
+from m2m_tui.tracking.journal import pg_schema as schema
+from m2m_tui.tracking.journal.attempts import archive_attempt
+from m2m_tui.tracking.journal.dialect import (
     DEVICE_COLUMNS,
-    REJECTION_COLUMNS,
-    REJECTIONS_AFTER,
+    POSTGRES,
     REQUEST_COLUMNS,
-    UNFINISHED,
-    request_filter,
+    new_request,
+    request_changes,
 )
-from m2m_tui.tracking.journal_pg_store import (
+from m2m_tui.tracking.journal.interface import Target, safe_location
+from m2m_tui.tracking.journal.pg_store import (
     lock_appends,
     notify,
     rejection_totals,
     store_callbacks,
     store_rejections,
 )
+from m2m_tui.tracking.journal.reads import JournalReads
 from m2m_tui.tracking.records import (
     CallbackRecord,
     CallbackRecordId,
-    CallbackRow,
-    CompletedBy,
-    DeviceRow,
     JournalCounts,
     JournalError,
     JournalRecordError,
-    PollRow,
     RejectionRecord,
-    RejectionRow,
     RequestAction,
     RequestAlreadyRecorded,
     RequestRow,
     RequestState,
     UnknownRequest,
 )
-from m2m_tui.tracking.results import ResultTally
 
 log = logging.getLogger(__name__)
 Row = tuple[Any, ...]
 T = TypeVar("T")
 
 
-class PgJournal:
-    """One journal in a PostgreSQL database; see the module docstring."""
+class PgJournal(JournalReads):
+    """One journal in a PostgreSQL database; see the module docstring.
+
+    The reads are :class:`~.reads.JournalReads`', shared with sqlite; here the writes.
+    """
+
+    _dialect = POSTGRES
 
     def __init__(
         self,
@@ -173,7 +168,7 @@ class PgJournal:
                 raise self._error("read the journal", exc) from None
         raise AssertionError("unreachable")
 
-    def _all(self, query: str | sql.Composed, params: Sequence[Any] = ()) -> list[Row]:
+    def _all(self, query: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._read(lambda conn: conn.execute(query, params).fetchall())
 
     @contextmanager
@@ -202,30 +197,25 @@ class PgJournal:
         submitted_at: float | None = None,
         state: RequestState | str = RequestState.SUBMITTED,
         profile: str | None = None,
+        submitted_by: str | None = None,
     ) -> RequestRow:
         """Record a request the moment its requestId is known; raises JournalError if known."""
-        action = RequestAction(action)
-        state = RequestState(state)
-        now = time.time()
-        row = (
+        row = new_request(
             request_id,
-            action.value,
-            account,
-            json.dumps(target, separators=(",", ":")),
-            expected_results,
-            bool(pollable),
-            now if submitted_at is None else submitted_at,
-            state.value,
-            None,
-            deadline,
-            now,
-            None,
-            None,
-            profile,
+            action=action,
+            account=account,
+            target=target,
+            pollable=pollable,
+            deadline=deadline,
+            expected_results=expected_results,
+            submitted_at=submitted_at,
+            state=state,
+            profile=profile,
+            submitted_by=submitted_by,
         )
         with self.transaction() as conn:
             inserted = conn.execute(
-                f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({', '.join(['%s'] * 14)})"
+                f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({POSTGRES.values(len(row))})"
                 " ON CONFLICT (request_id) DO NOTHING RETURNING request_id",
                 row,
             ).fetchone()
@@ -236,27 +226,18 @@ class PgJournal:
         return RequestRow(*row)
 
     def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
-        """Move the recorded ``request_id`` aside in one transaction (:mod:`.journal_attempts`)."""
+        """Move the recorded ``request_id`` aside in one transaction (:mod:`.attempts`)."""
         with self.transaction() as conn:
             lock_appends(conn, self._append_key)  # no callback lands for the id mid-move
-            alias = archive_attempt_pg(conn, request_id, before=before, note=note)
+            alias = archive_attempt(conn, POSTGRES, request_id, before=before, note=note)
             if alias is not None:
                 notify(conn, self._channel, "q:" + alias)
                 notify(conn, self._channel, "q:" + request_id)
         return None if alias is None else self.get_request(alias)
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow:
-        """Change some of :data:`.journal.UPDATABLE_FIELDS`; returns the row as stored."""
-        unknown = set(fields) - UPDATABLE_FIELDS
-        if unknown:
-            raise ValueError(f"cannot update request field(s): {', '.join(sorted(unknown))}")
-        if "state" in fields:
-            fields["state"] = RequestState(fields["state"]).value
-        if fields.get("completed_by") is not None:
-            fields["completed_by"] = CompletedBy(fields["completed_by"]).value
-        if "pollable" in fields:
-            fields["pollable"] = bool(fields["pollable"])
-        fields["updated_at"] = time.time()
+        """Change some of :data:`~.dialect.UPDATABLE_FIELDS`; returns the row as stored."""
+        fields = request_changes(fields)
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = %s").format(sql.Identifier(name)) for name in fields
         )
@@ -269,43 +250,6 @@ class PgJournal:
                 raise UnknownRequest(f"{self.location}: no request {request_id}")
             notify(conn, self._channel, "q:" + request_id)
         return RequestRow(*row)
-
-    def get_request(self, request_id: str) -> RequestRow | None:
-        rows = self._all(
-            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = %s", (request_id,)
-        )
-        return RequestRow(*rows[0]) if rows else None
-
-    def list_requests(
-        self,
-        states: Iterable[RequestState | str] | None = None,
-        limit: int = 50,
-        offset: int = 0,
-        text: str | None = None,
-    ) -> list[RequestRow]:
-        """One page of requests, newest first; ``text`` matches id, account, action, devices."""
-        where, params = request_filter(states, text)
-        rows = self._all(
-            f"SELECT {REQUEST_COLUMNS} FROM requests{where}"
-            f" ORDER BY submitted_at DESC, {BY_ID_TEXT} LIMIT %s OFFSET %s",
-            [*params, limit, offset],
-        )
-        return [RequestRow(*row) for row in rows]
-
-    def count_requests(
-        self, states: Iterable[RequestState | str] | None = None, text: str | None = None
-    ) -> int:
-        where, params = request_filter(states, text)
-        return int(self._all(f"SELECT count(*) FROM requests{where}", params)[0][0])
-
-    def unfinished_requests(self) -> list[RequestRow]:
-        """Requests still submitted, pending or partial, oldest first: what to resume."""
-        rows = self._all(
-            f"SELECT {REQUEST_COLUMNS} FROM requests WHERE state = ANY(%s)"
-            f" ORDER BY submitted_at, {BY_ID_TEXT}",
-            (UNFINISHED,),
-        )
-        return [RequestRow(*row) for row in rows]
 
     # --- polls ---------------------------------------------------------------------------
 
@@ -320,14 +264,6 @@ class PgJournal:
                 (request_id, when, status, bool(changed)),
             ).fetchone()
         return int(row[0]) if row else 0
-
-    def polls_for(self, request_id: str) -> list[PollRow]:
-        rows = self._all(
-            "SELECT id, request_id, polled_at, status, changed FROM polls"
-            " WHERE request_id = %s ORDER BY id",
-            (request_id,),
-        )
-        return [PollRow(*row) for row in rows]
 
     # --- callbacks and rejections --------------------------------------------------------
 
@@ -354,85 +290,6 @@ class PgJournal:
             notify(conn, self._channel, f"x:{max(ids)}")
         return ids
 
-    def callbacks_for(self, request_id: str) -> list[CallbackRow]:
-        """Every callback of a request, duplicates included, in arrival order."""
-        rows = self._all(
-            f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE request_id = %s ORDER BY id",
-            (request_id,),
-        )
-        return [CallbackRow(*row) for row in rows]
-
-    def callbacks_about(
-        self, device_keys: Sequence[str], since: float, limit: int = 100
-    ) -> list[CallbackRow]:
-        """Non-duplicate callbacks naming one of ``device_keys`` received at or after ``since``."""
-        if not device_keys:
-            return []
-        rows = self._all(
-            f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE received_at >= %s"
-            " AND device_key = ANY(%s) AND NOT duplicate ORDER BY id LIMIT %s",
-            (since, list(device_keys), limit),
-        )
-        return [CallbackRow(*row) for row in rows]
-
-    def recent_callbacks(self, limit: int = 100, after_id: int | None = None) -> list[CallbackRow]:
-        """Callbacks in id order: the last ``limit`` ones, or the first ``limit`` after ``after_id``."""
-        if after_id is None:
-            rows = self._all(
-                f"SELECT * FROM (SELECT {CALLBACK_COLUMNS} FROM callbacks ORDER BY id DESC"
-                " LIMIT %s) AS last ORDER BY id",
-                (limit,),
-            )
-        else:
-            rows = self._all(CALLBACKS_AFTER, (after_id, limit))
-        return [CallbackRow(*row) for row in rows]
-
-    def result_counts(self, request_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-        """(devices answered, of which failed) per request, by the tracker's rule."""
-        tallies = {rid: ResultTally() for rid in request_ids}
-        if request_ids:
-            rows = self._all(
-                "SELECT request_id, id, kind, device_key FROM callbacks"
-                " WHERE request_id = ANY(%s) AND NOT duplicate AND kind <> 'completion'"
-                " ORDER BY id",
-                (list(request_ids),),
-            )
-            for request_id, record_id, kind, key in rows:
-                tallies[request_id].add(record_id, kind, key, False)
-        return {rid: tally.counts() for rid, tally in tallies.items()}
-
-    def callback(self, record_id: int) -> CallbackRow | None:
-        rows = self._all(f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id = %s", (record_id,))
-        return CallbackRow(*rows[0]) if rows else None
-
-    def callbacks_before(self, before_id: int, limit: int = 100) -> list[CallbackRow]:
-        rows = self._all(
-            f"SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE id < %s ORDER BY id DESC LIMIT %s",
-            (before_id, limit),
-        )
-        return [CallbackRow(*row) for row in rows]
-
-    def last_callback_id(self) -> int:
-        return int(self._all("SELECT coalesce(max(id), 0) FROM callbacks")[0][0])
-
-    def rejections(self, limit: int = 100, after_id: int | None = None) -> list[RejectionRow]:
-        if after_id is None:
-            rows = self._all(
-                f"SELECT * FROM (SELECT {REJECTION_COLUMNS} FROM rejections ORDER BY id DESC"
-                " LIMIT %s) AS last ORDER BY id",
-                (limit,),
-            )
-        else:
-            rows = self._all(REJECTIONS_AFTER, (after_id, limit))
-        return [RejectionRow(*row) for row in rows]
-
-    def rejections_before(self, before_id: int, limit: int = 100) -> list[RejectionRow]:
-        rows = self._all(
-            f"SELECT {REJECTION_COLUMNS} FROM rejections WHERE id < %s ORDER BY id DESC LIMIT %s",
-            (before_id, limit),
-        )
-        return [RejectionRow(*row) for row in rows]
-
     # --- devices -------------------------------------------------------------------------
 
     def add_device_lookup(
@@ -457,13 +314,6 @@ class PgJournal:
                 " looked_up_at = excluded.looked_up_at, lookups = devices.lookups + 1",
                 (account, kind.lower(), device_id, label, summary_json, when),
             )
-
-    def recent_devices(self, limit: int = 20) -> list[DeviceRow]:
-        rows = self._all(
-            f"SELECT {DEVICE_COLUMNS} FROM devices ORDER BY looked_up_at DESC LIMIT %s",
-            (limit,),
-        )
-        return [DeviceRow(*row) for row in rows]
 
     # --- totals --------------------------------------------------------------------------
 

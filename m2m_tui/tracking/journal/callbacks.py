@@ -1,6 +1,6 @@
 """Storing callbacks and rejections: redaction, the duplicate key, the INSERTs.
 
-Shared by the group-committing writer thread and the synchronous :class:`Journal`, so both
+Shared by the group-committing writer thread and the synchronous :class:`.sqlite.Journal`, so both
 store exactly the same thing. The caller owns the transaction.
 
 Rejections are counted, every one, in the ``meta`` table (``rejected:<reason>``), but only the

@@ -23,6 +23,7 @@ code path, run in one ``BEGIN IMMEDIATE`` transaction.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import stat
@@ -30,7 +31,10 @@ import time
 from pathlib import Path
 from typing import Literal
 
+from m2m_tui.tracking.journal.dialect import describe_change
 from m2m_tui.tracking.records import JournalError
+
+log = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x4D324D54  # "M2MT"
 MAGIC = "m2m-tui journal"
@@ -110,7 +114,13 @@ _V2 = (
     "CREATE INDEX callbacks_by_time ON callbacks (received_at)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# Version 3: who submitted a request (``user@host``), and an index for "mine".
+_V3 = (
+    "ALTER TABLE requests ADD COLUMN submitted_by TEXT",
+    "CREATE INDEX requests_by_submitter ON requests (submitted_by, submitted_at DESC)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -261,16 +271,16 @@ def _inspect(path: Path) -> tuple[int | None, str]:
     return int(version), mode
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the open database to SCHEMA_VERSION in one transaction (no-op when current)."""
+def _migrate(conn: sqlite3.Connection, path: Path) -> int:
+    """Bring the open database to SCHEMA_VERSION in one transaction; the version it had."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Read again under the write lock: another process may have migrated meanwhile.
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         if version == SCHEMA_VERSION and app_id == APPLICATION_ID:
             conn.execute("ROLLBACK")
-            return
+            return version
         if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             raise _refuse(path, "not empty, but carries no m2m-tui schema version")
         for statements in MIGRATIONS[version:]:
@@ -291,6 +301,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    return version
 
 
 _BUSY, _LOCKED = 5, 6
@@ -320,7 +331,30 @@ def connect(
     create: bool = True,
     group_readable: bool = False,
 ) -> sqlite3.Connection:
-    """Open (creating or migrating as needed) the journal at ``path`` and return a connection.
+    """:func:`connect_describing` without the words (the change is logged all the same)."""
+    return connect_describing(
+        path,
+        readonly=readonly,
+        synchronous=synchronous,
+        busy_timeout=busy_timeout,
+        check_same_thread=check_same_thread,
+        create=create,
+        group_readable=group_readable,
+    )[0]
+
+
+def connect_describing(
+    path: str | Path,
+    *,
+    readonly: bool = False,
+    synchronous: Synchronous = "NORMAL",
+    busy_timeout: float = 5.0,
+    check_same_thread: bool = True,
+    create: bool = True,
+    group_readable: bool = False,
+) -> tuple[sqlite3.Connection, str | None]:
+    """Open (creating or migrating as needed) the journal at ``path``: a connection, and
+    what opening did to the schema in words (None: nothing), as PostgreSQL's journal says.
 
     The connection is in autocommit mode (``isolation_level=None``): callers open their own
     transactions with ``BEGIN``, so a batch is exactly one commit. ``create=False`` refuses a
@@ -366,14 +400,17 @@ def connect(
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if readonly:
             conn.execute("PRAGMA query_only = ON")
-            return conn
+            return conn, None
         mode_now = _switch_to_wal(conn, busy_timeout)
         if str(mode_now).lower() != "wal":
             raise JournalError(f"{path}: cannot switch the journal to WAL mode (got {mode_now})")
         conn.execute(f"PRAGMA synchronous = {synchronous}")
+        change = None
         if version != SCHEMA_VERSION:
-            _migrate(conn, path)
-        return conn
+            change = describe_change(_migrate(conn, path), SCHEMA_VERSION)
+            if change:
+                log.info("journal %s: %s", path, change)
+        return conn, change
     except sqlite3.Error as exc:
         conn.close()
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
