@@ -144,7 +144,7 @@ def _no_conclusion(t: Timeline) -> tuple[str, str]:
         return (
             f"the line is active and still carries data (last {size_text(last.bytes_used or 0)} "
             f"at {when_text(last.when, t.now)})",
-            "Compare with the customer's last received report (give it to the diagnosis): "
+            "Compare with the customer's last received report (t states it): "
             "if data still flows, look at the customer's server/ingest",
         )
     return (

@@ -129,6 +129,28 @@ class Ledger:
         """Requests of this session whose final state was not seen yet."""
         return list(self._awaiting.values())
 
+    def quit_warning(self, *, forgets: bool) -> list[str]:
+        """What quitting now leaves unfinished, as confirm lines (empty: nothing does).
+
+        ``forgets``: the journal goes with the app (the demo). Otherwise the requests are
+        journaled and the next start tracks them again (a walk found ctrl+q right after a
+        suspend quit without a word).
+        """
+        waiting = self.awaiting
+        if not waiting:
+            return []
+        ids = ", ".join(record.request_id for record in waiting[:3])
+        more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
+        lines = [f"Not finished yet: {len(waiting)} request(s) of this session ({ids}{more})."]
+        if forgets:
+            lines.append("The demo forgets them: its simulator and journal end with it.")
+        else:
+            lines.append(
+                "They are in the journal: the next start tracks them again "
+                "(`m2m-tui export` shows them meanwhile)."
+            )
+        return lines
+
     def get(self, request_id: str) -> SubmittedRequest | None:
         for record in reversed(self.requests):
             if record.request_id == request_id:

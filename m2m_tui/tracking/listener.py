@@ -35,7 +35,7 @@ from m2m_tui.tracking.events import CallbackAccepted, CallbackRejected, Listener
 from m2m_tui.tracking.intake import Credentials, Refusal, examine
 from m2m_tui.tracking.journal.interface import CallbackWriter
 from m2m_tui.tracking.listener_config import ListenerConfig, source_allowed
-from m2m_tui.tracking.listener_connections import ConnectionPool, guarded_factory
+from m2m_tui.tracking.listener_connections import BodyTimeout, ConnectionPool, guarded_factory
 from m2m_tui.tracking.records import (
     JournalError,
     JournalRecordError,
@@ -208,11 +208,12 @@ class CallbackListener:
     # --- handlers ------------------------------------------------------------------------
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        self._pool.request_read(request.transport)
+        transport = request.transport
+        self._pool.request_read(transport, request.content)
         try:
             return self._health(request.remote)
         finally:
-            self._pool.answered(request.transport)
+            self._pool.answered(transport)
 
     def _health(self, source: str | None) -> web.Response:
         if self._networks is not None and not source_allowed(source, self._networks):
@@ -236,15 +237,11 @@ class CallbackListener:
         return web.json_response(payload, status=200 if problem is None else 503)
 
     async def _callback(self, request: web.Request) -> web.Response:
-        self._pool.request_read(request.transport)  # headers are in; the body is timed here
-        try:
-            return await self._received(request)
-        finally:
-            self._pool.answered(request.transport)
-
-    async def _received(self, request: web.Request) -> web.Response:
         received_at = time.time()
         source = request.remote
+        transport = request.transport
+        # The headers are in; the pool's sweep holds the body to the read timeout.
+        self._pool.request_read(transport, request.content)
         try:
             return await self._handle(request, received_at, source)
         except asyncio.CancelledError:
@@ -261,6 +258,8 @@ class CallbackListener:
             return await self._refuse(
                 400, RejectionReason.INVALID_ENVELOPE, detail, source, received_at
             )
+        finally:
+            self._pool.answered(transport)
 
     async def _handle(
         self, request: web.Request, received_at: float, source: str | None
@@ -279,10 +278,8 @@ class CallbackListener:
             detail = f"Content-Length {length} exceeds {limit} bytes"
             return await self._refuse(413, RejectionReason.TOO_LARGE, detail, source, received_at)
         try:
-            async with asyncio.timeout(self._config.read_timeout):
-                raw = await request.read()
-        except TimeoutError:
-            self._pool.timed_out += 1
+            raw = await request.read()
+        except BodyTimeout:  # raised by the pool's sweep, which counted it
             return web.Response(status=408, headers={"Connection": "close"})
         except web.HTTPRequestEntityTooLarge:
             detail = f"body exceeds {limit} bytes"

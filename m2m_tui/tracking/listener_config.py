@@ -52,7 +52,8 @@ class ListenerConfig:
       proxy: forwarded headers are not trusted.
     - ``path_prefix``: POSTs to any path under it are callbacks (``/cb/carrier``, ...).
     - ``read_timeout``: seconds for the request line and headers, and again for the body; a
-      client slower than that is disconnected (slow-loris).
+      client slower than that is disconnected (slow-loris), within a quarter of it (at most
+      1 s) past the deadline: one sweep enforces every deadline, no timer per request.
     - ``max_connections``: connections served at once (also kept under the process's file
       descriptor limit); when full, the oldest connection that has not yet sent a whole
       request is closed to make room, so genuine callbacks still get through an attack.

@@ -10,13 +10,18 @@ that tells a :class:`ConnectionPool`:
   delivered a whole request yet, or sits idle between two) is closed to make room, so a
   flood of stalled connections cannot lock genuine ones out; the cap is kept under the
   descriptor limit so ``accept()`` never fails;
-- when its request reaches the handler (headers done) and when the answer is sent;
-- a sweep every fraction of ``read_timeout`` closes connections that have been reading
-  their request line and headers (or idling between requests) for longer than that; the body
-  has its own deadline in the handler (408).
+- when its request reaches the handler (headers done), with the request's body stream, and
+  when the answer is sent.
 
-Per connection this costs two dictionary operations and one extra Python call per chunk of
-data received: nothing measurable next to parsing and journaling a callback.
+One sweep every fraction of ``read_timeout`` (a quarter, between 0.05 and 1 s) enforces both
+deadlines: a connection reading its request line and headers (or idling between requests)
+for longer than ``read_timeout`` is closed, and a body not wholly received ``read_timeout``
+after its headers gets :class:`BodyTimeout` raised in the handler's read (it answers 408). So
+a deadline is met within one sweep interval of it, and a callback costs no timer of its own:
+an ``asyncio.timeout`` around each body read (a timer handle scheduled and cancelled per
+request) cost more than the rest of this bookkeeping together (issue 9's bench).
+
+Per request this costs two calls, two dictionary moves and two clock reads.
 """
 
 from __future__ import annotations
@@ -25,14 +30,27 @@ import asyncio
 import contextlib
 import logging
 import resource
+import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import cast
+from typing import Protocol, cast
 
 log = logging.getLogger(__name__)
 
 #: Descriptors kept free for the journal, stdio, TLS files and the like.
 RESERVED_DESCRIPTORS = 64
+
+
+class BodyTimeout(TimeoutError):
+    """The request's body did not arrive within the read timeout."""
+
+
+class BodyStream(Protocol):
+    """What the pool needs of a request's body stream (aiohttp's ``request.content``)."""
+
+    def is_eof(self) -> bool: ...
+
+    def set_exception(self, exc: BaseException) -> None: ...
 
 
 def descriptor_budget(wanted: int) -> int:
@@ -47,15 +65,19 @@ def descriptor_budget(wanted: int) -> int:
 
 
 class ConnectionPool:
-    """Which connections are open, which are reading, since when; closes the excess."""
+    """Which connections are open, which are reading, since when; closes the excess.
+
+    Times are ``time.monotonic()`` (a builtin: cheaper per request than ``loop.time()``).
+    """
 
     def __init__(self, max_connections: int, read_timeout: float) -> None:
         self.max_connections = descriptor_budget(max_connections)
         self.read_timeout = read_timeout
-        self._loop: asyncio.AbstractEventLoop | None = None
-        # transport -> when it started reading (oldest first); busy ones are not in it.
+        # transport -> when it started reading its headers (oldest first); busy ones are not in it.
         self._reading: OrderedDict[asyncio.Transport, float] = OrderedDict()
-        self._busy: set[asyncio.Transport] = set()
+        # transport -> (when its headers were in, its body stream until the body is), in the
+        # order the handler took them: the oldest first.
+        self._busy: dict[asyncio.Transport, tuple[float, BodyStream | None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self.timed_out = 0
         self.evicted = 0
@@ -65,9 +87,14 @@ class ConnectionPool:
     def open(self) -> int:
         return len(self._reading) + len(self._busy)
 
+    @property
+    def sweep_interval(self) -> float:
+        """Seconds between two sweeps: how late past its deadline a connection may be cut."""
+        return min(1.0, max(0.05, self.read_timeout / 4))
+
     def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._sweeper = self._loop.create_task(self._sweep(), name="listener read deadlines")
+        loop = asyncio.get_running_loop()
+        self._sweeper = loop.create_task(self._sweep(), name="listener read deadlines")
 
     async def stop(self) -> None:
         if self._sweeper is not None:
@@ -92,29 +119,24 @@ class ConnectionPool:
             self.refused += 1  # every slot is answering a request: this one must wait
             transport.abort()
             return
-        self._reading[transport] = self._now()
+        self._reading[transport] = time.monotonic()
 
     def closed(self, transport: asyncio.Transport) -> None:
         self._reading.pop(transport, None)
-        self._busy.discard(transport)
+        self._busy.pop(transport, None)
 
-    def request_read(self, transport: asyncio.Transport | None) -> None:
-        """The headers are in: the handler times the body and answers; not swept meanwhile."""
+    def request_read(self, transport: asyncio.Transport | None, body: BodyStream) -> None:
+        """The headers are in: not swept as reading any more; ``body`` must be in within the
+        read timeout (the sweep raises :class:`BodyTimeout` in its reader otherwise)."""
         if transport is not None and self._reading.pop(transport, None) is not None:
-            self._busy.add(transport)
+            self._busy[transport] = (time.monotonic(), body)
 
     def answered(self, transport: asyncio.Transport | None) -> None:
         """The answer is sent; a kept-alive connection reads (and is timed) again."""
-        if transport is not None and transport in self._busy:
-            self._busy.discard(transport)
-            if not transport.is_closing():
-                self._reading[transport] = self._now()
+        if transport is not None and self._busy.pop(transport, None) is not None:
+            self._reading[transport] = time.monotonic()
 
     # --- internals ------------------------------------------------------------------------
-
-    def _now(self) -> float:
-        loop = self._loop or asyncio.get_running_loop()
-        return loop.time()
 
     def _evict_one(self) -> bool:
         while self._reading:
@@ -126,17 +148,33 @@ class ConnectionPool:
         return False
 
     async def _sweep(self) -> None:
-        interval = min(1.0, max(0.05, self.read_timeout / 4))
+        interval = self.sweep_interval
         while True:
             await asyncio.sleep(interval)
-            limit = self._now() - self.read_timeout
-            while self._reading:
-                transport, since = next(iter(self._reading.items()))
-                if since > limit:
-                    break
-                del self._reading[transport]
+            self.sweep(time.monotonic())
+
+    def sweep(self, now: float) -> None:
+        """Close connections whose headers are late; fail the reads of bodies that are late."""
+        limit = now - self.read_timeout
+        reading = self._reading
+        while reading:
+            transport, since = next(iter(reading.items()))
+            if since > limit:
+                break
+            del reading[transport]
+            self.timed_out += 1
+            transport.abort()
+        late: list[tuple[asyncio.Transport, float, BodyStream]] = []
+        for transport, (since, body) in self._busy.items():
+            if since > limit:
+                break
+            if body is not None:
+                late.append((transport, since, body))
+        for transport, since, body in late:
+            self._busy[transport] = (since, None)  # settled: looked at once
+            if not body.is_eof():  # still arriving: the handler answers 408
                 self.timed_out += 1
-                transport.abort()
+                body.set_exception(BodyTimeout(f"no whole body in {self.read_timeout:g} s"))
 
 
 class GuardedProtocol(asyncio.Protocol):

@@ -137,18 +137,8 @@ class Tracker(CallbackOrder):
         The journal is called in this thread (with a lane, waiting for it): from the event
         loop, use :meth:`asubmitted`.
         """
-        steps = self._submitting_steps(
-            action,
-            account,
-            request_id,
-            devices,
-            filter,
-            deadline,
-            expected_devices,
-            sent_at,
-            submitted_by,
-        )
-        return run_here(steps, self._journal)
+        asked = (action, account, request_id, devices, filter, deadline, expected_devices)
+        return run_here(self._submitting_steps(*asked, sent_at, submitted_by), self._journal)
 
     async def asubmitted(
         self,
@@ -166,17 +156,8 @@ class Tracker(CallbackOrder):
         """:meth:`submitted` with the journal calls off the event loop; returns once the
         request is journaled (raises JournalError if it could not be)."""
         async with self._submitting:
-            steps = self._submitting_steps(
-                action,
-                account,
-                request_id,
-                devices,
-                filter,
-                deadline,
-                expected_devices,
-                sent_at,
-                submitted_by,
-            )
+            asked = (action, account, request_id, devices, filter, deadline, expected_devices)
+            steps = self._submitting_steps(*asked, sent_at, submitted_by)
             return await run_off_loop(steps, self._journal)
 
     def _submitting_steps(

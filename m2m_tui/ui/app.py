@@ -342,7 +342,7 @@ class M2MApp(NoticeApp):
         """Quit, first asking if the login form holds a profile not saved."""
         from m2m_tui.ui.screens.login_form import confirm_quit
 
-        confirm_quit(self)
+        confirm_quit(self, self.services)
 
     def session_started(self) -> None:
         """The login screen's session logged in: bars, tracking and the devices screen."""

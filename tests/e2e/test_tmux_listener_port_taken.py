@@ -95,7 +95,7 @@ def test_port_taken_the_suspend_completes_by_poll_and_is_exported(
         screen = tmux.wait_for("Request submitted")
         assert "polling (no callback" in screen  # not "polling + callback": none can come
         tmux.keys("g")
-        tmux.wait_for("suspend      completed by poll")
+        tmux.wait_for("suspend     completed by poll")  # one-space gaps (By column)
         tmux.keys("C-q")
         tmux.wait_for("M2M-EXIT=0", timeout=15)
 

@@ -71,7 +71,7 @@ def test_requests_view_and_detail(tmux: Tmux) -> None:  # noqa: F811
     # its CarrierService callback follows 3 s later, so the poller's second poll (~2.5 s)
     # finishes it; the timeline shows the poll that saw it Pending, then the one that saw
     # Success.
-    tmux.wait_for("suspend      completed by poll")
+    tmux.wait_for("suspend     completed by poll")  # one-space gaps (By column)
     tmux.keys("Enter")
     tmux.wait_for("Results  Timeline")
     tmux.keys("t")

@@ -293,7 +293,16 @@ async def test_recent_devices_one_key_away(sim: RunningSimulator, isolated_home:
         await lookup(pilot, wk.SUSPENDED_MDN)
         await pilot.press("escape")
         await wait_for(pilot, lambda: len(app.screen.recent_rows) == 2)
+        # A card is shown, not the list: a digit starts an identifier instead of opening a
+        # recent device the user cannot see.
         await pilot.press("2")
+        field = app.screen.query_one("#identifier", Input)
+        assert field.has_focus and field.value == "2"
+        assert app.screen.target.id == wk.SUSPENDED_MDN
+        # The list is one key away: h, then pick the second.
+        await pilot.press("escape", "h")
+        await wait_for(pilot, lambda: screen_name(app) == "PickDialog")
+        await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.screen.target.id == wk.DEMO_MDN)
         assert wk.DEMO_IMEI in card_text(app)
 
@@ -536,3 +545,26 @@ async def test_state_keys_without_a_device_say_to_look_one_up(
         await pilot.press("S")
         await wait_for_toast(pilot, "look one up first")
         assert not sim.state.requests
+
+
+async def test_quitting_with_a_request_still_awaited_asks_first(tmp_path: Path) -> None:
+    """A walk finding: ctrl+q right after a suspend quit without a word (the demo forgets it)."""
+    from m2m_tui.ui.screens.dialogs import ConfirmDialog
+
+    app = make_demo_app(tmp_path / "demo", listener=True, fixed=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await wait_for(pilot, app.demo_services.ready.is_set)
+        gate = app.demo_services.sim.state.processing_gate = asyncio.Event()
+        await lookup(pilot, wk.SUSPENDED_MDN)
+        await pilot.press("s")  # suspension status: held by the simulator, so still awaited
+        await wait_for(pilot, lambda: bool(app.submitted))
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        lines = " ".join(app.screen.lines)
+        assert "Not finished yet: 1 request" in lines and app.submitted[0].request_id in lines
+        assert "demo forgets them" in lines
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
+        assert app.is_running
+        gate.set()

@@ -75,3 +75,27 @@ async def test_slash_and_an_identifier_in_one_burst_go_to_the_identifier(
         await wait_for(pilot, lambda: identifier.value == "5551230102")
         assert identifier.has_focus
         assert screen_name(app) == "DevicesScreen"  # no recent-devices dialog opened by "1"
+
+
+async def test_an_identifier_typed_without_slash_on_a_card_is_typed_not_jumped(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    """A walk finding: an ICCID typed on the card (no "/") opened recent devices 1-9."""
+    write_config(isolated_home, sim_profile_toml(sim))
+    secrets = isolated_home / "config" / "secrets.toml"
+    secrets.write_text(
+        f'[profiles.acme]\napp_secret = "{sim.config.app_secret}"\n'
+        f'password = "{sim.config.password}"\n'
+    )
+    secrets.chmod(0o600)
+    app = make_app(isolated_home, profile="acme")
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.SUSPENDED_MDN)
+        await lookup(pilot, wk.DEMO_MDN)
+        await pilot.press("escape")
+        identifier = app.screen.query_one("#identifier", Input)
+        await wait_for(pilot, lambda: not identifier.has_focus)
+        burst(app, list(wk.PREACTIVE_ICCID))
+        await wait_for(pilot, lambda: identifier.value == wk.PREACTIVE_ICCID)
+        assert identifier.has_focus and app.screen.target.id == wk.DEMO_MDN

@@ -10,9 +10,10 @@ One interface, two backends, each in its own modules:
 - PostgreSQL, for a team: :mod:`.pg` (the writes), :mod:`.pg_schema`, :mod:`.pg_writer`,
   :mod:`.pg_store`, :mod:`.pg_follow` (LISTEN/NOTIFY).
 - Shared by both, written once in a :class:`~.dialect.Dialect` (placeholders, list matching):
-  :mod:`.dialect` (columns, request rows, the requests filter), :mod:`.reads` (every read),
-  :mod:`.attempts` (a requestId given out again), :mod:`.callbacks` (what a stored callback
-  is: redaction, the duplicate key), :mod:`.diagnoses` (a diagnosis beside its lookup).
+  :mod:`.dialect` (columns, request rows, the requests filter), :mod:`.shared` (every read,
+  recording a request and a device lookup), :mod:`.attempts` (a requestId given out again),
+  :mod:`.callbacks` (what a stored callback is: redaction, the duplicate key),
+  :mod:`.diagnoses` (a diagnosis beside its lookup).
 
 Nothing is imported here: importing a backend is the caller's choice, so psycopg is loaded only
 for a URL and the first frame pays for neither.

@@ -11,6 +11,7 @@ growing).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -63,8 +64,15 @@ RECORD_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def _is_password(key: str) -> bool:
-    return key.lower() == "password"
+#: ``json.dumps(value, sort_keys=True, separators=(",", ":"))`` without building an encoder
+#: per call (stateless: safe from several writer threads).
+_dump_sorted = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
+@functools.lru_cache(maxsize=16)
+def _in_json(secret: str) -> str:
+    """How ``secret`` reads inside dumped JSON text; computed once, not per callback."""
+    return json.dumps(secret)[1:-1]
 
 
 def encode_callback(
@@ -89,21 +97,22 @@ def encode_callback(
     for key, value in body.items():
         if key == "password" and value:
             front.append(_REDACTED_MEMBER)
-        elif _is_password(key):
+        elif key.lower() == "password":
             shown = value if value is None or value == "" else REDACTED
             front.append(f"{json.dumps(key)}:{json.dumps(shown)}")
         elif key == "callbackCount" and type(value) is int:
             front.append(f'"callbackCount":{value}')
         else:
             core[key] = value
-    text = json.dumps(core, sort_keys=True, separators=(",", ":"))
+    text = _dump_sorted(core)
     if '"password"' in text.lower():  # a password deeper down (rare): redact it first
-        text = json.dumps(redact_body(core), sort_keys=True, separators=(",", ":"))
-    found = [s for s in secrets if s and json.dumps(s)[1:-1] in text]
+        text = _dump_sorted(redact_body(core))
+    found: list[str] = []
+    for secret in secrets:  # the configured password quoted in free text (rare)
+        if secret and _in_json(secret) in text:
+            found.append(secret)
     if found:
-        text = json.dumps(
-            redact_secrets(redact_body(core), found), sort_keys=True, separators=(",", ":")
-        )
+        text = _dump_sorted(redact_secrets(redact_body(core), found))
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{request_id}\x00{device_key or ''}\x00".encode("utf-8", "surrogatepass"))
     digest.update(text.encode("ascii"))

@@ -3,7 +3,7 @@
 The two backends keep the same tables and meanings; their SQL differs only in small ways: the
 placeholder (``?`` or ``%s``), how a list is matched (``IN (?, ?)`` or ``= ANY(%s)``), case
 folding in LIKE, and byte-order text comparison. A :class:`Dialect` names those differences,
-so a query is built once for both (:mod:`.reads`, :mod:`.attempts`) instead of copied per
+so a query is built once for both (:mod:`.shared`, :mod:`.attempts`) instead of copied per
 backend. Pure Python: importing it loads neither sqlite3 nor psycopg.
 """
 

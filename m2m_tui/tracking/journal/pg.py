@@ -12,13 +12,11 @@ Import it through :func:`.open.open_journal`: psycopg is loaded only for a URL.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -27,13 +25,11 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from m2m_tui.tracking.journal import pg_schema as schema
 from m2m_tui.tracking.journal.attempts import archive_attempt
 from m2m_tui.tracking.journal.dialect import (
-    DEVICE_COLUMNS,
     POSTGRES,
     REQUEST_COLUMNS,
-    new_request,
     request_changes,
 )
-from m2m_tui.tracking.journal.interface import Target, safe_location
+from m2m_tui.tracking.journal.interface import safe_location
 from m2m_tui.tracking.journal.pg_store import (
     lock_appends,
     notify,
@@ -41,7 +37,7 @@ from m2m_tui.tracking.journal.pg_store import (
     store_callbacks,
     store_rejections,
 )
-from m2m_tui.tracking.journal.reads import JournalReads
+from m2m_tui.tracking.journal.shared import SharedJournal
 from m2m_tui.tracking.records import (
     CallbackRecord,
     CallbackRecordId,
@@ -49,10 +45,7 @@ from m2m_tui.tracking.records import (
     JournalError,
     JournalRecordError,
     RejectionRecord,
-    RequestAction,
-    RequestAlreadyRecorded,
     RequestRow,
-    RequestState,
     UnknownRequest,
 )
 
@@ -61,10 +54,11 @@ Row = tuple[Any, ...]
 T = TypeVar("T")
 
 
-class PgJournal(JournalReads):
+class PgJournal(SharedJournal):
     """One journal in a PostgreSQL database; see the module docstring.
 
-    The reads are :class:`~.reads.JournalReads`', shared with sqlite; here the writes.
+    The reads and add_request are :class:`~.shared.SharedJournal`'s (sqlite's too); here the
+    rest of the writes.
     """
 
     _dialect = POSTGRES
@@ -136,17 +130,6 @@ class PgJournal(JournalReads):
     def close(self) -> None:
         self._pool.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # --- plumbing ------------------------------------------------------------------------
 
     def _error(self, action: str, exc: BaseException) -> JournalError:
@@ -184,35 +167,8 @@ class PgJournal(JournalReads):
 
     # --- requests ------------------------------------------------------------------------
 
-    def add_request(
-        self,
-        request_id: str,
-        *,
-        action: RequestAction | str,
-        account: str,
-        target: Target,
-        pollable: bool,
-        deadline: float,
-        expected_results: int | None = None,
-        submitted_at: float | None = None,
-        state: RequestState | str = RequestState.SUBMITTED,
-        profile: str | None = None,
-        submitted_by: str | None = None,
-    ) -> RequestRow:
-        """Record a request the moment its requestId is known; raises JournalError if known."""
-        row = new_request(
-            request_id,
-            action=action,
-            account=account,
-            target=target,
-            pollable=pollable,
-            deadline=deadline,
-            expected_results=expected_results,
-            submitted_at=submitted_at,
-            state=state,
-            profile=profile,
-            submitted_by=submitted_by,
-        )
+    def _insert_request(self, row: tuple[Any, ...]) -> bool:
+        """INSERT the new request's row; False when its id is recorded already."""
         with self.transaction() as conn:
             inserted = conn.execute(
                 f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({POSTGRES.values(len(row))})"
@@ -220,10 +176,8 @@ class PgJournal(JournalReads):
                 row,
             ).fetchone()
             if inserted is not None:
-                notify(conn, self._channel, "q:" + request_id)
-        if inserted is None:  # the tracker decides: the same request, or a new attempt
-            raise RequestAlreadyRecorded(self.location, self.get_request(request_id))
-        return RequestRow(*row)
+                notify(conn, self._channel, "q:" + row[0])
+        return inserted is not None
 
     def supersede_request(self, request_id: str, *, before: float, note: str) -> RequestRow | None:
         """Move the recorded ``request_id`` aside in one transaction (:mod:`.attempts`)."""
@@ -289,31 +243,6 @@ class PgJournal(JournalReads):
             ids = store_rejections(conn, records)
             notify(conn, self._channel, f"x:{max(ids)}")
         return ids
-
-    # --- devices -------------------------------------------------------------------------
-
-    def add_device_lookup(
-        self,
-        account: str,
-        kind: str,
-        device_id: str,
-        *,
-        label: str | None = None,
-        summary: Mapping[str, Any] | None = None,
-        looked_up_at: float | None = None,
-    ) -> None:
-        """Remember a device someone looked at (one row per device, refreshed each time)."""
-        summary_json = None if summary is None else json.dumps(summary, separators=(",", ":"))
-        when = time.time() if looked_up_at is None else looked_up_at
-        with self.transaction() as conn:
-            conn.execute(
-                f"INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, 1)"
-                " ON CONFLICT (account, kind, device_id) DO UPDATE SET"
-                " label = coalesce(excluded.label, devices.label),"
-                " summary = coalesce(excluded.summary, devices.summary),"
-                " looked_up_at = excluded.looked_up_at, lookups = devices.lookups + 1",
-                (account, kind.lower(), device_id, label, summary_json, when),
-            )
 
     # --- totals --------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from psycopg import sql
 from m2m_tui.tracking.journal import pg_schema as schema
 from m2m_tui.tracking.journal.dialect import POSTGRES
 from m2m_tui.tracking.journal.interface import safe_location
-from m2m_tui.tracking.journal.reads import ReadSql
+from m2m_tui.tracking.journal.shared import ReadSql
 from m2m_tui.tracking.records import CallbackRow, RejectionRow
 
 log = logging.getLogger(__name__)

@@ -10,14 +10,12 @@ the writer in WAL mode.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from m2m_tui.tracking.journal import sqlite_schema
 from m2m_tui.tracking.journal.attempts import archive_attempt
@@ -28,15 +26,12 @@ from m2m_tui.tracking.journal.callbacks import (
     store_callbacks,
 )
 from m2m_tui.tracking.journal.dialect import (
-    DEVICE_COLUMNS,
     REQUEST_COLUMNS,
     SQLITE,
-    new_request,
     request_changes,
     request_row,
 )
-from m2m_tui.tracking.journal.interface import Target
-from m2m_tui.tracking.journal.reads import JournalReads
+from m2m_tui.tracking.journal.shared import SharedJournal
 from m2m_tui.tracking.records import (
     CallbackRecord,
     CallbackRecordId,
@@ -44,18 +39,16 @@ from m2m_tui.tracking.records import (
     JournalError,
     JournalRecordError,
     RejectionRecord,
-    RequestAction,
-    RequestAlreadyRecorded,
     RequestRow,
-    RequestState,
     UnknownRequest,
 )
 
 
-class Journal(JournalReads):
+class Journal(SharedJournal):
     """One connection to a journal file; see the module docstring for who uses which.
 
-    The reads are :class:`~.reads.JournalReads`', shared with PostgreSQL; here the writes.
+    The reads and add_request are :class:`~.shared.SharedJournal`'s (PostgreSQL's too); here
+    the rest of the writes.
     """
 
     _dialect = SQLITE
@@ -120,17 +113,6 @@ class Journal(JournalReads):
     def close(self) -> None:
         self._conn.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     @contextmanager
     def _guard(self, action: str) -> Iterator[None]:
         """Turn sqlite errors into JournalError naming the file (damage found late, disk full)."""
@@ -159,44 +141,17 @@ class Journal(JournalReads):
 
     # --- requests ------------------------------------------------------------------------
 
-    def add_request(
-        self,
-        request_id: str,
-        *,
-        action: RequestAction | str,
-        account: str,
-        target: Target,
-        pollable: bool,
-        deadline: float,
-        expected_results: int | None = None,
-        submitted_at: float | None = None,
-        state: RequestState | str = RequestState.SUBMITTED,
-        profile: str | None = None,
-        submitted_by: str | None = None,
-    ) -> RequestRow:
-        """Record a request the moment its requestId is known; raises JournalError if known."""
-        row = new_request(
-            request_id,
-            action=action,
-            account=account,
-            target=target,
-            pollable=pollable,
-            deadline=deadline,
-            expected_results=expected_results,
-            submitted_at=submitted_at,
-            state=state,
-            profile=profile,
-            submitted_by=submitted_by,
-        )
+    def _insert_request(self, row: tuple[Any, ...]) -> bool:
+        """INSERT the new request's row; False when its id is recorded already."""
         try:
             with self.transaction() as conn:
                 conn.execute(
                     f"INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ({SQLITE.values(len(row))})",
                     row,
                 )
-        except sqlite3.IntegrityError as exc:
-            raise RequestAlreadyRecorded(self._path, self.get_request(request_id)) from exc
-        return RequestRow(*row)
+        except sqlite3.IntegrityError:
+            return False
+        return True
 
     def update_request(self, request_id: str, **fields: Any) -> RequestRow:
         """Change some of :data:`~.dialect.UPDATABLE_FIELDS`; returns the row as stored."""
@@ -250,37 +205,6 @@ class Journal(JournalReads):
             ids = [insert_rejection(conn, record) for record in records]
             account_rejections(conn, [record.reason for record in records])
         return ids
-
-    # --- devices -------------------------------------------------------------------------
-
-    def add_device_lookup(
-        self,
-        account: str,
-        kind: str,
-        device_id: str,
-        *,
-        label: str | None = None,
-        summary: Mapping[str, Any] | None = None,
-        looked_up_at: float | None = None,
-    ) -> None:
-        """Remember a device someone looked at (one row per device, refreshed each time)."""
-        summary_json = None if summary is None else json.dumps(summary, separators=(",", ":"))
-        with self.transaction() as conn:
-            conn.execute(
-                f"INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 1)"
-                " ON CONFLICT (account, kind, device_id) DO UPDATE SET"
-                " label = coalesce(excluded.label, label),"
-                " summary = coalesce(excluded.summary, summary),"
-                " looked_up_at = excluded.looked_up_at, lookups = lookups + 1",
-                (
-                    account,
-                    kind.lower(),
-                    device_id,
-                    label,
-                    summary_json,
-                    time.time() if looked_up_at is None else looked_up_at,
-                ),
-            )
 
     # --- totals --------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.binding import Binding
 from textual.content import Content
 from textual.widget import Widget
@@ -17,7 +17,7 @@ from textual.widget import Widget
 from m2m_tui.api.errors import ThingSpaceError
 from m2m_tui.api.identifiers import DeviceKind, KindGuess
 from m2m_tui.desk.actions import DeviceTarget, RequestAction, device_target, state_conflict
-from m2m_tui.ui.focus import focus_now
+from m2m_tui.ui.focus import focus_now, unless_typing
 from m2m_tui.ui.host import host
 from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
 from m2m_tui.ui.screens.device_picture import PictureLookup
@@ -87,8 +87,13 @@ class DevicesScreen(ActionFlow, PictureLookup):
         ),
         Binding("j", "picture_json", "Raw JSON of the card and its histories", show=False),
         Binding("L", "logout", "Log out", show=False),
-        Binding("1", "open_recent(1)", "Open recent device 1-9", show=False),
-        *(Binding(str(i), f"open_recent({i})", show=False) for i in range(2, 10)),
+        # Priority, so a burst of digits typed on the card is read in order (ui/focus.py);
+        # in the identifier the digits are typed as usual (SkipAction).
+        Binding(
+            "1", "open_recent(1)", "Open recent device 1-9 (when listed)", show=False, priority=True
+        ),
+        *(Binding(str(i), f"open_recent({i})", show=False, priority=True) for i in range(2, 10)),
+        Binding("0", "open_recent(0)", show=False, priority=True),
     ]
 
     def __init__(self, services: Services) -> None:
@@ -96,6 +101,8 @@ class DevicesScreen(ActionFlow, PictureLookup):
         self.device: Device | None = None
         self.target: DeviceTarget | None = None
         self.recent_rows: list[DeviceRow] = []
+        #: The card lists recent (or demo) devices, so 1-9 open one; otherwise digits type.
+        self.listing_recent = False
         self.demo_rows: list[DeviceRow] = []
         self.picture: DevicePicture | None = None
         self.suspension: tuple[DeviceTarget, SuspensionStatus] | None = None
@@ -133,6 +140,7 @@ class DevicesScreen(ActionFlow, PictureLookup):
                 )
             )
             return
+        self.listing_recent = True
         lines = [Content.styled(title, "bold")]
         width = max(22, *(len(row.device_id) for row in rows))
         for number, row in enumerate(rows, start=1):
@@ -165,9 +173,23 @@ class DevicesScreen(ActionFlow, PictureLookup):
         )
 
     def action_open_recent(self, number: int) -> None:
+        unless_typing(self)
+        if not self.listing_recent:
+            # No list on the card: the digit starts an identifier typed without "/" first (a
+            # walk typed an ICCID so and jumped between recent devices it could not see).
+            self._type_identifier(str(number))
+            return
         rows = self.recent_rows or (self.demo_rows if self.device is None else [])
         if 0 < number <= len(rows):
             self._open_row(rows[number - 1])
+
+    def _type_identifier(self, digit: str) -> None:
+        """Start a new identifier with ``digit``, typed into the input as the keys after it
+        will be (queued behind its focus event, so select-on-focus cannot swallow it)."""
+        field = self.query_one(IdentifierInput).input
+        field.value = ""
+        focus_now(field)
+        field.post_message(events.Key(digit, digit))
 
     def _open_row(self, row: DeviceRow) -> None:
         try:
@@ -213,6 +235,7 @@ class DevicesScreen(ActionFlow, PictureLookup):
         self.app.push_screen(KindChoiceDialog(guess.value, guess.candidates), chosen)
 
     def lookup(self, kind: DeviceKind, value: str, account: str | None = None) -> None:
+        self.listing_recent = False
         self.query_one(IdentifierInput).show_note(f"looking up {kind.value.upper()} {value}…")
         self._lookup(kind, value, account or self.services.account)
 

@@ -289,8 +289,8 @@ async def offer_and_save(screen: LoginScreen, name: str, profile: Profile) -> No
     screen._saved(name, "saved " + " and ".join(str(p) for p in written))
 
 
-def quit_question(app: App[Any]) -> tuple[str, list[str]] | None:
-    """The confirm to show before quitting, if the login form holds unsaved changes."""
+def quit_question(app: App[Any], services: Services) -> tuple[str, list[str]] | None:
+    """The confirm to show before quitting: unsaved login form, or requests still awaited."""
     from m2m_tui.ui.screens.login import LoginScreen
 
     for screen in app.screen_stack:
@@ -305,6 +305,9 @@ def quit_question(app: App[Any]) -> tuple[str, list[str]] | None:
                         f"ctrl+s on the login screen saves it (into {screen.services.settings.path}).",
                     ],
                 )
+    pending = services.desk.ledger.quit_warning(forgets=services.demo_services is not None)
+    if pending:
+        return ("Quit while requests are still awaited?", pending)
     return None
 
 
@@ -333,11 +336,11 @@ def unless_unsaved(
     screen.app.push_screen(ConfirmDialog(question, lines, confirm=confirm), answered)
 
 
-def confirm_quit(app: App[Any]) -> None:
+def confirm_quit(app: App[Any], services: Services) -> None:
     """Quit now, or after a yes when unsaved changes would be lost (ctrl+q twice quits)."""
     from m2m_tui.ui.screens.dialogs import ConfirmDialog
 
-    question = quit_question(app)
+    question = quit_question(app, services)
     if question is None or isinstance(app.screen, ConfirmDialog):
         app.exit()
         return

@@ -1,15 +1,21 @@
-"""The journal's reads, written once for both backends in their :class:`~.dialect.Dialect`.
+"""The journal's reads, recording a request and a device lookup, written once for both
+backends in their :class:`~.dialect.Dialect`.
 
 Each backend supplies ``_all`` (run a query, fetch every row: the sqlite journal guards its
-errors, the PostgreSQL one retries a broken connection) and its dialect; the SQL and the rows
-it returns are the same on both, so the behaviour tests (run on both) hold them to one meaning.
+errors, the PostgreSQL one retries a broken connection), ``_insert_request`` (its INSERT, and
+PostgreSQL's NOTIFY), ``transaction`` and its dialect; the SQL and the rows it returns are the same on both,
+so the behaviour tests (run on both) hold them to one meaning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from types import TracebackType
+from typing import Any, ClassVar, Self
 
 from m2m_tui.tracking.journal.dialect import (
     CALLBACK_COLUMNS,
@@ -19,14 +25,18 @@ from m2m_tui.tracking.journal.dialect import (
     REQUEST_COLUMNS,
     UNFINISHED,
     Dialect,
+    new_request,
     request_filter,
     request_row,
 )
+from m2m_tui.tracking.journal.interface import Target
 from m2m_tui.tracking.records import (
     CallbackRow,
     DeviceRow,
     PollRow,
     RejectionRow,
+    RequestAction,
+    RequestAlreadyRecorded,
     RequestRow,
     RequestState,
 )
@@ -63,6 +73,7 @@ class ReadSql:
     rejections_after: str
     rejections_before: str
     devices: str
+    device_lookup: str
 
     @classmethod
     def of(cls, d: Dialect) -> ReadSql:
@@ -88,11 +99,17 @@ class ReadSql:
             rejections_after=f"{rejections} WHERE id > {p} ORDER BY id LIMIT {p}",
             rejections_before=f"{rejections} WHERE id < {p} ORDER BY id DESC LIMIT {p}",
             devices=f"SELECT {DEVICE_COLUMNS} FROM devices ORDER BY looked_up_at DESC LIMIT {p}",
+            device_lookup=f"INSERT INTO devices ({DEVICE_COLUMNS}) VALUES ({d.values(6)}, 1)"
+            " ON CONFLICT (account, kind, device_id) DO UPDATE SET"
+            " label = coalesce(excluded.label, devices.label),"
+            " summary = coalesce(excluded.summary, devices.summary),"
+            " looked_up_at = excluded.looked_up_at, lookups = devices.lookups + 1",
         )
 
 
-class JournalReads:
-    """Every read of :class:`~.interface.JournalReader` but ``counts``, on either backend."""
+class SharedJournal:
+    """Every read of :class:`~.interface.JournalReader` but ``counts``, ``add_request`` and
+    ``add_device_lookup``, on either backend."""
 
     _dialect: ClassVar[Dialect]
     _sql: ClassVar[ReadSql]
@@ -101,10 +118,68 @@ class JournalReads:
         super().__init_subclass__(**kwargs)
         cls._sql = ReadSql.of(cls._dialect)
 
+    @property
+    def location(self) -> str:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
     def _all(self, query: str, params: Sequence[Any] = ()) -> list[Row]:
         raise NotImplementedError
 
+    def _insert_request(self, row: Row) -> bool:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
     # --- requests ------------------------------------------------------------------------
+
+    def add_request(
+        self,
+        request_id: str,
+        *,
+        action: RequestAction | str,
+        account: str,
+        target: Target,
+        pollable: bool,
+        deadline: float,
+        expected_results: int | None = None,
+        submitted_at: float | None = None,
+        state: RequestState | str = RequestState.SUBMITTED,
+        profile: str | None = None,
+        submitted_by: str | None = None,
+    ) -> RequestRow:
+        """Record a request the moment its requestId is known; raises RequestAlreadyRecorded
+        (with the recorded row: the tracker decides, the same request or a new attempt)."""
+        row = new_request(
+            request_id,
+            action=action,
+            account=account,
+            target=target,
+            pollable=pollable,
+            deadline=deadline,
+            expected_results=expected_results,
+            submitted_at=submitted_at,
+            state=state,
+            profile=profile,
+            submitted_by=submitted_by,
+        )
+        if not self._insert_request(row):
+            raise RequestAlreadyRecorded(self.location, self.get_request(request_id))
+        return RequestRow(*row)
 
     def get_request(self, request_id: str) -> RequestRow | None:
         rows = self._all(self._sql.request, (request_id,))
@@ -225,6 +300,25 @@ class JournalReads:
         return [RejectionRow(*row) for row in rows]
 
     # --- devices -------------------------------------------------------------------------
+
+    def add_device_lookup(
+        self,
+        account: str,
+        kind: str,
+        device_id: str,
+        *,
+        label: str | None = None,
+        summary: Mapping[str, Any] | None = None,
+        looked_up_at: float | None = None,
+    ) -> None:
+        """Remember a device someone looked at (one row per device, refreshed each time)."""
+        summary_json = None if summary is None else json.dumps(summary, separators=(",", ":"))
+        when = time.time() if looked_up_at is None else looked_up_at
+        with self.transaction() as conn:
+            conn.execute(
+                self._sql.device_lookup,
+                (account, kind.lower(), device_id, label, summary_json, when),
+            )
 
     def recent_devices(self, limit: int = 20) -> list[DeviceRow]:
         """Devices looked up, most recent first."""
