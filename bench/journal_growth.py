@@ -66,7 +66,7 @@ async def main(path: Path) -> None:
         from m2m_tui.ui.screens.requests import RequestsScreen
 
         t2 = time.perf_counter()
-        screen = RequestsScreen()
+        screen = RequestsScreen(app.services)
         await app.push_screen(screen)
         while screen.pages_shown == 0:
             await asyncio.sleep(0.002)

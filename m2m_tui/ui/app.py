@@ -1,12 +1,13 @@
-"""The App: bindings, command palette, the one worker-error handler.
+"""The App: themes, bindings, command palette, screens, the one worker-error handler.
 
-Screens do the work; the app holds what outlives a screen (the desk session, the submitted
-requests, the services) and turns every failure into a toast or a dialog, never a crash.
+Screens do the work with the :class:`~m2m_tui.ui.services.Services` the app builds once and
+hands to each of them; the app keeps the state the bars follow (reactives), starts tracking
+through :class:`~m2m_tui.ui.app_tracking.AppTracking`, and turns every failure into a toast or
+a dialog, never a crash.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import time
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.reactive import var
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker
@@ -27,9 +29,11 @@ from m2m_tui.desk.requests import RequestDesk
 from m2m_tui.desk.session import LoginGuard, Session, guard_path
 from m2m_tui.desk.settings_files import SettingsFiles
 from m2m_tui.desk.settings_state import SettingsState
-from m2m_tui.desk.times import DEFAULT_ZONE, Times
 from m2m_tui.ui.app_requests import RequestNotices
+from m2m_tui.ui.app_tracking import AppTracking
+from m2m_tui.ui.messages import SessionChanged
 from m2m_tui.ui.notice_hold import NoticeApp
+from m2m_tui.ui.services import Services
 from m2m_tui.ui.themes import (
     DEFAULT_THEME,
     app_variable_defaults,
@@ -37,7 +41,7 @@ from m2m_tui.ui.themes import (
     fallback_theme,
     load_themes,
 )
-from m2m_tui.ui.tracking_link import FLUSH_INTERVAL, TrackingUpdate, listener_state
+from m2m_tui.ui.tracking_link import FLUSH_INTERVAL
 from m2m_tui.ui.widgets.bars import HeaderInfo, ListenerState
 
 if TYPE_CHECKING:
@@ -45,11 +49,13 @@ if TYPE_CHECKING:
     from m2m_tui.api.tokens import AuthSnapshot
     from m2m_tui.desk.actions import SubmittedRequest
     from m2m_tui.desk.demo import DemoServices, DemoSetup
-    from m2m_tui.desk.feed import FeedBatch
     from m2m_tui.desk.settings import LoadedSettings, Profile
+    from m2m_tui.desk.times import Times
     from m2m_tui.desk.tracking import DeskTracking
 
 VALIDATE_AFTER = 0.3
+BARS_TICK = 1.0
+"""Seconds between two readings of the bars' state (the countdowns move once a second)."""
 
 
 @dataclass
@@ -66,7 +72,7 @@ class AppOptions:
     follow: bool = False
     """Follow ``journal`` as written by a separate ``m2m-tui listen`` instead of listening."""
     clock: Callable[[], float] | None = None
-    """A fixed clock for snapshots (also stops the status bar's once-a-second repaint)."""
+    """A fixed clock for snapshots (the status bar's countdowns then never move)."""
     watchdog: bool = True
     user_themes: Path | None = None
     builtin_themes: list[Path] | None = None
@@ -92,6 +98,14 @@ class M2MApp(NoticeApp):
         Binding("shift+tab", "focus_previous", show=False, priority=True),
     ]
 
+    # What the header and status bar show: set here, followed by the bars (never pushed).
+    header_info: var[HeaderInfo] = var(HeaderInfo)
+    auth: var[AuthSnapshot | None] = var(None)
+    listener_state: var[ListenerState] = var(ListenerState)
+    poller_status: var[str] = var("idle")
+    now: var[float] = var(0.0)
+    """The bars' clock: a live clock moves it once a second; a fixed one never."""
+
     def __init__(self, options: AppOptions) -> None:
         super().__init__()
         self.options = options
@@ -101,19 +115,15 @@ class M2MApp(NoticeApp):
             from m2m_tui.desk.demo import DemoServices
 
             self.demo_services = DemoServices(options.demo)
-        self.clock: Callable[[], float] = options.clock or time.time
+        clock: Callable[[], float] = options.clock or time.time
         self.session = Session(
             guard=LoginGuard(guard_path(options.data_dir)),
             read_only=options.read_only,
             retry=options.retry,
-            clock=self.clock,
+            clock=clock,
             on_notice=self.client_notice,
         )
         self.session.profile_name = options.profile
-        self.config_ready = asyncio.Event()
-        self.callback_restore: Any = None
-        """Callback registrations to put back on exit (screens/registration.py)."""
-        self.live_clock = options.clock is None
         journal = options.journal
         if journal is None and self.demo_services is not None:
             journal = self.demo_services.journal_path
@@ -121,16 +131,27 @@ class M2MApp(NoticeApp):
             from m2m_tui.locate import journal_path
 
             journal = journal_path()
-        #: The one journal of this app: tracking, recent devices and the screens all read it.
         self.journal_path: str | Path = journal
-        #: The screens' only way to read the journal (each read in a thread).
         self.queries = JournalQueries(journal)
         self.recent = RecentDevices(journal, create=not options.follow)
-        #: Every request of this session: submit, journal, track, announce (headless).
         self.desk = RequestDesk(
-            journal, read_only=options.read_only, clock=self.clock, recent=self.recent
+            journal, read_only=options.read_only, clock=clock, recent=self.recent
         )
         self.notices = RequestNotices(self, self.desk)
+        #: What every screen is given: the desk objects, never the app itself.
+        self.services = Services(
+            session=self.session,
+            desk=self.desk,
+            queries=self.queries,
+            recent=self.recent,
+            settings=self.settings,
+            notices=self.notices,
+            clock=clock,
+            journal_path=journal,
+            demo_services=self.demo_services,
+        )
+        self.config_ready = self.services.config_ready
+        self.tracking_link = AppTracking(self)
         if not os.environ.get("TEXTUAL_ANIMATIONS") and not self.settings.animations:
             self.animation_level = "none"
         self.settings_theme: str | None = None
@@ -192,7 +213,7 @@ class M2MApp(NoticeApp):
     def get_default_screen(self) -> Screen[Any]:
         from m2m_tui.ui.screens.login import LoginScreen
 
-        return LoginScreen()
+        return LoginScreen(self.services)
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -211,10 +232,15 @@ class M2MApp(NoticeApp):
             )
         if self.demo_services is not None:
             self.run_worker(
-                self._start_demo, group="services", exit_on_error=False, description="demo"
+                self.tracking_link.start_demo(),
+                group="services",
+                exit_on_error=False,
+                description="demo",
             )
         self._start_watchdog()
-        self.set_interval(FLUSH_INTERVAL, self._flush_tracking, name="tracking-flush")
+        self.set_interval(FLUSH_INTERVAL, self.tracking_link.flush, name="tracking-flush")
+        self.sync_bars()
+        self.set_interval(BARS_TICK, self.sync_bars, name="bars-clock")
 
     def _start_validation(self) -> None:
         from m2m_tui.ui.settings_link import validate_settings
@@ -226,28 +252,12 @@ class M2MApp(NoticeApp):
 
         settings_ready(self, loaded)
 
-    async def _start_demo(self) -> Any:
-        from m2m_tui.desk.tracking import DeskTracking
-
-        assert self.demo_services is not None
-        tracking = DeskTracking(self.demo_services.tracking_settings())
-        self.desk.use_tracking(tracking)
-        await self.demo_services.start(tracking)
-        if self.client is not None:
-            tracking.attach_client(self.client.request_status)
-        from m2m_tui.ui.screens.login import LoginScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, LoginScreen):
-                screen.demo_ready()
-        self.refresh_bars()
-
     async def on_unmount(self) -> None:
         if self.callback_restore is not None:
             from m2m_tui.ui.screens.registration import restore_registrations
 
             with contextlib.suppress(Exception):
-                await restore_registrations(self)
+                await restore_registrations(self.services)
         with contextlib.suppress(Exception):
             await self.session.aclose()
         with contextlib.suppress(Exception):
@@ -266,6 +276,20 @@ class M2MApp(NoticeApp):
 
     # ------------------------------------------------------------------ session
 
+    # The session's state, read through the services (kept here for tests and the palette).
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.services.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self.services.clock = clock
+
+    @property
+    def callback_restore(self) -> Any:
+        return self.services.callback_restore
+
     @property
     def client(self) -> ThingSpaceClient | None:
         return self.session.client
@@ -280,69 +304,45 @@ class M2MApp(NoticeApp):
 
     @property
     def times(self) -> Times:
-        """How every screen writes times: the profile's ``time_zone``, else the file's (UTC)."""
-        zone = self.profile.time_zone if self.profile is not None else None
-        validated = self.settings.validated
-        zone = zone or (validated.config.time_zone if validated is not None else None)
-        zone = zone or DEFAULT_ZONE
-        return Times(zone)
+        return self.services.times
 
     @property
     def account(self) -> str | None:
         return self.session.account
-
-    @property
-    def header_info(self) -> HeaderInfo:
-        profile = self.session.profile
-        if profile is None:
-            found = self.settings.profile(self.session.profile_name)
-            profile = found[1] if found else None
-        return HeaderInfo(
-            profile=self.session.profile_name,
-            account=profile.account if profile else None,
-            environment="demo"
-            if self.demo_services
-            else (profile.environment_name if profile else None),
-            read_only=self.session.read_only_for(profile),
-            demo=self.demo_services is not None,
-            user=self.client.username if self.client and self.session.logged_in else None,
-        )
 
     def auth_snapshot(self) -> AuthSnapshot | None:
         return self.session.auth_snapshot()
 
     @property
     def tracking(self) -> DeskTracking | None:
-        """The session's tracking (journal, poller, listener), once started."""
         return self.desk.tracking
 
     @property
     def submitted(self) -> list[SubmittedRequest]:
-        """The requests ThingSpace accepted this session, oldest first."""
-        return self.desk.ledger.requests
+        return self.services.submitted
 
-    @property
-    def listener_state(self) -> ListenerState:
-        if self.tracking is None:
-            if self.demo_services is not None and not self.demo_services.ready.is_set():
-                return ListenerState("starting")
-            return ListenerState("off")
-        return listener_state(self.tracking)
+    def sync_bars(self) -> None:
+        """Read what the bars show into the reactives; a bar repaints only what changed."""
+        services = self.services
+        self.header_info = services.header_info()
+        self.auth = self.session.auth_snapshot()
+        self.listener_state = services.listener_state()
+        self.poller_status = services.poller_status()
+        self.now = services.clock()  # a fixed clock (snapshots) never moves it
 
-    @property
-    def poller_status(self) -> str:
-        return "idle" if self.tracking is None else self.tracking.poller_text()
+    def on_session_changed(self, _message: SessionChanged) -> None:
+        self.sync_bars()
 
     def client_notice(self, text: str) -> None:
         """The client renewed a token by itself: say so, briefly."""
         self.notify(text, title="Session", timeout=4, markup=False)
-        self.refresh_bars()
+        self.sync_bars()
 
     async def action_quit(self) -> None:
         """Quit, first asking if the login form holds a profile not saved."""
         from m2m_tui.ui.screens.login_form import confirm_quit
 
-        confirm_quit(self)
+        confirm_quit(self, self.services)
 
     def session_started(self) -> None:
         """The login screen's session logged in: bars, tracking and the devices screen."""
@@ -351,79 +351,14 @@ class M2MApp(NoticeApp):
         client, profile = self.session.client, self.session.profile
         if client is not None and profile is not None:
             self.desk.logged_in(client, profile.account, self.read_only)
-        self.refresh_bars()
+        self.sync_bars()
         if self.session.profile is not None:
-            self.start_listener(self.session.profile)
-        self.push_screen(DevicesScreen())
-
-    def start_listener(self, profile: Profile) -> None:
-        """Start tracking for a real profile: the journal and poller always; its listener when
-        it names a public URL or a fixed port, or following a journal another process writes
-        (``--journal``). A listener that cannot start only removes the callback path."""
-        if self.tracking is not None:
-            if self.client is not None:
-                self.tracking.attach_client(self.client.request_status)
-            return
-        from m2m_tui.desk.tracking import checked_profile_settings
-
-        settings, problem = checked_profile_settings(
-            profile, self.journal_path, follow=self.options.follow, name=self.session.profile_name
-        )
-        if problem:  # e.g. a callback username without a password: it would accept anyone
-            self.notify(
-                f"callbacks off: {problem}", title="Callbacks", severity="warning", markup=False
-            )
-        self.run_worker(
-            self._run_tracking(settings, profile.callback.public_url),
-            group="tracking",
-            exit_on_error=False,
-            description="request tracking",
-        )
-
-    async def _run_tracking(self, settings: Any, public_url: str | None) -> None:
-        try:
-            tracking = await self.desk.start_tracking(settings, public_url)
-        except Exception as exc:  # the journal itself cannot be used: say so
-            self.notify(
-                f"request tracking not started: {exc}",
-                title="Tracking",
-                severity="error",
-                markup=False,
-            )
-        else:
-            if tracking.listener_error:
-                self.notify(
-                    f"callbacks off: {tracking.listener_error}. Requests are still journaled "
-                    "and polled; suspension status and filter actions cannot finish here.",
-                    title="Callbacks",
-                    severity="warning",
-                    timeout=15,
-                    markup=False,
-                )
-        self.refresh_bars()
-
-    def _flush_tracking(self) -> None:
-        tracking = self.tracking
-        batch = tracking.feed.flush() if tracking is not None else None
-        if batch is not None:
-            self._post_tracking_update(batch)
-
-    def _post_tracking_update(self, batch: FeedBatch) -> None:
-        """One coalesced update per flush: the bars repaint, the active screen may listen."""
-        self.refresh_bars()
-        self.notices.batch(batch)
-        self.screen.post_message(TrackingUpdate(batch))
+            self.tracking_link.start(self.session.profile)
+        self.push_screen(DevicesScreen(self.services))
 
     async def end_session(self) -> None:
         await self.session.logout()
-        self.refresh_bars()
-
-    def refresh_bars(self) -> None:
-        from m2m_tui.ui.screens.base import AppScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, AppScreen):
-                screen.refresh_bars()
+        self.sync_bars()
 
     def copy_text(self, text: str, what: str) -> None:
         self.copy_to_clipboard(text)
@@ -448,7 +383,7 @@ class M2MApp(NoticeApp):
         from m2m_tui.ui.error_reports import report_error
 
         report_error(self, error, context)
-        self.refresh_bars()
+        self.sync_bars()
 
     # ------------------------------------------------------------------ commands
 
@@ -470,13 +405,13 @@ class M2MApp(NoticeApp):
         from m2m_tui.ui.screens.inbox import CallbacksInboxScreen
 
         if not isinstance(self.screen, CallbacksInboxScreen):
-            self.push_screen(CallbacksInboxScreen())
+            self.push_screen(CallbacksInboxScreen(self.services))
 
     def action_registration(self) -> None:
         from m2m_tui.ui.screens.registration import RegistrationScreen
 
         if not isinstance(self.screen, RegistrationScreen):
-            self.push_screen(RegistrationScreen())
+            self.push_screen(RegistrationScreen(self.services))
 
     def action_open_last_request(self) -> None:
         """Straight to the detail of the request just submitted (or found after a timeout)."""
@@ -486,7 +421,7 @@ class M2MApp(NoticeApp):
             return
         from m2m_tui.ui.screens.request_detail import RequestDetailScreen
 
-        self.push_screen(RequestDetailScreen(last.request_id))
+        self.push_screen(RequestDetailScreen(self.services, last.request_id))
 
     def action_copy_last_request(self) -> None:
         last = self.desk.last

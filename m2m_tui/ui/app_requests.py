@@ -53,7 +53,8 @@ class RequestNotices:
             timeout=15 if severity != "information" else 10,
             markup=False,
         )
-        self.app.screen.post_message(RequestSubmitted(record))
+        for screen in self.app.screen_stack:
+            screen.post_message(RequestSubmitted(record))
 
     def unconfirmed(self, outcome: Unconfirmed) -> None:
         """A POST timed out (the error itself is reported by the caller)."""

@@ -1,4 +1,4 @@
-"""Messages the app posts to its screens ("attributes down, messages up")."""
+"""Messages between the app and its screens: the app posts down, screens post up."""
 
 from __future__ import annotations
 
@@ -27,12 +27,10 @@ class RequestFinished(Message):
         self.state = state
 
 
-class ServicesChanged(Message):
-    """The listener or poller state changed (the status bar repaints)."""
+class SessionChanged(Message):
+    """The session may have changed under a screen (a profile picked, a call that used, renewed
+    or lost the tokens): the app reads the bars' state again. Screens post it; they never
+    repaint the bars themselves."""
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, ServicesChanged)
-
-
-class LoggedIn(Message):
-    """A session was opened (the header and status bar follow)."""
+        return isinstance(message, SessionChanged)

@@ -38,7 +38,7 @@ def settings_ready(app: M2MApp, loaded: LoadedSettings) -> None:
     for screen in app.screen_stack:
         if isinstance(screen, LoginScreen):
             screen.settings_ready()
-    app.refresh_bars()
+    app.sync_bars()
     problems = [str(p) for p in loaded.problems] + extra + app.options.extra_problems
     if problems:
         shown = "\n".join(problems[:4])

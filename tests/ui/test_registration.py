@@ -120,7 +120,7 @@ async def test_deregister_asks_first_and_can_be_restored(tmp_path: Path) -> None
         await pilot.press("X")  # nothing left to remove
         await wait_for_toast(pilot, "has nothing registered")
         app.callback_restore.enabled = True
-        done = await restore_registrations(app)
+        done = await restore_registrations(app.services)
         assert done == [f"DeviceSuspensionStatus: restored {before}"]
         assert sim.state.registrations[(account, "DeviceSuspensionStatus")].url == before
 

@@ -111,7 +111,7 @@ async def test_device_list_bar_counts_against_expected(tmp_path: Path) -> None:
         tracker, url = await start(pilot)
         devices = [{"id": mdn, "kind": "mdn"} for mdn in MDNS]
         tracker.submitted("restore", ACCOUNT, LIST_ID, devices=devices)
-        await app.push_screen(RequestDetailScreen(LIST_ID))
+        await app.push_screen(RequestDetailScreen(app.services, LIST_ID))
         await wait_for(pilot, lambda: isinstance(app.screen, RequestDetailScreen))
         widget, bar = bar_of(app.screen)
         await wait_for(pilot, lambda: bar.total == 3)

@@ -1,4 +1,9 @@
-"""The frame every full screen shares, and the hook that sends worker errors to the app."""
+"""The frame every full screen shares, and the hook that sends worker errors to the app.
+
+A screen is given the :class:`~m2m_tui.ui.services.Services` it uses when it is made; it
+never reaches into the app for them, and asks the app only what :class:`~m2m_tui.ui.host.Host`
+declares.
+"""
 
 from __future__ import annotations
 
@@ -10,33 +15,38 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
+from m2m_tui.ui.host import host_or_none
+from m2m_tui.ui.messages import SessionChanged
 from m2m_tui.ui.widgets.bars import AppHeader, StatusBar
 from m2m_tui.ui.widgets.footer import SteadyFooter
 
 if TYPE_CHECKING:
-    from m2m_tui.ui.app import M2MApp
+    from m2m_tui.ui.services import Services
+
+#: A screen's background work has ended: it may have used, renewed or lost the tokens.
+ENDED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
 
 class WorkerErrors:
-    """Mixin: a failed worker of this node goes to the app's one error handler."""
+    """Mixin: a failed worker of this node goes to the app's one error handler, and the
+    app reads the session's state again once any of its work has ended."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        node: Any = self
         if event.state is WorkerState.ERROR:
-            app: Any = getattr(self, "app", None)
-            handler = getattr(app, "worker_failed", None)
-            if handler is not None:
-                handler(event.worker)
+            app = host_or_none(node)
+            if app is not None:
+                app.worker_failed(event.worker)
+        if event.state in ENDED:
+            node.app.post_message(SessionChanged())
 
 
 class AppScreen(WorkerErrors, Screen[None]):
     """Header, body, status bar, footer."""
 
-    @property
-    def m2m(self) -> M2MApp:
-        from m2m_tui.ui.app import M2MApp
-
-        assert isinstance(self.app, M2MApp)
-        return self.app
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -50,19 +60,13 @@ class AppScreen(WorkerErrors, Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Back from a dialog: the toasts that waited for it are shown now."""
-        release = getattr(self.app, "release_notices", None)
-        if release is not None:
-            release()
+        app = host_or_none(self)
+        if app is not None:
+            app.release_notices()
 
     def shows_request(self, request_id: str) -> bool:
         """True when this screen already shows ``request_id`` live (no toast needed)."""
         return False
-
-    def refresh_bars(self) -> None:
-        for header in self.query(AppHeader):
-            header.update_info()
-        for bar in self.query(StatusBar):
-            bar.refresh_status()
 
 
 class AppModal(WorkerErrors, ModalScreen[Any]):
@@ -70,6 +74,6 @@ class AppModal(WorkerErrors, ModalScreen[Any]):
 
     def on_screen_resume(self) -> None:
         """A toast never covers a dialog: those shown wait until it closes."""
-        hold = getattr(self.app, "hold_notices", None)
-        if hold is not None:
-            hold()
+        app = host_or_none(self)
+        if app is not None:
+            app.hold_notices()

@@ -17,6 +17,7 @@ from m2m_tui.api.errors import ThingSpaceError
 from m2m_tui.api.identifiers import DeviceKind
 from m2m_tui.desk.actions import DeviceTarget, device_target
 from m2m_tui.desk.device_picture import SECTIONS
+from m2m_tui.ui.host import host
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.widgets.device_card import DeviceCard
 from m2m_tui.ui.widgets.footer import SteadyFooter
@@ -93,10 +94,10 @@ class PictureLookup(AppScreen):
         from m2m_tui.api.history import DiagnosticsReads
         from m2m_tui.desk.device_picture import CONNECTION_DAYS, DevicePicture, fetch_picture
 
-        client = self.m2m.client
+        client = self.services.client
         assert client is not None
         card = self.query_one(DeviceCard)
-        now = datetime.fromtimestamp(self.m2m.clock(), UTC)
+        now = datetime.fromtimestamp(self.services.clock(), UTC)
         shown = DevicePicture(
             account=account,
             identifier=device_id,
@@ -130,7 +131,7 @@ class PictureLookup(AppScreen):
                 window.close()
                 footer.release()
                 # Shelved (and journaled) once the frame that shows it is painted.
-                card.call_after_refresh(self.m2m.desk.pictures.keep, shown, diagnosis)
+                card.call_after_refresh(self.services.desk.pictures.keep, shown, diagnosis)
 
         try:
             await fetch_picture(
@@ -175,7 +176,7 @@ class PictureLookup(AppScreen):
         ticket says (``t``)."""
         from m2m_tui.desk.picture_shelf import picture_identity
 
-        ticket = self.m2m.desk.pictures.tickets.find(picture_identity(picture))
+        ticket = self.services.desk.pictures.tickets.find(picture_identity(picture))
         return picture.diagnosis(
             suspension=self._suspension_for(self.target), **ticket.diagnosis_args()
         )
@@ -189,7 +190,7 @@ class PictureLookup(AppScreen):
             return  # the picture still loading will use it when complete
         diagnosis = self._diagnose(picture)
         card.show_diagnosis(picture, diagnosis)
-        self.m2m.desk.pictures.keep(picture, diagnosis)
+        self.services.desk.pictures.keep(picture, diagnosis)
 
     def action_ticket_facts(self) -> None:
         """``t``: the IMEI on the ticket and the device's last report, for the diagnosis."""
@@ -205,9 +206,9 @@ class PictureLookup(AppScreen):
             self.notify("no complete device picture yet (look one up with /)", severity="warning")
             return
         shown = picture
-        tickets = self.m2m.desk.pictures.tickets
+        tickets = self.services.desk.pictures.tickets
         identity = picture_identity(picture)
-        now = datetime.fromtimestamp(self.m2m.clock(), UTC)
+        now = datetime.fromtimestamp(self.services.clock(), UTC)
         label = f"{picture.identifier.kind.value.upper()} {picture.identifier.id}"
 
         def stated(facts: TicketFacts | None) -> None:
@@ -217,7 +218,7 @@ class PictureLookup(AppScreen):
             if card.picture is shown:
                 self._rediagnose()
 
-        dialog = TicketDialog(label, tickets.find(identity), now, self.m2m.times)
+        dialog = TicketDialog(label, tickets.find(identity), now, self.services.times)
         self.app.push_screen(dialog, stated)
 
     def _suspension_for(self, target: DeviceTarget | None) -> SuspensionStatus | None:
@@ -234,7 +235,7 @@ class PictureLookup(AppScreen):
         if picture is None or diagnosis is None:
             self.notify("no complete device picture yet (look one up with /)", severity="warning")
             return
-        self.m2m.copy_text(picture_markdown(picture, diagnosis), "ticket summary")
+        host(self).copy_text(picture_markdown(picture, diagnosis), "ticket summary")
 
     def action_picture_json(self) -> None:
         from m2m_tui.desk.picture_text import picture_json

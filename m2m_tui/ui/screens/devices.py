@@ -18,6 +18,7 @@ from m2m_tui.api.errors import ThingSpaceError
 from m2m_tui.api.identifiers import DeviceKind, KindGuess
 from m2m_tui.desk.actions import DeviceTarget, RequestAction, device_target, state_conflict
 from m2m_tui.ui.focus import focus_now, unless_typing
+from m2m_tui.ui.host import host
 from m2m_tui.ui.messages import RequestFinished, RequestSubmitted
 from m2m_tui.ui.screens.device_picture import PictureLookup
 from m2m_tui.ui.screens.flow import ActionFlow
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from m2m_tui.api.models.callbacks import SuspensionStatus
     from m2m_tui.desk.device_picture import DevicePicture
     from m2m_tui.tracking.records import DeviceRow
+    from m2m_tui.ui.services import Services
 
 STATE_ACTIONS = {"suspend", "restore", "activate", "deactivate"}
 
@@ -94,8 +96,8 @@ class DevicesScreen(ActionFlow, PictureLookup):
         Binding("0", "open_recent(0)", show=False, priority=True),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
         self.device: Device | None = None
         self.target: DeviceTarget | None = None
         self.recent_rows: list[DeviceRow] = []
@@ -109,7 +111,7 @@ class DevicesScreen(ActionFlow, PictureLookup):
         """The last suspension status received this session, and the device it is about."""
 
     def compose_body(self) -> list[Widget]:
-        return [IdentifierInput(id="lookup"), DeviceCard(id="card")]
+        return [IdentifierInput(id="lookup"), DeviceCard(id="card", times=self.services.times)]
 
     def on_mount(self) -> None:
         self.query_one(IdentifierInput).input.focus()
@@ -119,14 +121,14 @@ class DevicesScreen(ActionFlow, PictureLookup):
 
     @work(group="recent", exclusive=True, exit_on_error=False, description="recent devices")
     async def load_recent(self) -> None:
-        self.recent_rows = await self.m2m.recent.recent(9)
+        self.recent_rows = await self.services.recent.recent(9)
         if self.device is None:
             self._show_recent()
 
     def _show_recent(self) -> None:
         card = self.query_one(DeviceCard)
         rows, title = self.recent_rows, "Recent devices (Esc, then 1-9 opens one):"
-        if not rows and self.m2m.demo_services is not None:
+        if not rows and self.services.demo_services is not None:
             from m2m_tui.desk.demo import demo_device_rows
 
             rows = self.demo_rows = demo_device_rows()
@@ -239,7 +241,7 @@ class DevicesScreen(ActionFlow, PictureLookup):
     def lookup(self, kind: DeviceKind, value: str, account: str | None = None) -> None:
         self.listing_recent = False
         self.query_one(IdentifierInput).show_note(f"looking up {kind.value.upper()} {value}…")
-        self._lookup(kind, value, account or self.m2m.account)
+        self._lookup(kind, value, account or self.services.account)
 
     def refresh_device(self, target: DeviceTarget) -> None:
         """Read the shown device again, quietly: no focus change, no note, no recents.
@@ -259,7 +261,7 @@ class DevicesScreen(ActionFlow, PictureLookup):
     ) -> None:
         from m2m_tui.api.models import DeviceId
 
-        client = self.m2m.client
+        client = self.services.client
         widget = self.query_one(IdentifierInput)
         if client is None:
             widget.show_problem("not logged in")
@@ -272,19 +274,16 @@ class DevicesScreen(ActionFlow, PictureLookup):
         if not account:
             await self._lookup_card_only(device_id, quiet=quiet)
             return
-        try:
-            picture = await self._fetch_picture(device_id, account, quiet=quiet)
-        finally:
-            self.refresh_bars()
+        picture = await self._fetch_picture(device_id, account, quiet=quiet)
         device = picture.device.value
         if device is None or quiet:
             return
         widget.show_note(f"{kind.value.upper()} {value}: found (/ for another)")
         label = f"{kind.value.upper()} {value}"
-        await self.m2m.recent.remember(
+        await self.services.recent.remember(
             device.accountName or account, kind.value, value, label, device_summary(device)
         )
-        self.recent_rows = await self.m2m.recent.recent(9)
+        self.recent_rows = await self.services.recent.recent(9)
 
     async def _lookup_card_only(self, device_id: Any, *, quiet: bool) -> None:
         """No account known: the device list across accounts, the card fields only."""
@@ -296,8 +295,6 @@ class DevicesScreen(ActionFlow, PictureLookup):
             widget.show_problem(f"{exc.message} - {exc.hint}")
             self.app.bell()
             return
-        finally:
-            self.refresh_bars()
         kind, value = device_id.kind, device_id.id
         self.query_one(DeviceCard).drop_picture()
         self.show_device(device, device_target(device, kind.value, value, None), focus=not quiet)
@@ -306,7 +303,7 @@ class DevicesScreen(ActionFlow, PictureLookup):
         from m2m_tui.api.errors import NotFoundError
         from m2m_tui.api.models import DeviceListRequest
 
-        client = self.m2m.client
+        client = self.services.client
         assert client is not None
         page = await client.list_devices(DeviceListRequest(deviceId=device_id))
         if not page.devices:
@@ -319,7 +316,7 @@ class DevicesScreen(ActionFlow, PictureLookup):
             card.clear_outcome()  # the last answer was about another device
         self.device = device
         self.target = target
-        card.show(device, self.m2m.clock())
+        card.show(device, self.services.clock())
         if focus:
             card.focus()
         self.refresh_bindings()
@@ -330,7 +327,7 @@ class DevicesScreen(ActionFlow, PictureLookup):
         if action in STATE_ACTIONS or action == "suspension_status":
             if self.target is None:
                 return None
-            if action in STATE_ACTIONS and self.m2m.read_only:
+            if action in STATE_ACTIONS and self.services.read_only:
                 return False  # never possible this session: not offered in the footer
             if action in STATE_ACTIONS and self.state_conflict(RequestAction(action)):
                 return None  # dim: pressing it says why (ActionFlow.on_key)
@@ -390,11 +387,11 @@ class DevicesScreen(ActionFlow, PictureLookup):
         from m2m_tui.desk.picture_text import suspension_from
         from m2m_tui.ui.widgets.suspension_panel import outcome_panels
 
-        data = await self.m2m.queries.request_detail(request_id)
+        data = await self.services.queries.request_detail(request_id)
         if self.target != target:
             return  # the user moved on while the journal was read
         card = self.query_one(DeviceCard)
-        card.show_outcome(outcome_panels(data.outcomes, self.m2m.times))
+        card.show_outcome(outcome_panels(data.outcomes, self.services.times))
         for outcome in data.outcomes:
             status = suspension_from(outcome.suspension_items())
             if status is not None:
@@ -406,25 +403,25 @@ class DevicesScreen(ActionFlow, PictureLookup):
     def action_filter(self) -> None:
         from m2m_tui.ui.screens.filter import FilterScreen
 
-        self.app.push_screen(FilterScreen())
+        self.app.push_screen(FilterScreen(self.services))
 
     def action_requests(self) -> None:
         from m2m_tui.ui.screens.requests import RequestsScreen
 
-        self.app.push_screen(RequestsScreen())
+        self.app.push_screen(RequestsScreen(self.services))
 
-    def action_inbox(self) -> None:
-        self.m2m.action_inbox()
+    async def action_inbox(self) -> None:
+        await self.app.run_action("inbox")
 
-    def action_registration(self) -> None:
-        self.m2m.action_registration()
+    async def action_registration(self) -> None:
+        await self.app.run_action("registration")
 
     def action_copy_summary(self) -> None:
         if self.device is None:
             self.notify("no device shown", severity="warning")
             return
-        self.m2m.copy_text(summary_text(self.device, self.m2m.times), "device summary")
+        host(self).copy_text(summary_text(self.device, self.services.times), "device summary")
 
     async def action_logout(self) -> None:
-        await self.m2m.end_session()
+        await host(self).end_session()
         self.app.pop_screen()

@@ -25,6 +25,7 @@ from m2m_tui.ui.widgets.device_card import when
 if TYPE_CHECKING:
     from m2m_tui.api.models import Device
     from m2m_tui.api.paging import DevicePager
+    from m2m_tui.ui.services import Services
 
 TABLE_STATE_STYLES = {
     "active": "bold green",
@@ -95,8 +96,8 @@ class FilterScreen(ActionFlow, AppScreen):
         Binding("o", "app.open_last_request", "Open the last request submitted", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
         self.target: FilterTarget | None = None
         self.devices: dict[str, tuple[str, str]] = {}
         #: How many listed devices are in each state (what the confirm warns about).
@@ -125,7 +126,7 @@ class FilterScreen(ActionFlow, AppScreen):
         ]
 
     def on_mount(self) -> None:
-        self.query_one("#q-account", Input).value = self.m2m.account or ""
+        self.query_one("#q-account", Input).value = self.services.account or ""
         self.query_one("#q-group", Input).focus()
         self._count("Fill the filter, Enter searches (account + group, plan or custom fields).")
 
@@ -182,7 +183,7 @@ class FilterScreen(ActionFlow, AppScreen):
         from m2m_tui.api.paging import DevicePager
 
         target = self.target
-        client = self.m2m.client
+        client = self.services.client
         if target is None or client is None:
             return
         self.loading = True
@@ -215,7 +216,6 @@ class FilterScreen(ActionFlow, AppScreen):
             return
         finally:
             self.loading = False
-            self.refresh_bars()
             self.refresh_bindings()
         self._listed(devices)
         count = len(self.devices)
@@ -261,7 +261,7 @@ class FilterScreen(ActionFlow, AppScreen):
                     Text(state, style=TABLE_STATE_STYLES.get(state, "")),
                     Text(device.service_plan or "-"),
                     Text("yes" if device.connected else "no"),
-                    Text(when(device.lastConnectionDate, times=self.m2m.times)),
+                    Text(when(device.lastConnectionDate, times=self.services.times)),
                     Text(", ".join(device.groupNames)),
                     key=key,
                 )
@@ -300,7 +300,7 @@ class FilterScreen(ActionFlow, AppScreen):
         if action in ("suspension_status", "suspend", "restore", "deactivate"):
             if self.target is None or not self.devices:
                 return None
-            if action != "suspension_status" and self.m2m.read_only:
+            if action != "suspension_status" and self.services.read_only:
                 return False  # never possible this session: not offered in the footer
         if action == "more" and not self.more:
             return None

@@ -9,7 +9,7 @@ why. The desk submits, journals and tracks; the app's notices show the outcome.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.events import Key
@@ -24,6 +24,10 @@ from m2m_tui.desk.actions import (
     typed_confirmation,
 )
 from m2m_tui.desk.policy import Refused, Warned, read_only_reason
+from m2m_tui.ui.host import host
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 STATE_KEYS = {
     "S": RequestAction.SUSPEND,
@@ -42,7 +46,7 @@ class ActionFlow:
         action = STATE_KEYS.get(event.key)
         if action is None:
             return
-        if screen.m2m.read_only:
+        if screen.services.read_only:
             event.stop()
             self.blocked(action)
             return
@@ -61,7 +65,7 @@ class ActionFlow:
 
     def blocked(self, action: RequestAction, reason: str | None = None) -> None:
         screen: Any = self
-        screen.m2m.notify(
+        screen.app.notify(
             reason or read_only_reason(action),
             title="Blocked",
             severity="warning",
@@ -74,12 +78,12 @@ class ActionFlow:
         from m2m_tui.ui.screens.dialogs import ActivateDialog, DeactivateDialog
 
         screen: Any = self
-        app = screen.m2m
-        verdict = app.desk.can(action, target)
+        app: App[Any] = screen.app
+        verdict = screen.services.desk.can(action, target)
         if isinstance(verdict, Refused):
             self.blocked(action, verdict.reason)
             return
-        if app.client is None:
+        if screen.services.client is None:
             app.notify("not logged in", severity="warning")
             return
         if action is RequestAction.ACTIVATE:
@@ -111,7 +115,8 @@ class ActionFlow:
         from m2m_tui.ui.screens.dialogs import ConfirmDialog
 
         screen: Any = self
-        app = screen.m2m
+        app: App[Any] = screen.app
+        desk = screen.services.desk
         try:
             build_request(action, target, params)  # invalid parameters: say so before asking
         except ValueError as exc:
@@ -120,11 +125,11 @@ class ActionFlow:
                 text[-1] if text else str(exc), title=action.label, severity="warning", markup=False
             )
             return
-        warned = isinstance(app.desk.can(action, target), Warned)
+        warned = isinstance(desk.can(action, target), Warned)
         if not confirm:
             self._submit(action, target, params, warned)
             return
-        lines = [*app.desk.consequences(action, target, params), *self.confirm_notes(action)]
+        lines = [*desk.consequences(action, target, params), *self.confirm_notes(action)]
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -146,19 +151,16 @@ class ActionFlow:
         self, action: RequestAction, target: Target, params: ActionParams, warned: bool
     ) -> None:
         screen: Any = self
-        app = screen.m2m
-        try:
-            outcome = await app.desk.submit(action, target, params, accept_warning=warned)
-        finally:
-            app.refresh_bars()
+        services = screen.services
+        outcome = await services.desk.submit(action, target, params, accept_warning=warned)
         if isinstance(outcome, Submitted):
-            app.notices.submitted(outcome)
+            services.notices.submitted(outcome)
             self.after_submit(action)
         elif isinstance(outcome, Unconfirmed):
-            app.report_error(outcome.error, f"{action.label} not confirmed")
-            app.notices.unconfirmed(outcome)
+            host(screen).report_error(outcome.error, f"{action.label} not confirmed")
+            services.notices.unconfirmed(outcome)
         elif outcome.error is not None and not isinstance(outcome.error, ValueError):
-            app.report_error(outcome.error, f"{action.label} refused")
+            host(screen).report_error(outcome.error, f"{action.label} refused")
         else:
             self.blocked(action, outcome.reason)
 

@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.binding import Binding
@@ -26,9 +26,13 @@ from m2m_tui.desk.queries import InboxMarks
 from m2m_tui.tracking import inbox_rows as rows
 from m2m_tui.tracking.inbox_rows import InboxEntry
 from m2m_tui.ui.focus import focus_now, unless_typing
+from m2m_tui.ui.host import host
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
 from m2m_tui.ui.widgets.inbox_cells import cells as _cells
+
+if TYPE_CHECKING:
+    from m2m_tui.ui.services import Services
 
 WINDOW = 2000
 PAGE = 500
@@ -64,8 +68,8 @@ class CallbacksInboxScreen(AppScreen):
         Binding("y", "copy_id", "Copy id", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
         self.entries: list[InboxEntry] = []
         self.category: str | None = None
         self.text = ""
@@ -96,17 +100,11 @@ class CallbacksInboxScreen(AppScreen):
         self.table.focus()
         self.reload()
 
-    def on_screen_resume(self) -> None:
-        """Back from a dialog: updates went to it meanwhile, so catch up from the journal."""
-        self.marks.forget_unknown()
-        self._recategorize({e.request_id for e in self.entries if e.category == rows.NOT_OURS})
-        self._read_new()
-
     # ------------------------------------------------------------------ data
 
     def _submitted_at(self, request_id: str) -> float | None:
         """When our request was submitted: the tracker's memory, else what the reads said."""
-        link = self.m2m.tracking
+        link = self.services.tracking
         tracker = link.tracker if link is not None else None
         tracked = tracker.get(request_id) if tracker is not None else None
         if tracked is not None:
@@ -119,7 +117,7 @@ class CallbacksInboxScreen(AppScreen):
 
     @work(group="inbox-latest", exclusive=True, exit_on_error=False, description="inbox")
     async def _read_latest(self) -> None:
-        batch = await self.m2m.queries.inbox_latest(self.marks, self.limit)
+        batch = await self.services.queries.inbox_latest(self.marks, self.limit)
         if self.is_attached:
             self.entries = self._entries(batch.callbacks, batch.rejections)[: self.limit]
             self.loaded = True
@@ -147,7 +145,7 @@ class CallbacksInboxScreen(AppScreen):
             self._read_again = True
             while self._read_again and self.is_attached:
                 self._read_again = False
-                batch = await self.m2m.queries.inbox_newer(self.marks, self.limit)
+                batch = await self.services.queries.inbox_newer(self.marks, self.limit)
                 new = self._entries(batch.callbacks, batch.rejections)
                 if new and self.is_attached:
                     self._add(new)
@@ -181,14 +179,14 @@ class CallbacksInboxScreen(AppScreen):
                     continue
                 entry.category = rows.categorize(entry.received_at, submitted, False)
                 if entry.key in table.rows and not self._rebuild_pending:
-                    table.update_cell(entry.key, "Category", _cells(entry, self.m2m.times)[2])
+                    table.update_cell(entry.key, "Category", _cells(entry, self.services.times)[2])
         self._count()
         if unknown and look_up:
             self._look_up(unknown)
 
     @work(group="inbox-lookup", exit_on_error=False, description="inbox: requests")
     async def _look_up(self, request_ids: set[str]) -> None:
-        found = await self.m2m.queries.submitted_at(sorted(request_ids), self.marks)
+        found = await self.services.queries.submitted_at(sorted(request_ids), self.marks)
         known = {request_id for request_id, at in found.items() if at is not None}
         if known and self.is_attached:
             self._recategorize(known, look_up=False)
@@ -210,7 +208,7 @@ class CallbacksInboxScreen(AppScreen):
         elif shown:
             keep = self._cursor_key()
             for entry in shown:
-                table.add_row(*_cells(entry, self.m2m.times), key=entry.key)
+                table.add_row(*_cells(entry, self.services.times), key=entry.key)
             table.sort("Time", key=lambda stamp: stamp.order, reverse=True)
             self._restore_cursor(keep)
         self._count()
@@ -245,14 +243,14 @@ class CallbacksInboxScreen(AppScreen):
         keep = self._cursor_key()
         table.clear()
         for entry in self._shown():
-            table.add_row(*_cells(entry, self.m2m.times), key=entry.key)
+            table.add_row(*_cells(entry, self.services.times), key=entry.key)
         self._restore_cursor(keep)
         self._count()
 
     def _count(self) -> None:
         shown = self.table.row_count
         total = len(self.entries)
-        link = self.m2m.tracking
+        link = self.services.tracking
         if link is None or not link.started:
             where = "tracking is not running (log in, or check the listener)"
         elif link.settings.follow:
@@ -292,9 +290,9 @@ class CallbacksInboxScreen(AppScreen):
     async def _show_raw(self, entry: InboxEntry) -> None:
         from m2m_tui.ui.screens.inbox_dialogs import RawDialog
 
-        text = await self.m2m.queries.raw_text(entry)
+        text = await self.services.queries.raw_text(entry)
         title = (
-            f"Rejected {self.m2m.times.stamp(entry.received_at)}: {entry.reason}"
+            f"Rejected {self.services.times.stamp(entry.received_at)}: {entry.reason}"
             if entry.is_rejection
             else f"{entry.category_label} · {entry.request_id} · {entry.kind}"
         )
@@ -332,7 +330,7 @@ class CallbacksInboxScreen(AppScreen):
 
     @work(group="inbox-older", exclusive=True, exit_on_error=False, description="older rows")
     async def _read_older(self) -> None:
-        batch = await self.m2m.queries.inbox_older(self.marks, PAGE)
+        batch = await self.services.queries.inbox_older(self.marks, PAGE)
         older = self._entries(batch.callbacks, batch.rejections)
         if not self.is_attached:
             return
@@ -349,10 +347,10 @@ class CallbacksInboxScreen(AppScreen):
         if entry is None or not entry.request_id:
             self.notify("no request id on this row", timeout=3)
             return
-        self.m2m.copy_text(entry.request_id, "request id")
+        host(self).copy_text(entry.request_id, "request id")
 
-    def action_registration(self) -> None:
-        self.m2m.action_registration()
+    async def action_registration(self) -> None:
+        await self.app.run_action("registration")
 
     def action_back(self) -> None:
         if isinstance(self.focused, Input):
@@ -365,7 +363,7 @@ class CallbacksInboxScreen(AppScreen):
     def action_replay(self) -> None:
         from m2m_tui.ui.screens.inbox_dialogs import ReplayDialog
 
-        link = self.m2m.tracking
+        link = self.services.tracking
         if link is None or not link.started:
             self.notify("tracking is not running: nothing to replay into", severity="warning")
             return
@@ -391,7 +389,7 @@ class CallbacksInboxScreen(AppScreen):
             replay_to_listener,
         )
 
-        link = self.m2m.tracking
+        link = self.services.tracking
         if link is None or not link.started:
             return
         try:
@@ -424,4 +422,4 @@ class CallbacksInboxScreen(AppScreen):
         """What our listener (or the shared one) expects in a callback body."""
         from m2m_tui.ui.screens.registration import callback_credentials
 
-        return callback_credentials(self.m2m)
+        return callback_credentials(self.services)

@@ -11,6 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Input, Static
 
+from m2m_tui.ui.host import host_or_none
 from m2m_tui.ui.screens.base import AppModal
 from m2m_tui.ui.screens.dialogs import DIALOG_CSS
 
@@ -46,9 +47,9 @@ class RawDialog(AppModal):
         self.query_one("#raw-scroll").focus()
 
     def action_copy(self) -> None:
-        copy = getattr(self.app, "copy_text", None)
-        if callable(copy):
-            copy(self.text, "raw callback")
+        app = host_or_none(self)
+        if app is not None:
+            app.copy_text(self.text, "raw callback")
         else:
             self.app.copy_to_clipboard(self.text)
 

@@ -22,6 +22,8 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from m2m_tui.ui.host import host
+from m2m_tui.ui.messages import SessionChanged
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.screens.login_form import (
     FIELDS,
@@ -41,6 +43,7 @@ from m2m_tui.ui.widgets.checkbox import StateCheckbox
 if TYPE_CHECKING:
     from m2m_tui.desk.session import LoginStep
     from m2m_tui.desk.settings import Profile
+    from m2m_tui.ui.services import Services
 
 
 class LoginScreen(AppScreen):
@@ -57,8 +60,8 @@ class LoginScreen(AppScreen):
         Binding("ctrl+o", "focus_profiles", "Profiles", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
         self.busy = False
         self._focus = ""
         self._awaiting_settings = False
@@ -67,8 +70,8 @@ class LoginScreen(AppScreen):
 
     def _initial(self) -> tuple[str, Profile | None, str, str, str]:
         """(profile name, profile, message, message style, field to focus) for the first frame."""
-        app = self.m2m
-        if app.demo_services is not None:
+        services = self.services
+        if services.demo_services is not None:
             return (
                 "demo",
                 self._demo_profile(),
@@ -76,16 +79,16 @@ class LoginScreen(AppScreen):
                 "$warning",
                 "#f-password",
             )
-        settings = app.settings
+        settings = services.settings
         if not settings.ready:
             # Only the names are known yet; the values follow in a moment (settings_ready).
-            chosen = settings.first_frame_choice(app.session.profile_name)
+            chosen = settings.first_frame_choice(services.session.profile_name)
             if chosen is not None:
                 return chosen, None, "reading the settings…", "$text-muted", ""
-            if settings.profile_names() or app.session.profile_name:
+            if settings.profile_names() or services.session.profile_name:
                 return "", None, "Pick a profile (Enter) or create one.", "$text-muted", "#profiles"
             return self._no_profile_yet()
-        found = settings.profile(app.session.profile_name)
+        found = settings.profile(services.session.profile_name)
         if found is not None:
             return found[0], found[1], "", "", ""
         if settings.profile_names():
@@ -97,7 +100,7 @@ class LoginScreen(AppScreen):
             "default",
             None,
             "No profile yet: fill in the fields and log in; you will be offered to save it "
-            f"(ctrl+s saves now) into {self.m2m.settings.path}",
+            f"(ctrl+s saves now) into {self.services.settings.path}",
             "$accent",
             "#f-base_url",
         )
@@ -111,16 +114,16 @@ class LoginScreen(AppScreen):
 
     def settings_ready(self) -> None:
         """The validated settings arrived: list their profiles and fill the empty fields."""
-        app = self.m2m
-        if app.demo_services is not None or not self.query("#profiles"):
+        services = self.services
+        if services.demo_services is not None or not self.query("#profiles"):
             return  # on_mount calls this again once the form exists
         self._awaiting_settings = False
-        names = app.settings.profile_names()
+        names = services.settings.profile_names()
         if not all(self._has_option(f"p:{name}") for name in names):
             profiles = self.query_one("#profiles", OptionList)
             profiles.clear_options()
             profiles.add_options(self._options(names))
-        found = app.settings.profile(app.session.profile_name)
+        found = services.settings.profile(services.session.profile_name)
         if found is not None:
             name, profile = found
             for key, value in self._values(name, profile).items():
@@ -135,15 +138,14 @@ class LoginScreen(AppScreen):
         focused = self.focused
         if focused is None or (focused is self._auto_focus and not self._focus):
             self._focus_first_empty()  # the field focused on mount may be filled now
-        self.refresh_bars()
 
     def compose_body(self) -> list[Widget]:
         """The whole screen in its first frame: values are set here, not after mounting."""
-        self._awaiting_settings = not self.m2m.settings.ready
+        self._awaiting_settings = not self.services.settings.ready
         name, profile, message, style, self._focus = self._initial()
         values = self._values(name, profile)
-        demo = self.m2m.demo_services is not None
-        names = ["demo"] if demo else self.m2m.settings.profile_names()
+        demo = self.services.demo_services is not None
+        names = ["demo"] if demo else self.services.settings.profile_names()
         options = self._options(names)
         if demo:
             options.pop()
@@ -174,12 +176,12 @@ class LoginScreen(AppScreen):
         )
         form.border_title = "Log in"
         if profile is not None or names:  # a first run's "default" is only a suggestion
-            self.m2m.session.profile_name = name or self.m2m.session.profile_name
+            self.services.session.profile_name = name or self.services.session.profile_name
         return [Horizontal(profiles, form, id="login-body")]
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._cb_later.mount, self)  # after the first frame (issue 8)
-        if self._awaiting_settings and self.m2m.settings.ready:
+        if self._awaiting_settings and self.services.settings.ready:
             self.settings_ready()  # they arrived between compose and mount
         try:
             if self._focus:
@@ -193,19 +195,18 @@ class LoginScreen(AppScreen):
         """Back after logging out: the steps of the ended session are no longer true."""
         super().on_screen_resume()
         steps = self.query_one(LoginSteps)
-        if steps.steps[-1].state == "ok" and not self.m2m.session.logged_in:
+        if steps.steps[-1].state == "ok" and not self.services.session.logged_in:
             steps.reset()
-            self.refresh_bars()
 
     def demo_ready(self) -> None:
-        demo = self.m2m.demo_services
+        demo = self.services.demo_services
         if demo is not None and demo.sim is not None:
             self._input("base_url").value = demo.sim.base_url
 
     # ------------------------------------------------------------------ form
 
     def _demo_profile(self) -> Profile:
-        return demo_profile(self.m2m)
+        return demo_profile(self.services)
 
     def _input(self, key: str) -> Input:
         return self.query_one(f"#f-{key}", Input)
@@ -223,7 +224,7 @@ class LoginScreen(AppScreen):
                 account=profile.account or "",
             )
         values.update(callback_values(profile))
-        demo = self.m2m.demo_services
+        demo = self.services.demo_services
         if demo is not None and demo.sim is None:
             values["base_url"] = "(starting the simulator…)"
         return values
@@ -231,18 +232,18 @@ class LoginScreen(AppScreen):
     def _fill(self, name: str, profile: Profile | None) -> None:
         for key, value in self._values(name, profile).items():
             self._set(key, value)
-        self.m2m.session.profile_name = name
+        self.services.session.profile_name = name
         self.query_one(LoginSteps).reset()  # the last attempt was another profile's
         self._message("")
         if profile is not None:
             self._guard_note(profile)
-        self.refresh_bars()
+        self.app.post_message(SessionChanged())  # the header names the profile picked
 
     def _guard_note(self, profile: Profile) -> None:
         """Failed logins remembered from earlier runs: say so before the user tries."""
         from m2m_tui.desk.session import LOCKOUT_LIMIT
 
-        failures = self.m2m.session.failed_logins(profile) if profile.username else 0
+        failures = self.services.session.failed_logins(profile) if profile.username else 0
         if failures:
             self._message(
                 f"{failures} failed login(s) recorded for {profile.username}; ThingSpace locks "
@@ -287,7 +288,7 @@ class LoginScreen(AppScreen):
 
     def unsaved(self) -> list[str]:
         """What the form holds that the config file does not (empty for the demo)."""
-        if self.m2m.demo_services is not None or not self.m2m.settings.ready:
+        if self.services.demo_services is not None or not self.services.settings.ready:
             return []
         if not any(self._input(key).value.strip() for key, *_ in FIELDS[2:]):
             return []  # nothing typed yet
@@ -296,7 +297,7 @@ class LoginScreen(AppScreen):
         except ValueError:
             typed = [label for key, label, _ in FIELDS[2:] if self._input(key).value.strip()]
             return [f"what is typed in the form ({', '.join(typed)})"]
-        found = self.m2m.settings.profile(name)
+        found = self.services.settings.profile(name)
         return unsaved_changes(found[1] if found and found[0] == name else None, profile)
 
     @on(OptionList.OptionSelected, "#profiles")
@@ -306,11 +307,11 @@ class LoginScreen(AppScreen):
             self.action_new_profile()
             return
         name = option_id.removeprefix("p:")
-        if self.m2m.demo_services is not None:
+        if self.services.demo_services is not None:
             self._fill("demo", self._demo_profile())
             self._focus_first_empty()
             return
-        found = self.m2m.settings.profile(name)
+        found = self.services.settings.profile(name)
         if found is None or found[0] != name:
             self._focus_first_empty()
             return
@@ -322,7 +323,7 @@ class LoginScreen(AppScreen):
         unless_unsaved(self, f"Load profile '{name}'?", "Load", load)
 
     def action_new_profile(self) -> None:
-        if self.m2m.demo_services is not None:
+        if self.services.demo_services is not None:
             return
 
         def clear() -> None:
@@ -357,7 +358,7 @@ class LoginScreen(AppScreen):
     # ------------------------------------------------------------------ saving
 
     def action_save_profile(self) -> None:
-        if self.m2m.demo_services is not None:
+        if self.services.demo_services is not None:
             self.notify("the demo never writes your config", severity="warning")
             return
         try:
@@ -374,12 +375,12 @@ class LoginScreen(AppScreen):
 
         try:
             written = save_profile(
-                name, profile, path=self.m2m.settings.path, save_secrets=with_secrets
+                name, profile, path=self.services.settings.path, save_secrets=with_secrets
             )
         except (OSError, ValueError) as exc:
             self.app.call_from_thread(self._message, f"not saved: {exc}", "$error")
             return
-        validated = self.m2m.settings.validated
+        validated = self.services.settings.validated
         if validated is not None:
             validated.config.profiles[name] = profile
         text = "saved " + " and ".join(str(p) for p in written)
@@ -423,12 +424,12 @@ class LoginScreen(AppScreen):
             steps.set(step.index, step.state, step.detail)
 
         try:
-            if not self.m2m.config_ready.is_set():
+            if not self.services.config_ready.is_set():
                 self._message("reading the settings…", "$text-muted")
-                await self.m2m.config_ready.wait()
+                await self.services.config_ready.wait()
                 self._message("")
             missing = [label for key, label, _ in FIELDS[1:6] if not self._input(key).value.strip()]
-            if missing and self.m2m.demo_services is None:
+            if missing and self.services.demo_services is None:
                 self._message("missing: " + ", ".join(missing), "$error")
                 return
             try:
@@ -436,7 +437,7 @@ class LoginScreen(AppScreen):
             except ValueError as exc:
                 self._message(str(exc), "$error")
                 return
-            demo = self.m2m.demo_services
+            demo = self.services.demo_services
             if demo is not None:
                 steps.set(0, "running", "starting the simulator…")
                 await demo.ready.wait()
@@ -445,9 +446,13 @@ class LoginScreen(AppScreen):
                     return
                 profile = profile.model_copy(update={"base_url": demo.sim.base_url})
                 self._input("base_url").value = demo.sim.base_url
-            self.m2m.session.times = self.m2m.times  # the guard's question labels its time
+            self.services.session.times = (
+                self.services.times
+            )  # the guard's question labels its time
             try:
-                await self.m2m.session.login(name, profile, confirmed=confirmed, on_step=on_step)
+                await self.services.session.login(
+                    name, profile, confirmed=confirmed, on_step=on_step
+                )
             except PasswordAlreadyRejected as exc:
                 steps.set(1, "failed", "not sent again")
                 self._message(str(exc), "$error")
@@ -455,17 +460,15 @@ class LoginScreen(AppScreen):
             except ConfirmationNeeded as question:
                 steps.set(1, "failed", f"{question.failures} failed logins: not trying again")
                 self._message("confirm to make one more attempt", "$error")
-                self.refresh_bars()
                 self._ask_confirmation(question)
                 return
             except ThingSpaceError as exc:
                 steps.set(running, "failed", exc.message)
                 self._message(exc.hint, "$error")
-                self.refresh_bars()
                 return
             if demo is None and self.unsaved():
                 await offer_and_save(self, name, profile)
-            self.m2m.session_started()
+            host(self).session_started()
         finally:
             self.busy = False
 

@@ -18,9 +18,11 @@ from textual.widgets import Checkbox, Input, Static
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from textual.app import App
+
     from m2m_tui.desk.settings import Profile
-    from m2m_tui.ui.app import M2MApp
     from m2m_tui.ui.screens.login import LoginScreen
+    from m2m_tui.ui.services import Services
 
 NEW_PROFILE = "+ new profile"
 FIELDS = (
@@ -88,14 +90,14 @@ class LoginSteps(Static):
         self.update(Content("\n").join(s.render(i + 1) for i, s in enumerate(self.steps)))
 
 
-def demo_profile(app: M2MApp) -> Profile:
+def demo_profile(services: Services) -> Profile:
     """The demo's profile: the built-in simulator's credentials, nothing real."""
     from pydantic import SecretStr
 
     from m2m_tui.desk.demo import DemoServices, DemoSetup
     from m2m_tui.desk.settings import Profile
 
-    demo = app.demo_services or DemoServices(DemoSetup(folder=Path()))  # login() only
+    demo = services.demo_services or DemoServices(DemoSetup(folder=Path()))  # login() only
     login = demo.login()
     return Profile(
         base_url=login.base_url,
@@ -266,24 +268,28 @@ async def offer_and_save(screen: LoginScreen, name: str, profile: Profile) -> No
     from m2m_tui.ui.screens.dialogs import ConfirmDialog
 
     with_secrets = screen.query_one("#save-secrets", Checkbox).value
-    title, lines = save_offer(name, screen.m2m.settings.path, with_secrets)
+    title, lines = save_offer(name, screen.services.settings.path, with_secrets)
     dialog = ConfirmDialog(title, lines, confirm="Save", danger=False)
     if not await screen.app.push_screen_wait(dialog):
         return
     try:
         written = await asyncio.to_thread(
-            save_profile, name, profile, path=screen.m2m.settings.path, save_secrets=with_secrets
+            save_profile,
+            name,
+            profile,
+            path=screen.services.settings.path,
+            save_secrets=with_secrets,
         )
     except (OSError, ValueError) as exc:
         screen.notify(f"not saved: {exc}", severity="error", markup=False)
         return
-    validated = screen.m2m.settings.validated
+    validated = screen.services.settings.validated
     if validated is not None:
         validated.config.profiles[name] = profile
     screen._saved(name, "saved " + " and ".join(str(p) for p in written))
 
 
-def quit_question(app: M2MApp) -> tuple[str, list[str]] | None:
+def quit_question(app: App[Any], services: Services) -> tuple[str, list[str]] | None:
     """The confirm to show before quitting: unsaved login form, or requests still awaited."""
     from m2m_tui.ui.screens.login import LoginScreen
 
@@ -296,10 +302,10 @@ def quit_question(app: M2MApp) -> tuple[str, list[str]] | None:
                     f"Quit without saving profile '{name}'?",
                     [
                         f"Not saved, lost on quitting: {', '.join(lost)}.",
-                        f"ctrl+s on the login screen saves it (into {app.settings.path}).",
+                        f"ctrl+s on the login screen saves it (into {screen.services.settings.path}).",
                     ],
                 )
-    pending = app.desk.ledger.quit_warning(forgets=app.demo_services is not None)
+    pending = services.desk.ledger.quit_warning(forgets=services.demo_services is not None)
     if pending:
         return ("Quit while requests are still awaited?", pending)
     return None
@@ -325,16 +331,16 @@ def unless_unsaved(
 
     lines = [
         f"Not saved, lost from the form: {', '.join(lost)}.",
-        f"ctrl+s saves it first (into {screen.m2m.settings.path}).",
+        f"ctrl+s saves it first (into {screen.services.settings.path}).",
     ]
     screen.app.push_screen(ConfirmDialog(question, lines, confirm=confirm), answered)
 
 
-def confirm_quit(app: M2MApp) -> None:
+def confirm_quit(app: App[Any], services: Services) -> None:
     """Quit now, or after a yes when unsaved changes would be lost (ctrl+q twice quits)."""
     from m2m_tui.ui.screens.dialogs import ConfirmDialog
 
-    question = quit_question(app)
+    question = quit_question(app, services)
     if question is None or isinstance(app.screen, ConfirmDialog):
         app.exit()
         return
@@ -353,7 +359,7 @@ def profile_from_form(screen: LoginScreen) -> tuple[str, Profile]:
     from m2m_tui.desk.settings import Profile, check_profile_name, validation_message
 
     name = check_profile_name(screen._input("name").value.strip() or "default")
-    base = screen.m2m.settings.profile(name)
+    base = screen.services.settings.profile(name)
     data: dict[str, Any] = base[1].model_dump() if base else {}
     data.update(
         base_url=screen._input("base_url").value.strip(),
@@ -366,7 +372,7 @@ def profile_from_form(screen: LoginScreen) -> tuple[str, Profile]:
     data["callback"] = callback_data(data.get("callback") or {}, screen._text)
     for key, *_ in CALLBACK_FIELDS:
         screen._field_error(key, "")
-    if screen.m2m.demo_services is not None:
+    if screen.services.demo_services is not None:
         data.update(screen._demo_profile().model_dump(include={"base_url", "environment"}))
     try:
         return name, Profile.model_validate(data)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from rich.text import Text
@@ -31,6 +31,9 @@ from m2m_tui.desk.queries.registration import (
 )
 from m2m_tui.tracking.preflight import Outcome
 from m2m_tui.ui.screens.base import AppScreen
+
+if TYPE_CHECKING:
+    from m2m_tui.ui.services import Services
 
 log = logging.getLogger("m2m_tui.ui")
 
@@ -61,24 +64,24 @@ class RestorePlan:
     enabled: bool = False
 
 
-def restore_plan(app: Any, account: str) -> RestorePlan:
-    plan: RestorePlan | None = getattr(app, "callback_restore", None)
+def restore_plan(services: Services, account: str) -> RestorePlan:
+    plan: RestorePlan | None = services.callback_restore
     if plan is None or plan.account != account:
         plan = RestorePlan(account)
-        app.callback_restore = plan
+        services.callback_restore = plan
     return plan
 
 
-async def restore_registrations(app: Any) -> list[str]:
+async def restore_registrations(services: Services) -> list[str]:
     """Put the remembered registrations back (the app calls this as it exits); never raises.
 
     Returns what was done, one line per service (also logged).
     """
-    plan: RestorePlan | None = getattr(app, "callback_restore", None)
-    client = getattr(app, "client", None)
+    plan: RestorePlan | None = services.callback_restore
+    client = services.client
     if plan is None or not plan.enabled or not plan.previous or client is None:
         return []
-    if getattr(app, "read_only", False):
+    if services.read_only:
         return []
     from m2m_tui.api.models.callbacks import RegisterCallbackRequest
 
@@ -110,15 +113,15 @@ async def restore_registrations(app: Any) -> list[str]:
     return done
 
 
-def callback_credentials(app: Any) -> tuple[str, str] | None:
+def callback_credentials(services: Services) -> tuple[str, str] | None:
     """The username/password our listener expects (and we register), or None."""
-    link = getattr(app, "tracking", None)
+    link = services.tracking
     config = link.settings.listener if link is not None else None
     if config is not None:
         if not config.credentials_expected:
             return None
         return config.expected_username, config.expected_password
-    profile = getattr(app, "profile", None)
+    profile = services.profile
     callback = profile.callback if profile is not None else None
     if callback is None or not (callback.username or callback.password):
         return None
@@ -126,10 +129,10 @@ def callback_credentials(app: Any) -> tuple[str, str] | None:
     return callback.username or "", password
 
 
-def our_url(app: Any) -> tuple[str | None, str]:
+def our_url(services: Services) -> tuple[str | None, str]:
     """Our public URL and where it comes from."""
-    link = getattr(app, "tracking", None)
-    profile = getattr(app, "profile", None)
+    link = services.tracking
+    profile = services.profile
     public = (link.public_url if link is not None else None) or (
         profile.callback.public_url if profile is not None else None
     )
@@ -137,7 +140,7 @@ def our_url(app: Any) -> tuple[str | None, str]:
         return public, "profile public_url"
     listener = link.listener_url if link is not None else None
     if listener:
-        label = "demo listener" if getattr(app, "demo_services", None) else "listener, not public"
+        label = "demo listener" if services.demo_services else "listener, not public"
         return listener, label
     return None, "no public_url in the profile"
 
@@ -159,8 +162,8 @@ class RegistrationScreen(AppScreen):
         Binding("r", "refresh", "Reload", show=False, tooltip="List the registrations again"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
         self.registrations: Registrations | None = None
         self.loaded = False
         self.preflight_lines: list[Content] = []
@@ -181,7 +184,7 @@ class RegistrationScreen(AppScreen):
         self.action_refresh()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("register", "deregister") and self.m2m.read_only:
+        if action in ("register", "deregister") and self.services.read_only:
             return None  # shown dimmed in the footer; the summary says why
         return True
 
@@ -195,19 +198,19 @@ class RegistrationScreen(AppScreen):
         await self._fetch()
 
     async def _fetch(self) -> None:
-        client, account = self.m2m.client, self.m2m.account
+        client, account = self.services.client, self.services.account
         if client is None or not account:
             self._note(Content.styled("log in to see the account's registrations", "$warning"))
             return
-        self.registrations = await read_registrations(client, account, our_url(self.m2m)[0])
-        self.m2m.desk.registrations_seen(
+        self.registrations = await read_registrations(client, account, our_url(self.services)[0])
+        self.services.desk.registrations_seen(
             account, {item.service: item.url for item in self.registrations.services}
         )
         self.loaded = True
         self._show()
 
     def _show(self) -> None:
-        url, source = our_url(self.m2m)
+        url, source = our_url(self.services)
         table = self.table
         keep = table.cursor_row
         table.clear()
@@ -257,7 +260,7 @@ class RegistrationScreen(AppScreen):
                 (f" (t)  remembered: {remembered}", "$text-muted"),
             )
         )
-        if self.m2m.read_only:
+        if self.services.read_only:
             lines.append(
                 Content.styled("READ-ONLY: register and deregister are blocked", "bold $error")
             )
@@ -267,8 +270,8 @@ class RegistrationScreen(AppScreen):
         self.query_one("#reg-notes", Static).update(Content("\n").join(lines))
 
     def _plan(self) -> RestorePlan | None:
-        account = self.m2m.account
-        return restore_plan(self.m2m, account) if account else None
+        account = self.services.account
+        return restore_plan(self.services, account) if account else None
 
     def _current(self, service: str) -> ServiceRegistration | None:
         return self.registrations.get(service) if self.registrations is not None else None
@@ -282,10 +285,10 @@ class RegistrationScreen(AppScreen):
     # ------------------------------------------------------------------ changes
 
     def _blocked(self) -> bool:
-        if self.m2m.read_only:
+        if self.services.read_only:
             self.notify("read-only: registrations cannot be changed", severity="warning")
             return True
-        if self.m2m.client is None or not self.m2m.account:
+        if self.services.client is None or not self.services.account:
             self.notify("log in first", severity="warning")
             return True
         if not self.loaded:
@@ -297,7 +300,7 @@ class RegistrationScreen(AppScreen):
         from m2m_tui.ui.screens.dialogs import ConfirmDialog
 
         service = self._service()
-        url, _ = our_url(self.m2m)
+        url, _ = our_url(self.services)
         if self._blocked() or service is None:
             return
         if url is None:
@@ -369,10 +372,10 @@ class RegistrationScreen(AppScreen):
         """Register ``url`` for ``service`` (None: deregister), remembering what was there."""
         from m2m_tui.api.models.callbacks import RegisterCallbackRequest
 
-        client, account = self.m2m.client, self.m2m.account
+        client, account = self.services.client, self.services.account
         if client is None or not account:
             return
-        plan = restore_plan(self.m2m, account)
+        plan = restore_plan(self.services, account)
         current = self._current(service)
         if service not in plan.previous:
             plan.previous[service] = (
@@ -384,7 +387,7 @@ class RegistrationScreen(AppScreen):
             await client.deregister_callback(account, service)
             done = f"{service} deregistered"
         else:
-            credentials = callback_credentials(self.m2m)
+            credentials = callback_credentials(self.services)
             username, password = credentials if credentials else (None, None)
             request = RegisterCallbackRequest(
                 name=service,
@@ -410,7 +413,7 @@ class RegistrationScreen(AppScreen):
     # ------------------------------------------------------------------ preflight
 
     def action_preflight(self) -> None:
-        url, _ = our_url(self.m2m)
+        url, _ = our_url(self.services)
         if url is None:
             self.notify("no URL of ours: set public_url in the profile", severity="warning")
             return

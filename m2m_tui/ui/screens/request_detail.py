@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from m2m_tui.desk.queries import RequestDetail
 from m2m_tui.tracking.records import RequestState
+from m2m_tui.ui.host import host
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
 from m2m_tui.ui.widgets.request_progress import RequestProgress
@@ -40,6 +41,9 @@ from m2m_tui.ui.widgets.request_rows import (
 )
 from m2m_tui.ui.widgets.suspension_panel import outcome_panels
 from m2m_tui.ui.widgets.timeline import TimelineEntry, build_timeline
+
+if TYPE_CHECKING:
+    from m2m_tui.ui.services import Services
 
 RELOAD_EVERY = 0.5
 STATE_STYLE = {
@@ -77,8 +81,10 @@ class RequestDetailScreen(AppScreen):
     def shows_request(self, request_id: str) -> bool:
         return request_id == self.request_id
 
-    def __init__(self, request_id: str, view: RequestView | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self, services: Services, request_id: str, view: RequestView | None = None
+    ) -> None:
+        super().__init__(services)
         self.request_id = request_id
         self.view = view
         self.data: RequestDetail | None = None
@@ -120,12 +126,12 @@ class RequestDetailScreen(AppScreen):
     @work(group="request-detail", exclusive=True, exit_on_error=False, description="request")
     async def reload(self) -> None:
         self._last_load = time.monotonic()
-        data = await self.m2m.queries.request_detail(self.request_id)
+        data = await self.services.queries.request_detail(self.request_id)
         if self.is_attached:
             self._show(data)
 
     def _live_view(self) -> RequestView | None:
-        tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
+        tracker = self.services.tracking.tracker if self.services.tracking is not None else None
         tracked = tracker.get(self.request_id) if tracker is not None else None
         summary = self.data.summary if self.data is not None else None
         if summary is not None:
@@ -170,7 +176,7 @@ class RequestDetailScreen(AppScreen):
             ("  dup ", "$text-muted"),
             str(duplicates),
             ("  submitted ", "$text-muted"),
-            self.m2m.times.stamp(view.submitted_at),
+            self.services.times.stamp(view.submitted_at),
         )
         if view.finished:
             label, how = (
@@ -178,14 +184,16 @@ class RequestDetailScreen(AppScreen):
                 "by poll or by callback" if view.pollable else "by callback only",
             )
         else:  # what is true now: a callback that cannot reach us is not promised
-            label, how = "  tracking ", self.m2m.desk.how_for(view.pollable)
+            label, how = "  tracking ", self.services.desk.how_for(view.pollable)
         third = Content.assemble(
             ("account ", "$text-muted"), view.account or "-", (label, "$text-muted"), how
         )
         lines = [head, line, third]
         if who := submitter_text(view):  # a team's journal: whose request this is
             lines.append(Content.styled(who, "$text-muted"))
-        hint = advice(view, self.m2m.clock(), callbacks_arrive=self.m2m.desk.callbacks_arrive())
+        hint = advice(
+            view, self.services.clock(), callbacks_arrive=self.services.desk.callbacks_arrive()
+        )
         if hint:
             lines.append(
                 Content.styled(
@@ -200,7 +208,7 @@ class RequestDetailScreen(AppScreen):
         table.clear()
         for entry in self.entries:
             table.add_row(
-                Text(self.m2m.times.clock(entry.at)),
+                Text(self.services.times.clock(entry.at)),
                 Text(entry.source),
                 Text(entry.event),  # wrapped in full: not an identifier opened elsewhere
                 Text(entry.device, overflow="ellipsis", no_wrap=True),
@@ -234,12 +242,12 @@ class RequestDetailScreen(AppScreen):
                 Text(outcome.device, overflow="ellipsis", no_wrap=True),
                 Text("ok", style=ok_style) if outcome.ok else Text("failed", style=bad_style),
                 Text(detail, overflow="ellipsis", no_wrap=True),
-                Text(self.m2m.times.clock(outcome.at)),
+                Text(self.services.times.clock(outcome.at)),
                 key=f"callback:{outcome.record_id}",
             )
         table.display = bool(found)
         pane.query(".device-panel").remove()
-        panels = outcome_panels(found, self.m2m.times)
+        panels = outcome_panels(found, self.services.times)
         if not found:
             panels.append(Static(Content.styled(self._no_results_text(), "$text-muted")))
         for panel in panels:
@@ -270,10 +278,6 @@ class RequestDetailScreen(AppScreen):
     def _deferred_reload(self) -> None:
         self._reload_pending = False
         self.reload()
-
-    def on_screen_resume(self) -> None:
-        if self.data is not None:
-            self.reload()
 
     # ------------------------------------------------------------------ actions
 
@@ -307,7 +311,7 @@ class RequestDetailScreen(AppScreen):
             return
         from m2m_tui.ui.screens.request_dialogs import RawJsonScreen
 
-        title = f"{entry.source} · {entry.event} · {self.m2m.times.stamp(entry.at)}"
+        title = f"{entry.source} · {entry.event} · {self.services.times.stamp(entry.at)}"
         self.app.push_screen(RawJsonScreen(title, entry.raw))
 
     def _picture_markdown(self, fmt: str) -> str:
@@ -315,7 +319,7 @@ class RequestDetailScreen(AppScreen):
         from m2m_tui.desk.picture_text import picture_markdown
 
         row = self.data.row if self.data is not None else None
-        shelved = self.m2m.desk.pictures.for_target(row.target) if row is not None else None
+        shelved = self.services.desk.pictures.for_target(row.target) if row is not None else None
         if fmt != "md" or shelved is None:
             return ""
         return "\n\n" + picture_markdown(shelved.picture, shelved.diagnosis)
@@ -325,15 +329,15 @@ class RequestDetailScreen(AppScreen):
         from m2m_tui.ui.screens.request_dialogs import RawJsonScreen
 
         row = self.data.row if self.data is not None else None
-        shelved = self.m2m.desk.pictures.for_target(row.target) if row is not None else None
+        shelved = self.services.desk.pictures.for_target(row.target) if row is not None else None
         if shelved is None:
             self.notify("no device picture: look the device up on the devices screen", timeout=4)
             return
-        title = f"device picture · {self.m2m.times.stamp(shelved.picture.now.timestamp())}"
+        title = f"device picture · {self.services.times.stamp(shelved.picture.now.timestamp())}"
         self.app.push_screen(RawJsonScreen(title, picture_json(shelved.picture)))
 
     def action_copy_id(self) -> None:
-        self.m2m.copy_text(self.request_id, "request id")
+        host(self).copy_text(self.request_id, "request id")
 
     def action_copy_json(self) -> None:
         self._copy_export("json", "request JSON")
@@ -345,8 +349,8 @@ class RequestDetailScreen(AppScreen):
     async def _copy_export(self, fmt: str, what: str) -> None:
         try:
             picture = self._picture_markdown(fmt)  # its diagnosis, fresher than the journal's
-            text = await self.m2m.queries.export_text(
-                fmt, self.request_id, self.m2m.times, diagnoses=not picture
+            text = await self.services.queries.export_text(
+                fmt, self.request_id, self.services.times, diagnoses=not picture
             )
             text += picture
         except Exception as exc:  # no journal yet, or unreadable: say so, do not crash
@@ -371,8 +375,8 @@ class RequestDetailScreen(AppScreen):
         fmt = EXPORT_FORMATS[path.suffix.lower()]
         try:
             picture = self._picture_markdown(fmt)  # its diagnosis, fresher than the journal's
-            text = await self.m2m.queries.export_text(
-                fmt, self.request_id, self.m2m.times, diagnoses=not picture
+            text = await self.services.queries.export_text(
+                fmt, self.request_id, self.services.times, diagnoses=not picture
             )
             text += picture
             written = await asyncio.to_thread(_write_file, path, text)

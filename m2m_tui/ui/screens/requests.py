@@ -11,7 +11,7 @@ table is never cleared and rebuilt for an update. Sorting reorders the loaded wi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -26,6 +26,7 @@ from textual.widgets.data_table import CellDoesNotExist
 from m2m_tui.desk.queries import RequestsPage, RequestsQuery
 from m2m_tui.tracking.records import RequestState
 from m2m_tui.ui.focus import focus_now, unless_typing
+from m2m_tui.ui.host import host
 from m2m_tui.ui.messages import RequestSubmitted
 from m2m_tui.ui.screens.base import AppScreen
 from m2m_tui.ui.tracking_link import TrackingUpdate
@@ -50,6 +51,9 @@ from m2m_tui.ui.widgets.request_rows import (
     view_of_tracked,
 )
 from m2m_tui.ui.widgets.request_table import GapText, IdText, RequestTable
+
+if TYPE_CHECKING:
+    from m2m_tui.ui.services import Services
 
 PAGE = 200
 #: The first page only needs to fill a screen (and a little scrolling): fewer rows to add
@@ -88,8 +92,8 @@ class RequestsScreen(AppScreen):
         Binding("i", "inbox", "Inbox", show=False, tooltip="Every callback received"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
         self._views: dict[str, RequestView] = {}
         self._state_index = 0
         self._sort_index = 0
@@ -164,7 +168,7 @@ class RequestsScreen(AppScreen):
         ]
         if self._layout.account:
             cells.append(GapText(view.account, overflow="ellipsis", no_wrap=True))
-        cells.append(Text(age_text(self.m2m.clock() - view.submitted_at)))
+        cells.append(Text(age_text(self.services.clock() - view.submitted_at)))
         by = by_text(view, long=self._layout.host)  # the last column: no gap to keep
         cells.append(Text(by, overflow="ellipsis", no_wrap=True))
         return cells
@@ -196,7 +200,7 @@ class RequestsScreen(AppScreen):
 
     def _mine_id(self) -> str | None:
         """This desk's ``user@host`` while narrowed to mine; None: everyone's."""
-        return self.m2m.desk.submitted_by if self._mine else None
+        return self.services.desk.submitted_by if self._mine else None
 
     def action_reload(self) -> None:
         """Start again from the first page (filters changed, or the user asked)."""
@@ -207,7 +211,7 @@ class RequestsScreen(AppScreen):
     async def _load(self, query: RequestsQuery, generation: int) -> None:
         self._loading = True
         try:
-            page = await self.m2m.queries.requests_page(query)
+            page = await self.services.queries.requests_page(query)
         finally:
             self._loading = False
         if generation == self._generation and self.is_attached:
@@ -220,7 +224,7 @@ class RequestsScreen(AppScreen):
         selected = self._selected_key() if first else None
         self._error = page.error
         self._total = page.total
-        tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
+        tracker = self.services.tracking.tracker if self.services.tracking is not None else None
         with self.app.batch_update():
             if first:
                 table.clear()
@@ -252,15 +256,15 @@ class RequestsScreen(AppScreen):
 
     def _add_session_requests(self, query: RequestsQuery) -> None:
         """Requests accepted this session that the journal does not hold (tracking off)."""
-        tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
-        for record in self.m2m.submitted:
+        tracker = self.services.tracking.tracker if self.services.tracking is not None else None
+        for record in self.services.submitted:
             if record.request_id in self._views:
                 continue
             tracked = tracker.get(record.request_id) if tracker is not None else None
             view = (
                 view_of_tracked(tracked)
                 if tracked is not None
-                else view_of_submitted(record, self.m2m.desk.submitted_by)
+                else view_of_submitted(record, self.services.desk.submitted_by)
             )
             if matches(view, query.states, query.text, query.submitted_by):
                 self._add(view)
@@ -331,7 +335,7 @@ class RequestsScreen(AppScreen):
             self._apply_changes(list(message.changed.values()))
 
     def _apply_changes(self, events: list[Any]) -> None:
-        tracker = self.m2m.tracking.tracker if self.m2m.tracking is not None else None
+        tracker = self.services.tracking.tracker if self.services.tracking is not None else None
         query = self._query(0)
         states, text, mine = query.states, query.text, query.submitted_by
         oldest = min((v.submitted_at for v in self._views.values()), default=None)
@@ -366,29 +370,14 @@ class RequestsScreen(AppScreen):
             self._show_info()
         self._show_hint()
 
-    def on_screen_resume(self) -> None:
-        """Updates go to the active screen only: catch up with what changed meanwhile."""
-        if not self._views or self.m2m.tracking is None:
-            return
-        tracker = self.m2m.tracking.tracker
-        if tracker is None:
-            return
-        with self.app.batch_update():
-            for tracked in tracker.requests():
-                view = self._views.get(tracked.request_id)
-                if view is not None:
-                    view.merge_tracked(tracked)
-                    self._update_row(view)
-        self._show_hint()
-
     def on_request_submitted(self, message: RequestSubmitted) -> None:
         self.action_reload()
 
-    def action_inbox(self) -> None:
-        self.m2m.action_inbox()
+    async def action_inbox(self) -> None:
+        await self.app.run_action("inbox")
 
     def _refresh_ages(self) -> None:
-        now = self.m2m.clock()
+        now = self.services.clock()
         table = self.table
         changed: list[tuple[str, str]] = []
         for view in self._views.values():
@@ -428,7 +417,9 @@ class RequestsScreen(AppScreen):
     def _show_hint(self) -> None:
         view = self.selected_view()
         text = (
-            advice(view, self.m2m.clock(), callbacks_arrive=self.m2m.desk.callbacks_arrive())
+            advice(
+                view, self.services.clock(), callbacks_arrive=self.services.desk.callbacks_arrive()
+            )
             if view is not None
             else ""
         )
@@ -470,14 +461,14 @@ class RequestsScreen(AppScreen):
             return
         from m2m_tui.ui.screens.request_detail import RequestDetailScreen
 
-        self.app.push_screen(RequestDetailScreen(key, self._views.get(key)))
+        self.app.push_screen(RequestDetailScreen(self.services, key, self._views.get(key)))
 
     def action_copy(self) -> None:
         key = self._selected_key()
         if key is None:
             self.notify("no request yet", timeout=3)
             return
-        self.m2m.copy_text(key, "request id")
+        host(self).copy_text(key, "request id")
 
     def action_back(self) -> None:
         field = self.query_one("#requests-text", Input)

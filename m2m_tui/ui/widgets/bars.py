@@ -24,7 +24,7 @@ def _clock(seconds: float | None) -> str:
     return f"{total // 60:02d}:{total % 60:02d}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ListenerState:
     """What the status bar shows about the callback listener."""
 
@@ -40,8 +40,10 @@ class ListenerState:
     """Following: what is wrong with the journal right now (``journal unreachable``)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class HeaderInfo:
+    """What the header shows: which profile, account and environment, and the badges."""
+
     profile: str | None = None
     account: str | None = None
     environment: str | None = None
@@ -118,8 +120,15 @@ def status_content(
     return Content.assemble(*parts)
 
 
+def painted(content: Content) -> tuple[object, ...]:
+    """What a repaint would change: the text and its styles (``Content ==`` sees text only)."""
+    return (content.plain, *content.spans)
+
+
 class AppHeader(Static):
-    """One line: app name, demo/read-only badges, profile, account, environment."""
+    """One line: app name, demo/read-only badges, profile, account, environment.
+
+    It follows the app's ``header_info`` reactive (watched, never pushed to by a screen)."""
 
     DEFAULT_CSS = """
     AppHeader {
@@ -130,20 +139,35 @@ class AppHeader(Static):
     }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.info = HeaderInfo()
+        self._shown: tuple[object, ...] | None = None
+
     def on_mount(self) -> None:
-        self.update_info()
+        self.watch(self.app, "header_info", self._follow, init=True)
+
+    def _follow(self, info: HeaderInfo | None) -> None:
+        self.info = info or HeaderInfo()
+        self._paint()
 
     def on_resize(self) -> None:
-        self.update_info()
+        self._paint()
 
-    def update_info(self) -> None:
-        info = getattr(self.app, "header_info", None)
-        if info is not None:
-            self.update(header_content(info, self.app.size.width))
+    def _paint(self) -> None:
+        content = header_content(self.info, self.app.size.width)
+        key = painted(content)
+        if key != self._shown:  # an unchanged header is not repainted
+            self._shown = key
+            self.update(content)
 
 
 class StatusBar(Static):
-    """Session countdowns, listener address and counts, poller; repaints once a second."""
+    """Session countdowns, listener address and counts, poller.
+
+    It follows the app's ``auth``, ``listener_state``, ``poller_status`` and ``now`` reactives
+    and repaints only when the text it shows changes (the clock ticks once a second for the
+    whole app, not once per bar)."""
 
     DEFAULT_CSS = """
     StatusBar {
@@ -154,17 +178,45 @@ class StatusBar(Static):
     }
     """
 
-    def on_mount(self) -> None:
-        self.refresh_status()
-        if getattr(self.app, "live_clock", True):
-            self.set_interval(1.0, self.refresh_status)
+    def __init__(self) -> None:
+        super().__init__()
+        self.auth: AuthSnapshot | None = None
+        self.listener = ListenerState()
+        self.poller = "idle"
+        self.now = 0.0
+        self._shown: tuple[object, ...] | None = None
 
-    def refresh_status(self) -> None:
+    def on_mount(self) -> None:
         app = self.app
-        auth_of = getattr(app, "auth_snapshot", None)
-        auth = auth_of() if callable(auth_of) else None
-        listener = getattr(app, "listener_state", ListenerState())
-        poller = getattr(app, "poller_status", "idle")
-        clock = getattr(app, "clock", None)
-        now = clock() if callable(clock) else 0.0
-        self.update(status_content(auth, listener, poller, now, app.size.width))
+        self.watch(app, "auth", self._follow_auth)
+        self.watch(app, "listener_state", self._follow_listener)
+        self.watch(app, "poller_status", self._follow_poller)
+        self.watch(app, "now", self._follow_now)
+
+    def _follow_auth(self, auth: AuthSnapshot | None) -> None:
+        self.auth = auth
+        self._paint()
+
+    def _follow_listener(self, listener: ListenerState | None) -> None:
+        self.listener = listener or ListenerState()
+        self._paint()
+
+    def _follow_poller(self, poller: str | None) -> None:
+        self.poller = poller or "idle"
+        self._paint()
+
+    def _follow_now(self, now: float | None) -> None:
+        self.now = now or 0.0
+        self._paint()
+
+    def on_resize(self) -> None:
+        self._paint()
+
+    def _paint(self) -> None:
+        content = status_content(
+            self.auth, self.listener, self.poller, self.now, self.app.size.width
+        )
+        key = painted(content)
+        if key != self._shown:  # a tick that changes no digit (nor style) repaints nothing
+            self._shown = key
+            self.update(content)

@@ -64,12 +64,6 @@ def when(value: datetime | str | None, now: float | None = None, times: Times = 
     return text
 
 
-def times_of(widget: Widget) -> Times:
-    """The app's time convention (UTC outside the m2m app, e.g. in a widget test)."""
-    found = getattr(widget.app, "times", None)
-    return found if isinstance(found, Times) else UTC_TIMES
-
-
 def device_rows(
     device: Device, now: float | None = None, times: Times = UTC_TIMES
 ) -> list[tuple[str, Content]]:
@@ -184,8 +178,10 @@ class DeviceCard(VerticalScroll, can_focus=True):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, times: Times = UTC_TIMES) -> None:
         super().__init__(id=id)
+        self.times = times
+        """The app's time convention, given by the screen (UTC in a widget test)."""
         self.device: Device | None = None
         self._now: float | None = None
         self.picture: DevicePicture | None = None
@@ -265,7 +261,7 @@ class DeviceCard(VerticalScroll, can_focus=True):
     def _render_card(self) -> None:
         if self.device is not None:
             width = self.scrollable_content_region.width
-            body = card_content(self.device, self._now, width=width, times=times_of(self))
+            body = card_content(self.device, self._now, width=width, times=self.times)
             self.query_one("#card-body", Static).update(body)
 
     def on_resize(self) -> None:
