@@ -12,20 +12,13 @@ needed for that: callbacks are in the journal before the tracker hears of them, 
 ids already applied are never applied twice. Callbacks whose request is unknown stay in the
 journal and are reported as not ours (``ours=False``) until such a request is submitted.
 
-A ``requestId`` the journal already holds (issue 8) is never an error. Same action, account
-and devices (or filter), and either submitted by this tracker or still unfinished: the same
-request found again, merged (nothing is written twice). Anything else: ThingSpace gave the id
-out again, so it is a new attempt; the recorded one moves to ``<id>~N`` with its polls and
-callbacks (closed as timed out if it was still open) and stays visible, and the new attempt
-owns the id from then on.
+A ``requestId`` the journal already holds (issue 8) is never an error: the same request
+found again (same action, account and target; submitted here or unfinished) is merged; else
+it is a new attempt and the recorded one moves to ``<id>~N`` with its polls and callbacks.
 
-Off the event loop (issue 11): given a :class:`~.tracker_lane.JournalLane`, every journal call
-is made on its thread; writes are queued in order, :meth:`Tracker.asubmitted` awaits the row
-(journaled before anyone is told). Callbacks wait while their request is busy with the journal
-(:mod:`.tracker_callbacks`).
-
-Rules about a single request (pollable, settled, its outcome "3 of 5 failed") live in
-:mod:`m2m_tui.tracking.tracked`.
+Off the event loop (issue 11): with a :class:`~.tracker_lane.JournalLane` every journal call
+runs on its thread, in order; :meth:`Tracker.asubmitted` awaits the row (journaled before
+anyone is told). Rules about one request live in :mod:`m2m_tui.tracking.tracked`.
 """
 
 from __future__ import annotations

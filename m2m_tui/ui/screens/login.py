@@ -1,12 +1,9 @@
 """Log in: pick a profile, check the fields, then two visible steps (token, session).
 
-Thin: the desk :class:`~m2m_tui.desk.session.Session` logs in and keeps the login guard (failed
-logins persisted across restarts); this screen shows its steps and asks its question. A
-rejected password is never retried by the app: each attempt is a key press, and past the
-second failure a new attempt needs an explicit confirmation.
-
-The first frame knows only the profile names (read without pydantic, for a fast start); the
-fields are filled when the validated settings arrive (:meth:`LoginScreen.settings_ready`).
+Thin: the desk :class:`~m2m_tui.desk.session.Session` logs in and keeps the login guard; this
+screen shows its steps and asks its question (past the second failure, a confirm). The first
+frame knows only the profile names; the fields are filled when the validated settings arrive
+(:meth:`LoginScreen.settings_ready`). The form's parts are in :mod:`.login_form`.
 """
 
 from __future__ import annotations
