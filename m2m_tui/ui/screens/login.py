@@ -66,7 +66,7 @@ class LoginScreen(AppScreen):
         self._cb_later = DeferredCallbackFields()
 
     def _initial(self) -> tuple[str, Profile | None, str, str, str]:
-        """(profile name, profile, message, message style, field to focus) for the first frame."""
+        """(name, profile, message, its style, field to focus) for the first frame."""
         services = self.services
         if services.demo_services is not None:
             return (
@@ -137,7 +137,7 @@ class LoginScreen(AppScreen):
             self._focus_first_empty()  # the field focused on mount may be filled now
 
     def compose_body(self) -> list[Widget]:
-        """The whole screen in its first frame: values are set here, not after mounting."""
+        """The first frame: values are set here, not after mounting."""
         self._awaiting_settings = not self.services.settings.ready
         name, profile, message, style, self._focus = self._initial()
         values = self._values(name, profile)
