@@ -568,3 +568,40 @@ async def test_quitting_with_a_request_still_awaited_asks_first(tmp_path: Path) 
         await wait_for(pilot, lambda: screen_name(app) == "DevicesScreen")
         assert app.is_running
         gate.set()
+
+
+async def test_a_recent_list_read_late_never_replaces_a_lookup_on_its_way(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    """The list of recent devices, read when the screen opens, arrived after a lookup had
+    begun, replaced the card and left the lookup nowhere to land (a flaky test showed it)."""
+    app = app_for(sim, isolated_home)
+    release = asyncio.Event()
+    async with app.run_test(size=SIZE) as pilot:
+        recent = app.services.recent
+        read = recent.recent
+
+        reads: list[int] = []
+
+        def recent_read() -> bool:
+            return bool(reads)
+
+        async def late(limit: int) -> Any:
+            await release.wait()
+            rows = await read(limit)
+            reads.append(len(rows))
+            return rows
+
+        recent.recent = late  # type: ignore[method-assign]
+        await login(pilot, password=None)
+        sim.config.faults.latency = 0.5  # the lookup's answers are on their way meanwhile
+        field = app.screen.query_one("#identifier", Input)
+        field.value = wk.DEMO_MDN
+        await pilot.press("enter")
+        card = app.screen.query_one(DeviceCard)
+        await wait_for(pilot, lambda: card.picture is not None)
+        release.set()  # the recent list arrives now, before the device
+        await wait_for(pilot, lambda: app.screen.recent_rows is not None and recent_read())
+        sim.config.faults.latency = 0.0
+        await wait_for(pilot, lambda: app.screen.device is not None, within=10)
+        assert wk.DEMO_MDN in card_text(app)
