@@ -141,17 +141,25 @@ async def login(pilot: Pilot[Any], password: str | None = "Demo#Pass1") -> None:
     )
 
 
-async def lookup(pilot: Pilot[Any], identifier: str) -> None:
+async def lookup(pilot: Pilot[Any], identifier: str, within: float = 10.0) -> None:
+    """Type ``identifier``, press Enter, and wait until the screen says how the lookup ended.
+
+    Waits on what the user sees (the hint under the input: "found", or a problem), not on the
+    lookup's worker: right after Enter the worker may not exist yet, which a wait for "no
+    lookup running" took for done (a flaky test_follow_team).
+    """
     app: Any = pilot.app
     field = app.screen.query_one("#identifier", Input)
     field.focus()
+    field.value = ""  # the hint of an earlier lookup goes with it
     field.value = identifier
     await pilot.press("enter")
-    await wait_for(
-        pilot,
-        lambda: (
-            not app.screen.workers
-            or all(w.is_finished for w in app.screen.workers if w.group == "lookup")
-        ),
-    )
+    hint = app.screen.query_one("#kind-hint")
+
+    def ended() -> bool:
+        text = str(hint.render())
+        running = any(w.group == "lookup" and not w.is_finished for w in app.screen.workers)
+        return not running and ("found" in text or text.startswith("✗"))
+
+    await wait_for(pilot, ended, within=within)
     await pilot.pause()

@@ -41,6 +41,18 @@ def burst(app: Any, keys: str | list[str]) -> None:
         app.post_message(events.Key(key, character))
 
 
+def acme_app(sim: RunningSimulator, home: Path) -> Any:
+    """An app with a profile for the simulator, its secrets saved: login needs no typing."""
+    write_config(home, sim_profile_toml(sim))
+    secrets = home / "config" / "secrets.toml"
+    secrets.write_text(
+        f'[profiles.acme]\napp_secret = "{sim.config.app_secret}"\n'
+        f'password = "{sim.config.password}"\n'
+    )
+    secrets.chmod(0o600)
+    return make_app(home, profile="acme")
+
+
 async def test_tabs_in_one_burst_move_between_the_login_fields(isolated_home: Path) -> None:
     app = make_app(isolated_home)
     async with app.run_test(size=SIZE) as pilot:
@@ -57,14 +69,7 @@ async def test_tabs_in_one_burst_move_between_the_login_fields(isolated_home: Pa
 async def test_slash_and_an_identifier_in_one_burst_go_to_the_identifier(
     sim: RunningSimulator, isolated_home: Path
 ) -> None:
-    write_config(isolated_home, sim_profile_toml(sim))
-    secrets = isolated_home / "config" / "secrets.toml"
-    secrets.write_text(
-        f'[profiles.acme]\napp_secret = "{sim.config.app_secret}"\n'
-        f'password = "{sim.config.password}"\n'
-    )
-    secrets.chmod(0o600)
-    app = make_app(isolated_home, profile="acme")
+    app = acme_app(sim, isolated_home)
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot, password=None)
         await lookup(pilot, wk.DEMO_MDN)
@@ -81,14 +86,7 @@ async def test_an_identifier_typed_without_slash_on_a_card_is_typed_not_jumped(
     sim: RunningSimulator, isolated_home: Path
 ) -> None:
     """A walk finding: an ICCID typed on the card (no "/") opened recent devices 1-9."""
-    write_config(isolated_home, sim_profile_toml(sim))
-    secrets = isolated_home / "config" / "secrets.toml"
-    secrets.write_text(
-        f'[profiles.acme]\napp_secret = "{sim.config.app_secret}"\n'
-        f'password = "{sim.config.password}"\n'
-    )
-    secrets.chmod(0o600)
-    app = make_app(isolated_home, profile="acme")
+    app = acme_app(sim, isolated_home)
     async with app.run_test(size=SIZE) as pilot:
         await login(pilot, password=None)
         await lookup(pilot, wk.SUSPENDED_MDN)
@@ -99,3 +97,25 @@ async def test_an_identifier_typed_without_slash_on_a_card_is_typed_not_jumped(
         burst(app, list(wk.PREACTIVE_ICCID))
         await wait_for(pilot, lambda: identifier.value == wk.PREACTIVE_ICCID)
         assert identifier.has_focus and app.screen.target.id == wk.DEMO_MDN
+
+
+async def test_an_identifier_typed_on_a_short_recent_list_is_typed_not_opened(
+    sim: RunningSimulator, isolated_home: Path
+) -> None:
+    """A walk finding: on a one-line recent list, '5551230101' typed without '/' dropped
+    '555', opened recent device 1, and typed the rest beside it."""
+    app = acme_app(sim, isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, password=None)
+        await lookup(pilot, wk.DEMO_MDN)
+        # Logged out and in again: the card lists that one device, as line 1.
+        await pilot.press("escape", "L")
+        await wait_for(pilot, lambda: screen_name(app) == "LoginScreen")
+        await login(pilot, password=None)
+        await wait_for(pilot, lambda: app.screen.listing_recent)
+        await pilot.press("escape")
+        identifier = app.screen.query_one("#identifier", Input)
+        await wait_for(pilot, lambda: not identifier.has_focus)
+        burst(app, list("5551230101"))
+        await wait_for(pilot, lambda: identifier.value == "5551230101")
+        assert app.screen.device is None  # recent device 1 was not opened

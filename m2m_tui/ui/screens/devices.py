@@ -178,14 +178,14 @@ class DevicesScreen(ActionFlow, PictureLookup):
 
     def action_open_recent(self, number: int) -> None:
         unless_typing(self)
-        if not self.listing_recent:
-            # No list on the card: the digit starts an identifier typed without "/" first (a
-            # walk typed an ICCID so and jumped between recent devices it could not see).
-            self._type_identifier(str(number))
-            return
         rows = self.recent_rows or (self.demo_rows if self.device is None else [])
-        if 0 < number <= len(rows):
+        if self.listing_recent and 0 < number <= len(rows):
             self._open_row(rows[number - 1])
+            return
+        # No list on the card, or no such line in it: the digit starts an identifier typed
+        # without "/" first (walks typed identifiers so and opened devices they did not ask
+        # for: on a card, every digit; on a one-line list, the first "1" of the identifier).
+        self._type_identifier(str(number))
 
     def _type_identifier(self, digit: str) -> None:
         """Start a new identifier with ``digit``, typed into the input as the keys after it
@@ -282,9 +282,15 @@ class DevicesScreen(ActionFlow, PictureLookup):
             return
         widget.show_note(f"{kind.value.upper()} {value}: found (/ for another)")
         label = f"{kind.value.upper()} {value}"
-        await self.services.recent.remember(
-            device.accountName or account, kind.value, value, label, device_summary(device)
-        )
+        self._remember(device.accountName or account, kind.value, value, label, device)
+
+    @work(group="remember", exit_on_error=False, description="remember the lookup")
+    async def _remember(
+        self, account: str, kind: str, value: str, label: str, device: Device
+    ) -> None:
+        """Journal the lookup for the recent list, apart from the lookup: with a team's
+        database down this waits for its connect timeout, and the lookup is done already."""
+        await self.services.recent.remember(account, kind, value, label, device_summary(device))
         self.recent_rows = await self.services.recent.recent(9)
 
     async def _lookup_card_only(self, device_id: Any, *, quiet: bool) -> None:
@@ -300,6 +306,8 @@ class DevicesScreen(ActionFlow, PictureLookup):
         kind, value = device_id.kind, device_id.id
         self.query_one(DeviceCard).drop_picture()
         self.show_device(device, device_target(device, kind.value, value, None), focus=not quiet)
+        if not quiet:
+            widget.show_note(f"{kind.value.upper()} {value}: found (/ for another)")
 
     async def _lookup_any_account(self, device_id: Any) -> Device:
         from m2m_tui.api.errors import NotFoundError

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.binding import Binding
 from textual.content import Content
 from textual.widget import Widget
@@ -184,9 +184,14 @@ class RegistrationScreen(AppScreen):
         self.action_refresh()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("register", "deregister") and self.services.read_only:
-            return None  # shown dimmed in the footer; the summary says why
-        return True
+        # Read-only: never possible this session, so not offered (pressed, it says why).
+        return not (action in ("register", "deregister") and self.services.read_only)
+
+    def on_key(self, event: events.Key) -> None:
+        """R or X in read-only mode: the keys are not offered, and pressing one says why."""
+        if event.key in ("R", "X") and self.services.read_only:
+            event.stop()
+            self._blocked()
 
     # ------------------------------------------------------------------ list
 
