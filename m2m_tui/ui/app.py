@@ -54,6 +54,20 @@ if TYPE_CHECKING:
     from m2m_tui.desk.tracking import DeskTracking
 
 VALIDATE_AFTER = 0.3
+#: A copied text up to this long is echoed whole in the toast; a longer one is summarised.
+ECHO_LIMIT = 80
+
+
+def copied_preview(text: str) -> str:
+    """What the "copied" toast shows of ``text``: all of a short line (an id), else its size
+    and how it starts (a walk saw a whole Markdown ticket as a toast taller than the screen)."""
+    lines = text.strip().splitlines()
+    if len(lines) <= 1 and len(text) <= ECHO_LIMIT:
+        return text
+    start = lines[0][:50] + ("…" if len(lines[0]) > 50 else "") if lines else ""
+    return f"{len(text):,} characters, {len(lines)} lines, starting {start!r}"
+
+
 BARS_TICK = 1.0
 """Seconds between two readings of the bars' state (the countdowns move once a second)."""
 
@@ -362,7 +376,7 @@ class M2MApp(NoticeApp):
 
     def copy_text(self, text: str, what: str) -> None:
         self.copy_to_clipboard(text)
-        self.notify(f"copied {what}: {text}", timeout=4, markup=False)
+        self.notify(f"copied {what}: {copied_preview(text)}", timeout=4, markup=False)
 
     # ------------------------------------------------------------------ errors
 
