@@ -17,18 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
 import select
-import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from types import TracebackType
-from typing import Any, Self
+from collections.abc import Sequence
+from typing import Any
 
 import psycopg
 
-from m2m_tui.tracking.group_commit import run_batches
 from m2m_tui.tracking.journal import pg_schema as schema
 from m2m_tui.tracking.journal.interface import safe_location
 from m2m_tui.tracking.journal.pg_store import (
@@ -40,7 +35,7 @@ from m2m_tui.tracking.journal.pg_store import (
     store_callbacks,
     store_rejections,
 )
-from m2m_tui.tracking.journal.sqlite_writer import WriterStats
+from m2m_tui.tracking.journal.queued_writer import Item, Outcome, QueuedWriter
 from m2m_tui.tracking.records import (
     CallbackRecord,
     CallbackRecordId,
@@ -51,23 +46,11 @@ from m2m_tui.tracking.records import (
 
 log = logging.getLogger(__name__)
 
-_Item = tuple[CallbackRecord | RejectionRecord, asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
-_Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
-
-def _settle(outcomes: list[_Outcome]) -> None:
-    """Runs in the event loop: resolve every future of one batch."""
-    for future, value, error in outcomes:
-        if future.done():  # the awaiting handler was cancelled
-            continue
-        if error is None:
-            future.set_result(value)
-        else:
-            future.set_exception(error)
-
-
-class PgJournalWriter:
+class PgJournalWriter(QueuedWriter):
     """Owns one connection to the journal database in a dedicated thread."""
+
+    THREAD_NAME = "journal-pg-writer"
 
     def __init__(
         self,
@@ -80,28 +63,14 @@ class PgJournalWriter:
     ) -> None:
         """``linger`` (seconds) waits for more items before committing a small batch;
         ``keep_rejections``: refused bodies kept per reason (None: all; all are counted)."""
-        self._keep_rejections = keep_rejections
+        super().__init__(max_batch=max_batch, linger=linger, keep_rejections=keep_rejections)
         self._url = url
-        self._max_batch = max(1, max_batch)
-        self._linger = linger
         self._retry_interval = retry_interval
-        self._secrets: tuple[str, ...] = ()
-        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._startup_error: BaseException | None = None
-        self._closed = False
         self._conn: psycopg.Connection[Any] | None = None
         self._channel = ""
         self._append_key = 0
-        self._problem: str | None = None
         #: What starting did to the schema ("created ...", "migrated ..."), None if nothing.
         self.schema_change: str | None = None
-        self._next_attempt = 0.0
-        self._items = 0
-        self._batches = 0
-        self._largest = 0
-        self._failed = 0
 
     @property
     def location(self) -> str:
@@ -113,74 +82,12 @@ class PgJournalWriter:
         return self.location
 
     @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and not self._closed
-
-    @property
     def problem(self) -> str | None:
         """Why the journal cannot be written right now (None when it can), for /healthz."""
         return self._problem
 
     def __repr__(self) -> str:
         return f"PgJournalWriter({self.location!r})"
-
-    def redact_also(self, secrets: tuple[str, ...]) -> None:
-        """Redact these literal values (the callback password) wherever they occur in bodies."""
-        self._secrets = tuple(s for s in {*self._secrets, *secrets} if s)
-
-    def stats(self) -> WriterStats:
-        return WriterStats(self._items, self._batches, self._largest, self._failed)
-
-    def start(self) -> None:
-        """Connect and create or migrate the schema in the writer thread; raise JournalError."""
-        if self._thread is not None:
-            raise RuntimeError("PgJournalWriter already started")
-        self._thread = threading.Thread(target=self._run, name="journal-pg-writer", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._startup_error is not None:
-            self._thread.join()
-            raise self._startup_error
-
-    def _enqueue(self, record: CallbackRecord | RejectionRecord) -> asyncio.Future[Any]:
-        if self._closed or self._thread is None:
-            raise JournalError(f"{self.location}: the journal writer is not running")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put((record, loop, future))
-        return future
-
-    async def append_callback(self, record: CallbackRecord) -> CallbackRecordId:
-        """Store a callback; returns once the transaction holding it has committed."""
-        result: CallbackRecordId = await self._enqueue(record)
-        return result
-
-    async def append_rejection(self, record: RejectionRecord) -> int:
-        result: int = await self._enqueue(record)
-        return result
-
-    def close(self, timeout: float | None = None) -> None:
-        """Write everything already queued, then close the connection and stop the thread."""
-        if self._thread is None or self._closed:
-            return
-        self._closed = True
-        self._queue.put(None)
-        self._thread.join(timeout)
-
-    async def aclose(self) -> None:
-        await asyncio.to_thread(self.close)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- the thread ----------------------------------------------------------------------
 
@@ -204,19 +111,12 @@ class PgJournalWriter:
         self._append_key = schema.lock_key(name, "append")
         return conn
 
-    def _run(self) -> None:
-        try:
-            self._conn = self._open()
-        except BaseException as exc:
-            self._startup_error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            self._loop()
-        finally:
-            if self._conn is not None:
-                self._conn.close()
+    def _open_store(self) -> None:
+        self._conn = self._open()
+
+    def _close_store(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
 
     def _connection(self) -> psycopg.Connection[Any] | None:
         """The connection to write with, reconnecting when it broke; None while unreachable."""
@@ -240,9 +140,6 @@ class PgJournalWriter:
         log.warning("journal %s: connected again", self.location)
         self._problem = None
         return self._conn
-
-    def _loop(self) -> None:
-        run_batches(self._queue, self._write, self._max_batch, self._linger)
 
     def _transaction(
         self,
@@ -306,14 +203,14 @@ class PgJournalWriter:
             raise JournalError(self._problem or f"{self.location}: unavailable") from None
         return fresh
 
-    def _write(self, batch: list[_Item]) -> None:
+    def _write(self, batch: list[Item]) -> None:
         conn = self._connection()
         if conn is None:
             self._failed += 1
             error = JournalError(self._problem or f"{self.location}: the journal is unavailable")
             self._wake([(loop, (future, None, error)) for _, loop, future in batch])
             return
-        outcomes: list[tuple[asyncio.AbstractEventLoop, _Outcome]] = []
+        outcomes: list[tuple[asyncio.AbstractEventLoop, Outcome]] = []
         callbacks = [item for item in batch if isinstance(item[0], CallbackRecord)]
         rejections = [item for item in batch if not isinstance(item[0], CallbackRecord)]
         try:
@@ -335,9 +232,7 @@ class PgJournalWriter:
             outcomes = [(loop, (future, None, error)) for _, loop, future in batch]
         else:
             self._problem = None
-            self._items += len(batch)
-            self._batches += 1
-            self._largest = max(self._largest, len(batch))
+            self._counted(batch)
             for (_, loop, future), result in zip(callbacks, stored, strict=True):
                 if isinstance(result, JournalRecordError):
                     outcomes.append((loop, (future, None, result)))
@@ -346,18 +241,6 @@ class PgJournalWriter:
             for (_, loop, future), value in zip(rejections, ids, strict=True):
                 outcomes.append((loop, (future, value, None)))
         self._wake(outcomes)
-
-    @staticmethod
-    def _wake(outcomes: list[tuple[asyncio.AbstractEventLoop, _Outcome]]) -> None:
-        by_loop: defaultdict[asyncio.AbstractEventLoop, list[_Outcome]] = defaultdict(list)
-        for loop, outcome in outcomes:
-            by_loop[loop].append(outcome)
-        for loop, items in by_loop.items():
-            call: Callable[[list[_Outcome]], None] = _settle
-            try:
-                loop.call_soon_threadsafe(call, items)
-            except RuntimeError:  # that loop is closed: nobody is waiting any more
-                continue
 
 
 def _cut_while_idle(conn: psycopg.Connection[Any]) -> bool:

@@ -22,18 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
 import sqlite3
-import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from m2m_tui.tracking.group_commit import run_batches
 from m2m_tui.tracking.journal import sqlite_schema
 from m2m_tui.tracking.journal.callbacks import (
     REJECTION_SAMPLES,
@@ -41,11 +34,11 @@ from m2m_tui.tracking.journal.callbacks import (
     insert_rejection,
     store_callbacks,
 )
+from m2m_tui.tracking.journal.queued_writer import Item, Outcome, QueuedWriter
 from m2m_tui.tracking.journal.sqlite import Journal
 from m2m_tui.tracking.journal.sqlite_watch import REPLACED, FileWatch, release
 from m2m_tui.tracking.records import (
     CallbackRecord,
-    CallbackRecordId,
     JournalError,
     JournalRecordError,
     RejectionRecord,
@@ -53,35 +46,11 @@ from m2m_tui.tracking.records import (
 
 log = logging.getLogger(__name__)
 
-# A queued item: the record, the loop to wake, the future to resolve.
-_Item = tuple[CallbackRecord | RejectionRecord, asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
-_Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 #: Seconds between attempts to recreate a journal that was deleted under the writer.
 RETRY_INTERVAL = 0.5
 
 
-@dataclass(frozen=True, slots=True)
-class WriterStats:
-    """How well grouping works: items written, transactions, the largest batch."""
-
-    items: int
-    batches: int
-    largest_batch: int
-    failed_batches: int
-
-
-def _settle(outcomes: list[_Outcome]) -> None:
-    """Runs in the event loop: resolve every future of one batch."""
-    for future, value, error in outcomes:
-        if future.done():  # the awaiting handler was cancelled
-            continue
-        if error is None:
-            future.set_result(value)
-        else:
-            future.set_exception(error)
-
-
-class JournalWriter:
+class JournalWriter(QueuedWriter):
     """Owns the writing connection of a journal in a dedicated thread.
 
     Call :meth:`start` (blocking: it opens, verifies and migrates the file, and raises
@@ -103,27 +72,13 @@ class JournalWriter:
         latency for fewer commits, and is only worth it with ``synchronous="FULL"``.
         ``keep_rejections``: refused bodies kept per reason (None: all). ``group_readable``:
         a new journal is created 0640 instead of 0600."""
+        super().__init__(max_batch=max_batch, linger=linger, keep_rejections=keep_rejections)
         self._path = Path(path)
-        self._keep_rejections = keep_rejections
         self._group_readable = group_readable
-        self._secrets: tuple[str, ...] = ()
         self._journal: Journal | None = None
         self._watch: FileWatch | None = None
-        self._problem: str | None = None
         self._change: str | None = None
-        self._next_attempt = 0.0
         self._synchronous: sqlite_schema.Synchronous = synchronous
-        self._max_batch = max(1, max_batch)
-        self._linger = linger
-        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._startup_error: BaseException | None = None
-        self._closed = False
-        self._items = 0
-        self._batches = 0
-        self._largest = 0
-        self._failed = 0
 
     @property
     def path(self) -> Path:
@@ -135,81 +90,12 @@ class JournalWriter:
         return str(self._path)
 
     @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and not self._closed
-
-    @property
     def problem(self) -> str | None:
         """Why the journal cannot be written right now (None when it can), for /healthz."""
         if self._problem is not None:
             return self._problem
         watch = self._watch
         return watch.peek() if watch is not None else None
-
-    def redact_also(self, secrets: tuple[str, ...]) -> None:
-        """Redact these literal values (the configured callback password) wherever they occur
-        in stored callback bodies, free text included."""
-        self._secrets = tuple(s for s in {*self._secrets, *secrets} if s)
-
-    def stats(self) -> WriterStats:
-        return WriterStats(self._items, self._batches, self._largest, self._failed)
-
-    def start(self) -> None:
-        """Open the journal in the writer thread; raise JournalError if that fails."""
-        if self._thread is not None:
-            raise RuntimeError("JournalWriter already started")
-        self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._startup_error is not None:
-            self._thread.join()
-            raise self._startup_error
-
-    def _enqueue(self, record: CallbackRecord | RejectionRecord) -> asyncio.Future[Any]:
-        if self._closed or self._thread is None:
-            raise JournalError(f"{self._path}: the journal writer is not running")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put((record, loop, future))
-        return future
-
-    async def append_callback(self, record: CallbackRecord) -> CallbackRecordId:
-        """Store a callback; returns once the transaction holding it has committed.
-
-        Raises JournalRecordError if this record cannot be stored, JournalError if the
-        journal cannot be written at all (disk full, file gone).
-        """
-        result: CallbackRecordId = await self._enqueue(record)
-        return result
-
-    async def append_rejection(self, record: RejectionRecord) -> int:
-        """Store a rejection; returns its id once committed."""
-        result: int = await self._enqueue(record)
-        return result
-
-    def close(self, timeout: float | None = None) -> None:
-        """Write everything already queued, then close the connection and stop the thread."""
-        if self._thread is None or self._closed:
-            return
-        self._closed = True
-        self._queue.put(None)
-        self._thread.join(timeout)
-
-    async def aclose(self) -> None:
-        """:meth:`close` without blocking the event loop."""
-        await asyncio.to_thread(self.close)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- the thread ----------------------------------------------------------------------
 
@@ -220,20 +106,13 @@ class JournalWriter:
         self._watch = FileWatch(self._path)
         return journal
 
-    def _run(self) -> None:
-        try:
-            self._journal = self._open()
-        except BaseException as exc:
-            self._startup_error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            self._loop()
-        finally:
-            self._check_file()  # rows written since a deletion are rescued before closing
-            if self._journal is not None:
-                self._journal.close()
+    def _open_store(self) -> None:
+        self._journal = self._open()
+
+    def _close_store(self) -> None:
+        self._check_file()  # rows written since a deletion are rescued before closing
+        if self._journal is not None:
+            self._journal.close()
 
     def _check_file(self) -> sqlite3.Connection | None:
         """The connection to write with, after making sure the path still leads to its file;
@@ -273,10 +152,7 @@ class JournalWriter:
         self._problem = self._change = None
         return self._journal.connection
 
-    def _loop(self) -> None:
-        run_batches(self._queue, self._write, self._max_batch, self._linger)
-
-    def _write(self, batch: list[_Item]) -> None:
+    def _write(self, batch: list[Item]) -> None:
         conn = self._check_file()
         if conn is None:
             self._failed += 1
@@ -294,7 +170,7 @@ class JournalWriter:
                 callback_waiters.append((loop, future))
             else:
                 rejections.append((record, loop, future))
-        outcomes: list[tuple[asyncio.AbstractEventLoop, _Outcome]] = []
+        outcomes: list[tuple[asyncio.AbstractEventLoop, Outcome]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -326,19 +202,5 @@ class JournalWriter:
             error = JournalError(f"{self._path}: cannot write the journal ({exc})")
             outcomes = [(loop, (future, None, error)) for _, loop, future in batch]
         else:
-            self._items += len(batch)
-            self._batches += 1
-            self._largest = max(self._largest, len(batch))
+            self._counted(batch)
         self._wake(outcomes)
-
-    @staticmethod
-    def _wake(outcomes: list[tuple[asyncio.AbstractEventLoop, _Outcome]]) -> None:
-        by_loop: defaultdict[asyncio.AbstractEventLoop, list[_Outcome]] = defaultdict(list)
-        for loop, outcome in outcomes:
-            by_loop[loop].append(outcome)
-        for loop, items in by_loop.items():
-            call: Callable[[list[_Outcome]], None] = _settle
-            try:
-                loop.call_soon_threadsafe(call, items)
-            except RuntimeError:  # that loop is closed: nobody is waiting any more
-                continue
